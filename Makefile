@@ -1,0 +1,46 @@
+# hub-versioning: one target per artefact.
+#   make          set up, build build/hub.db and serve it on http://127.0.0.1:8001
+#   make test     set up (including Chromium for the browser tests) and run the tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DATASETTE := $(VENV)/bin/datasette
+PORT ?= 8001
+DB := build/hub.db
+
+.PHONY: all setup build serve test fetch fetch-refs fakehub bench publish publish-dry-run clean
+
+all: serve
+
+# The virtual environment, rebuilt whenever a pinned requirements file changes.
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt -r requirements-test.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+# The database, its inspect file and the site's metadata, built atomically by scripts/build.py.
+$(DB): $(VENV)/.installed $(wildcard scripts/*.py) $(wildcard data/snapshots/*/*) \
+       $(wildcard canned_queries/*) metadata.yml data/organizations.csv
+	$(PY) -m scripts.build --out $(DB)
+
+build: $(VENV)/.installed
+	$(PY) -m scripts.build --out $(DB)
+
+# The same flags `make publish` ships; see scripts/serve_options.py.
+serve: $(DB)
+	$(DATASETTE) serve $$($(PY) -m scripts.serve_options) --host 127.0.0.1 --port $(PORT)
+
+# Browser tests need Debian's Chromium; installed once, as root (CI) or with sudo.
+/usr/bin/chromium:
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
+
+test: $(VENV)/.installed /usr/bin/chromium
+	$(PY) -m pytest
+
+clean:
+	rm -rf build

@@ -1,0 +1,115 @@
+"""Snapshot folders: find them, check them against their manifests, and stream their records.
+
+A snapshot folder is `data/snapshots/<name>/` holding `MANIFEST.json` and the file the manifest
+names (gzip JSON Lines). This module is the only place that opens snapshot files, so every stage
+after it sees verified records and every bad line is reported with its file and line number.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+DEFAULT_SNAPSHOTS_DIR = Path(__file__).resolve().parent.parent / "data" / "snapshots"
+
+
+class SnapshotError(Exception):
+    """A snapshot that cannot be used as it is; the message says which file and why."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    folder: Path
+    manifest: dict
+
+    @property
+    def kind(self) -> str:
+        return self.manifest.get("kind", "census")
+
+    @property
+    def data_file(self) -> Path:
+        return self.folder / self.manifest.get("file", "models.jsonl.gz")
+
+
+def read_manifest(folder: Path) -> dict:
+    path = folder / "MANIFEST.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SnapshotError(f"{path}: missing; every snapshot folder needs a MANIFEST.json")
+    except json.JSONDecodeError as e:
+        raise SnapshotError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
+    if not isinstance(manifest, dict):
+        raise SnapshotError(f"{path}: must hold a JSON object")
+    return manifest
+
+
+def find_snapshots(root: Path = DEFAULT_SNAPSHOTS_DIR) -> list[Snapshot]:
+    """Every finished snapshot folder under root, oldest name first.
+
+    Folders whose names start with '.' or end in '.partial' are crawls in progress, not snapshots.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise SnapshotError(f"{root}: no such snapshots folder")
+    found = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if folder.name.startswith(".") or folder.name.endswith(".partial"):
+            continue
+        manifest = read_manifest(folder)
+        found.append(Snapshot(manifest.get("snapshot", folder.name), folder, manifest))
+    if not found:
+        raise SnapshotError(f"{root}: holds no snapshot folder")
+    return found
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(snapshot: Snapshot) -> None:
+    """Raise SnapshotError unless the data file's sha256 is the manifest's."""
+    expected = snapshot.manifest.get("sha256")
+    path = snapshot.data_file
+    if not path.is_file():
+        raise SnapshotError(f"{path}: missing; {snapshot.folder / 'MANIFEST.json'} names it")
+    if not expected:
+        raise SnapshotError(f"{snapshot.folder / 'MANIFEST.json'}: no sha256 to check {path.name} against")
+    actual = sha256_of(path)
+    if actual != expected:
+        raise SnapshotError(
+            f"{path}: sha256 mismatch: the file hashes to {actual}, "
+            f"its manifest says {expected}; the file was changed or truncated"
+        )
+
+
+def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for each line of a gzip (or plain) JSON Lines file.
+
+    A line that is not a JSON object with a string `id` raises SnapshotError naming file and line.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    loads = json.loads
+    lineno = 0
+    try:
+        with opener(path, "rb") as f:
+            for lineno, line in enumerate(f, 1):
+                try:
+                    record = loads(line)
+                except ValueError as e:
+                    raise SnapshotError(f"{path}:{lineno}: not valid JSON ({e})") from None
+                if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+                    raise SnapshotError(f"{path}:{lineno}: not a model record (a JSON object with a string id)")
+                yield lineno, record
+    except (OSError, EOFError) as e:  # gzip corruption or truncation
+        raise SnapshotError(f"{path}: unreadable after line {lineno} ({e})") from None
