@@ -1,0 +1,160 @@
+"""Build build/hub.db from every snapshot folder: snapshot -> load -> classify -> derive -> publish.
+
+    python -m scripts.build [--out build/hub.db] [--snapshots data/snapshots] [--headline NAME]
+
+The database is written to a temporary file beside the target and moved into place only when
+every stage has succeeded, so a failed build leaves the previous database untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlite_utils
+from tqdm import tqdm
+
+from scripts import derive, load, publish, summaries
+from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, SnapshotError, find_snapshots, verify
+
+log = logging.getLogger("build")
+
+
+def progress_bar(total: int | None, desc: str):
+    # A bar on a terminal; in logs and CI, tqdm's output would be noise, so only log lines.
+    return tqdm(total=total, desc=desc, unit=" models", unit_scale=True, disable=not sys.stderr.isatty())
+
+
+def optional_stage(module: str):
+    """The loader of a stage that lives in its own module (refs, MLflow registry, Hub-as-registry)."""
+    try:
+        return __import__(f"scripts.{module}", fromlist=["_"])
+    except ModuleNotFoundError as e:
+        if e.name != f"scripts.{module}":
+            raise
+        return None
+
+
+def build(out: Path, snapshots_dir: Path = DEFAULT_SNAPSHOTS_DIR, headline: str | None = None,
+          organizations_csv: Path = load.ORGANIZATIONS_CSV, workers: int | None = None) -> dict:
+    """Build the database at `out` atomically; returns a summary (models per snapshot, seconds)."""
+    started = time.monotonic()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    snapshots = find_snapshots(snapshots_dir)
+    censuses = [s for s in snapshots if s.kind == "census"]
+    if not censuses:
+        raise SnapshotError(f"{snapshots_dir}: no snapshot of kind 'census'")
+    headline = headline or max(s.name for s in censuses)
+    if headline not in {s.name for s in censuses}:
+        raise SnapshotError(f"--headline {headline}: no census snapshot of that name in {snapshots_dir}")
+    for s in snapshots:
+        log.info("verifying %s", s.data_file)
+        verify(s)
+
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        summary = _build_into(tmp, snapshots, headline, organizations_csv, workers)
+        inspect_tmp = out.with_name(f".inspect.{os.getpid()}.tmp")
+        write_inspect(tmp, inspect_tmp, out.stem)
+        metadata = publish.site_metadata(db_path=tmp)
+        metadata_tmp = out.with_name(f".metadata.{os.getpid()}.tmp")
+        metadata_tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
+        # The database last: until it moves, the old build (and its inspect file) stay coherent
+        # enough to serve; a crash between these renames is re-run by the next `make build`.
+        os.replace(metadata_tmp, out.with_name("metadata.json"))
+        os.replace(inspect_tmp, out.with_name("inspect.json"))
+        os.replace(tmp, out)
+    finally:
+        for leftover in out.parent.glob(f".*.{os.getpid()}.tmp"):
+            leftover.unlink(missing_ok=True)
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    log.info("built %s in %.1f s: %s", out, summary["seconds"], summary["models"])
+    return summary
+
+
+def _build_into(path: Path, snapshots, headline: str, organizations_csv: Path, workers) -> dict:
+    db = sqlite_utils.Database(path)
+    # A throw-away file until it is renamed: no journal, no fsync.
+    db.execute("pragma journal_mode = off")
+    db.execute("pragma synchronous = off")
+    db.execute("pragma cache_size = -262144")
+    load.create_schema(db)
+    derive.create_schema(db)
+    load.load_organizations(db, organizations_csv)
+
+    counts: dict[str, int] = {}
+    tag_keys: dict[str, int] = {}
+    refs, registry = optional_stage("refs"), optional_stage("registry")
+    with db.conn:
+        for s in snapshots:
+            if s.kind == "census":
+                expected = s.manifest.get("records")
+                with progress_bar(expected, f"load {s.name}") as bar:
+                    n = load.load_census(db, s, tag_keys, progress=bar.update)
+                if expected is not None and n != expected:
+                    raise SnapshotError(f"{s.data_file}: {n} records, its manifest says {expected}")
+                load.load_snapshot_row(db, s, s.name == headline, n)
+                log.info("loaded %s: %d models", s.name, n)
+            elif s.kind == "mlflow-registry" and registry is not None:
+                n = registry.load_registry(db, s)
+                load.load_snapshot_row(db, s, False, n)
+                log.info("loaded registry %s: %d registered models", s.name, n)
+            else:
+                raise SnapshotError(f"{s.folder / 'MANIFEST.json'}: unknown snapshot kind {s.kind!r}")
+            counts[s.name] = n
+        load.finish_tags(db, tag_keys)
+        if refs is not None:
+            for s in snapshots:
+                if s.kind == "census":
+                    refs.load_refs(db, s)
+
+    total = sum(n for s, n in counts.items())
+    with db.conn, progress_bar(total, "classify") as bar:
+        classified = derive.classify_models(db, workers=workers, progress=bar.update)
+        derive.fill_model_versioning(db)
+        log.info("classified %d models", classified)
+        summaries.create_summaries(db)
+        hub_registry = optional_stage("hub_registry")
+        if hub_registry is not None:
+            hub_registry.derive_hub_registry(db)
+    db.execute("analyze")
+    db.close()
+    return {"models": counts}
+
+
+def write_inspect(db_path: Path, inspect_path: Path, name: str) -> None:
+    """Datasette's inspect file (hash and table counts) so that the immutable database starts fast."""
+    datasette = Path(sys.executable).with_name("datasette")
+    data = json.loads(subprocess.run([str(datasette), "inspect", str(db_path)], check=True,
+                                     capture_output=True, text=True).stdout)
+    # inspect names the database after the file it read; the served file is `name`.db.
+    inspect_path.write_text(json.dumps({name: next(iter(data.values()))}, indent=2), encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("build/hub.db"))
+    parser.add_argument("--snapshots", type=Path, default=DEFAULT_SNAPSHOTS_DIR)
+    parser.add_argument("--headline", help="census shown first (default: the newest)")
+    parser.add_argument("--workers", type=int, help="classifier processes (default: up to 2)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        build(args.out, args.snapshots, args.headline, workers=args.workers)
+    except SnapshotError as e:
+        print(f"build failed: {e}", file=sys.stderr)
+        print(f"{args.out} was left as it was.", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Publish stage: the site's Datasette metadata, from metadata.yml plus the canned_queries folder.
+
+Each canned query is a pair `canned_queries/<name>.sql` + `<name>.yml` (title, description,
+params, chart, hide_sql). They are folded into `databases.hub.queries` so that the generated
+`build/metadata.json` carries them wherever the site goes (`datasette publish` included).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+METADATA_YML = ROOT / "metadata.yml"
+CANNED_QUERIES_DIR = ROOT / "canned_queries"
+DATABASE = "hub"
+QUERY_KEYS = {"title", "description", "description_html", "params", "chart", "hide_sql"}
+CHART_KEYS = {"mark", "x_column", "y_column", "x_type", "y_type", "color_column", "size_column"}
+
+
+class MetadataError(Exception):
+    pass
+
+
+def read_yaml(path: Path):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise MetadataError(f"{path}: not valid YAML ({e})") from None
+
+
+def canned_queries(folder: Path = CANNED_QUERIES_DIR) -> dict[str, dict]:
+    """name -> Datasette canned query dict, in name order; a missing or odd sidecar is an error."""
+    queries = {}
+    for sql_path in sorted(folder.glob("*.sql")):
+        yml_path = sql_path.with_suffix(".yml")
+        if not yml_path.exists():
+            raise MetadataError(f"{sql_path}: no {yml_path.name} beside it (title, description, ...)")
+        settings = read_yaml(yml_path)
+        unknown = set(settings) - QUERY_KEYS
+        if unknown:
+            raise MetadataError(f"{yml_path}: unknown keys {sorted(unknown)}; allowed: {sorted(QUERY_KEYS)}")
+        if "title" not in settings:
+            raise MetadataError(f"{yml_path}: needs a title")
+        chart = settings.get("chart")
+        if chart is not None and (set(chart) - CHART_KEYS or not {"mark", "x_column", "y_column"} <= set(chart)):
+            raise MetadataError(f"{yml_path}: chart needs mark, x_column, y_column and only {sorted(CHART_KEYS)}")
+        queries[sql_path.stem] = {"sql": sql_path.read_text(encoding="utf-8").strip(), **settings}
+    for orphan in sorted(set(p.stem for p in folder.glob("*.yml")) - set(queries)):
+        raise MetadataError(f"{folder / (orphan + '.yml')}: no {orphan}.sql beside it")
+    return queries
+
+
+def site_metadata(metadata_path: Path = METADATA_YML, queries_dir: Path = CANNED_QUERIES_DIR,
+                  db_path: Path | None = None) -> dict:
+    """The metadata Datasette serves. With db_path, every canned query is checked to compile."""
+    metadata = read_yaml(metadata_path)
+    database = metadata.setdefault("databases", {}).setdefault(DATABASE, {})
+    queries = canned_queries(queries_dir)
+    clash = set(queries) & set(database.get("queries", {}))
+    if clash:
+        raise MetadataError(f"{metadata_path}: queries {sorted(clash)} are also in {queries_dir}")
+    database.setdefault("queries", {}).update(queries)
+    if db_path is not None:
+        check_queries_compile(db_path, queries)
+    return metadata
+
+
+def check_queries_compile(db_path: Path, queries: dict[str, dict]) -> None:
+    """EXPLAIN each query so that a typo fails the build, not a visitor's page."""
+    conn = sqlite3.connect(db_path)
+    try:
+        for name, q in queries.items():
+            params = {p: "" for p in q.get("params", [])}
+            try:
+                conn.execute("explain " + q["sql"], params)
+            except sqlite3.Error as e:
+                raise MetadataError(f"canned_queries/{name}.sql: {e}") from None
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    print(json.dumps(site_metadata(), indent=2))

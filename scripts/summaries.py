@@ -1,0 +1,109 @@
+"""Summary tables: the aggregates the canned queries read, computed once at build time.
+
+Each is a GROUP BY over `model_versioning`, so every figure on the site can be traced to the
+model rows it counts (the canned queries link back to them). Forms are the primary (first `self`)
+marker's form; a model without its own version counts under 'unversioned'.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+# Forms of a model: its primary own-version form, or 'unversioned'.
+FORM = "coalesce(primary_form, 'unversioned')"
+
+SUMMARIES = {
+    "summary_downloads": f"""
+        select snapshot, downloads, count(*) as models, sum(seed_rule) as seed_rule,
+               sum(own_version) as own_version
+        from model_versioning group by snapshot, downloads""",
+    "summary_tasks": """
+        select snapshot, coalesce(pipeline_tag, '(none)') as pipeline_tag, count(*) as models,
+               sum(seed_rule) as seed_rule, sum(own_version) as own_version,
+               sum(environment_markers > 0) as environment_versioned,
+               sum(seed_rule and not own_version) as seed_rule_not_own,
+               sum(dataset_markers > 0) as dataset_versioned,
+               sum(base_model_markers > 0) as base_model_versioned
+        from model_versioning group by snapshot, coalesce(pipeline_tag, '(none)')""",
+    "summary_task_forms": f"""
+        select snapshot, coalesce(pipeline_tag, '(none)') as pipeline_tag, {FORM} as form,
+               count(*) as models
+        from model_versioning group by 1, 2, 3""",
+    "summary_authors": """
+        select snapshot, author, organization, organization_kind, count(*) as models,
+               sum(seed_rule) as seed_rule,
+               sum(own_version) as own_version, sum(downloads) as downloads
+        from model_versioning where author is not null group by snapshot, author""",
+    "summary_author_forms": f"""
+        select snapshot, author, organization, organization_kind, {FORM} as form,
+               count(*) as models
+        from model_versioning where author is not null group by snapshot, author, 5""",
+    "summary_months": """
+        select snapshot,
+               case when created_at_placeholder then 'on or before 2022-03-02'
+                    else coalesce(created_month, 'unknown') end as created_month,
+               count(*) as models, sum(seed_rule) as seed_rule, sum(own_version) as own_version
+        from model_versioning group by 1, 2""",
+    # Families of two or more models: how many of their models carry a version, in how many
+    # forms, how concentrated on the most common form, and the versions in order.
+    "summary_families": f"""
+        with members as (
+            select snapshot, author, family, organization, model, own_version, {FORM} as form,
+                   primary_text, primary_major, primary_minor, primary_patch, primary_date
+            from model_versioning where author is not null),
+        families as (
+            select snapshot, author, family, max(organization) as organization, count(*) as models,
+                   sum(own_version) as versioned
+            from members group by snapshot, author, family having count(*) >= 2),
+        form_counts as (
+            select m.snapshot, m.author, m.family, m.form, count(*) as n
+            from members m join families f using (snapshot, author, family)
+            where m.own_version group by 1, 2, 3, 4),
+        form_stats as (
+            select fc.snapshot, fc.author, fc.family, count(*) as forms, max(fc.n) as top_n,
+                   -sum((1.0 * fc.n / f.versioned) * log2(1.0 * fc.n / f.versioned)) as entropy
+            from form_counts fc join families f using (snapshot, author, family)
+            group by 1, 2, 3),
+        top_form as (
+            select snapshot, author, family, form,
+                   row_number() over (partition by snapshot, author, family
+                                      order by n desc, form) as rank
+            from form_counts),
+        versions as (
+            select snapshot, author, family,
+                   group_concat(primary_text, ' < ') as versions
+            from (select distinct m.snapshot, m.author, m.family, m.primary_text,
+                         m.primary_date, m.primary_major, m.primary_minor, m.primary_patch
+                  from members m join families f using (snapshot, author, family)
+                  where m.own_version
+                  order by m.primary_date, m.primary_major, m.primary_minor, m.primary_patch,
+                           m.primary_text)
+            group by 1, 2, 3)
+        select f.snapshot, f.author, f.family, f.organization, f.models, f.versioned,
+               coalesce(s.forms, 0) as forms, t.form as top_form,
+               round(1.0 * s.top_n / nullif(f.versioned, 0), 4) as consistency,
+               round(abs(coalesce(s.entropy, 0)), 4) as entropy_bits, v.versions
+        from families f
+        left join form_stats s using (snapshot, author, family)
+        left join top_form t on t.snapshot = f.snapshot and t.author = f.author
+             and t.family = f.family and t.rank = 1
+        left join versions v using (snapshot, author, family)""",
+}
+
+INDEXES = {
+    "summary_downloads": [["snapshot", "downloads"]],
+    "summary_tasks": [["snapshot", "pipeline_tag"]],
+    "summary_task_forms": [["snapshot", "pipeline_tag"]],
+    "summary_authors": [["snapshot", "author"], ["organization"], ["snapshot", "own_version"]],
+    "summary_author_forms": [["snapshot", "author"], ["organization"]],
+    "summary_months": [["snapshot", "created_month"]],
+    "summary_families": [["snapshot", "author"], ["organization"], ["snapshot", "versioned"]],
+}
+
+
+def create_summaries(db: sqlite_utils.Database) -> None:
+    for table, select in SUMMARIES.items():
+        db.execute(f"drop table if exists [{table}]")
+        db.execute(f"create table [{table}] as {select}")
+        for columns in INDEXES.get(table, []):
+            db[table].create_index(columns)

@@ -1,0 +1,109 @@
+"""Shared fixtures: a small census cut from the real vendored snapshots, a database built from it by
+the real build, and the real Datasette app serving it the way `make serve` does."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scripts import build, serve_options
+from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, read_manifest, sha256_of
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Authors whose whole output the cut keeps, so that company, family and RL queries have real rows.
+FIXTURE_AUTHORS = {
+    "meta-llama", "facebook", "google", "mistralai", "microsoft", "openai", "Qwen", "stabilityai",
+    "nvidia", "TheBloke", "sb3", "ThomasSimonini", "distilbert", "google-bert", "EleutherAI",
+}
+
+
+def cut_snapshot(source: Path, dest: Path, step: int, per_author: int = 400) -> int:
+    """Copy part of a vendored census into dest, line for line, with a fresh manifest.
+
+    Kept: the 1,500 most downloaded models, every step-th record, and up to per_author models of
+    each FIXTURE_AUTHORS namespace.
+    """
+    manifest = read_manifest(source)
+    dest.mkdir(parents=True)
+    taken: dict[str, int] = {}
+    kept = 0
+    with gzip.open(source / manifest["file"], "rb") as src, gzip.open(dest / manifest["file"], "wb") as out:
+        for index, line in enumerate(src):
+            author = json.loads(line)["id"].partition("/")[0]
+            favourite = author in FIXTURE_AUTHORS and taken.get(author, 0) < per_author
+            if index < 1500 or index % step == 0 or favourite:
+                taken[author] = taken.get(author, 0) + 1
+                out.write(line)
+                kept += 1
+    manifest.update(records=kept, sha256=sha256_of(dest / manifest["file"]),
+                    caveats=manifest.get("caveats", []) + [f"test fixture: a cut of {kept} records"])
+    (dest / "MANIFEST.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    return kept
+
+
+@pytest.fixture(scope="session")
+def fixture_snapshots(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("snapshots")
+    cut_snapshot(DEFAULT_SNAPSHOTS_DIR / "2024-07-11", root / "2024-07-11", step=97)
+    cut_snapshot(DEFAULT_SNAPSHOTS_DIR / "2022-02-21", root / "2022-02-21", step=10)
+    return root
+
+
+@pytest.fixture(scope="session")
+def fixture_build(fixture_snapshots, tmp_path_factory) -> Path:
+    """build/ of the fixture: hub.db, inspect.json and metadata.json, made by the real build."""
+    out = tmp_path_factory.mktemp("build") / "hub.db"
+    build.build(out, fixture_snapshots, workers=1)
+    return out.parent
+
+
+@pytest.fixture(scope="session")
+def fixture_db(fixture_build) -> Path:
+    return fixture_build / "hub.db"
+
+
+class SiteClient:
+    """Datasette's own test client, driven from synchronous tests on one event loop."""
+
+    def __init__(self, datasette):
+        self.datasette = datasette
+        self.loop = asyncio.new_event_loop()
+
+    def get(self, path: str, **kwargs):
+        return self.loop.run_until_complete(self.datasette.client.get(path, **kwargs))
+
+
+def make_datasette(build_dir: Path):
+    """The app exactly as scripts/serve_options.py configures `datasette serve`."""
+    from datasette.app import Datasette
+
+    inspect = json.loads((build_dir / "inspect.json").read_text())
+    return Datasette(
+        immutables=[str(build_dir / "hub.db")],
+        inspect_data=inspect,
+        metadata=json.loads((build_dir / "metadata.json").read_text()),
+        plugins_dir=str(ROOT / "plugins"),
+        template_dir=str(ROOT / "templates"),
+        settings=serve_options.SETTINGS,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(fixture_build) -> SiteClient:
+    client = SiteClient(make_datasette(fixture_build))
+    yield client
+    client.loop.close()
+
+
+@pytest.fixture
+def snapshots_copy(fixture_snapshots, tmp_path) -> Path:
+    """A private, writable copy of the fixture snapshots, for tests that damage them."""
+    dest = tmp_path / "snapshots"
+    shutil.copytree(fixture_snapshots, dest)
+    return dest
