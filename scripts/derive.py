@@ -34,7 +34,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     db["model_versioning"].create(
         {
             "model": int, "snapshot": str, "model_id": str, "author": str, "organization": str,
-            "organization_kind": str, "pipeline_tag": str, "library_name": str, "downloads": int, "created_month": str,
+            "organization_kind": str, "organization_relation": str, "pipeline_tag": str, "library_name": str, "downloads": int, "created_month": str,
             "created_at_placeholder": int, "seed_rule": int, "own_version": int,
             "marker_count": int, "self_markers": int, "environment_markers": int,
             "dataset_markers": int, "base_model_markers": int, "unclear_markers": int,
@@ -125,13 +125,14 @@ def fill_model_versioning(db: sqlite_utils.Database) -> None:
     """Join the classifier's per-model results with the model context the queries group by."""
     db.execute(
         """insert into model_versioning
-           select m.key, m.snapshot, m.id, m.author, o.organization, o.kind, m.pipeline_tag,
+           select m.key, m.snapshot, m.id, m.author, o.organization, o.kind, o.relation, m.pipeline_tag,
                   m.library_name, m.downloads, substr(m.created_at, 1, 7), m.created_at_placeholder,
                   c.seed_rule, c.own_version, c.marker_count, c.self_markers,
                   c.environment_markers, c.dataset_markers, c.base_model_markers,
                   c.unclear_markers, c.primary_form, c.primary_text, c.primary_major,
                   c.primary_minor, c.primary_patch, c.primary_date, c.family
            from models m join temp.classified c on c.model = m.key
+           -- organizations.namespace compares without case, as the Hub does
            left join organizations o on o.namespace = m.author
            order by m.key"""
     )

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from pathlib import Path
 import sqlite_utils
 
-from scripts.snapshots import Snapshot, iter_records
+from scripts.snapshots import Snapshot, SnapshotError, iter_records
 
 ORGANIZATIONS_CSV = Path(__file__).resolve().parent.parent / "data" / "organizations.csv"
 
@@ -78,6 +79,14 @@ def base_model_of(tag_value: str) -> tuple[str, str | None]:
     return tag_value, None
 
 
+def repo_path(path: Path) -> str:
+    """A path as the repository names it (data/snapshots/...), absolute when outside it."""
+    try:
+        return str(path.resolve().relative_to(ORGANIZATIONS_CSV.parent.parent))
+    except ValueError:
+        return str(path)
+
+
 def load_snapshot_row(db: sqlite_utils.Database, snapshot: Snapshot, headline: bool, records: int) -> None:
     m = snapshot.manifest
     db["snapshots"].insert(
@@ -86,7 +95,7 @@ def load_snapshot_row(db: sqlite_utils.Database, snapshot: Snapshot, headline: b
             "records": records, "collected": m.get("collected"), "source": m.get("source"),
             "source_license": m.get("source_license"), "format": m.get("format"),
             "caveats": json.dumps(m.get("caveats", []), ensure_ascii=False),
-            "sha256": m.get("sha256"), "file": f"data/snapshots/{snapshot.folder.name}/{m.get('file')}",
+            "sha256": m.get("sha256"), "file": repo_path(snapshot.data_file),
             "endpoint": m.get("endpoint"), "client_version": m.get("client_version"),
         },
         replace=True,
@@ -158,7 +167,10 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
     db["model_tags"].create_index(["tag", "model"])
     db["model_tags"].create_index(["model"])
     db.execute("update tags set models = (select count(*) from model_tags where model_tags.tag = tags.tag_key)")
-    db["models"].create_index(["snapshot", "id"], unique=True)
+    try:
+        db["models"].create_index(["snapshot", "id"], unique=True)
+    except sqlite3.IntegrityError:
+        raise SnapshotError(duplicate_ids_message(db)) from None
     db.execute(
         """update model_base_models set base_model_key = (
              select key from models where models.snapshot = model_base_models.snapshot
@@ -175,9 +187,27 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
     db["models"].enable_fts(["id"], fts_version="FTS5", create_triggers=False)
 
 
+def duplicate_ids_message(db: sqlite_utils.Database) -> str:
+    """Which ids repeat, in which snapshot file and on which lines (keys run in line order)."""
+    rows = db.execute(
+        """select m.snapshot, s.file, m.id, group_concat(m.key - f.first + 1, ', ')
+           from models m join snapshots s using (snapshot)
+           join (select snapshot, min(key) as first from models group by snapshot) f using (snapshot)
+           group by m.snapshot, m.id having count(*) > 1 limit 5"""
+    ).fetchall()
+    return "; ".join(f"{file}: model id {mid!r} appears more than once (lines {lines})"
+                     for _, file, mid, lines in rows)
+
+
 def load_organizations(db: sqlite_utils.Database, path: Path = ORGANIZATIONS_CSV) -> int:
+    """The curated namespace -> organization map. Hub namespaces are case-insensitive
+    (`Salesforce` and `salesforce` are one), so the key compares without case."""
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
-    db["organizations"].insert_all(rows, pk="namespace")
+    columns = list(rows[0]) if rows else ["namespace"]
+    db.execute(
+        "create table organizations (namespace text primary key collate nocase, "
+        + ", ".join(f"[{c}] text" for c in columns if c != "namespace") + ")"
+    )
+    db["organizations"].insert_all(rows)
     return len(rows)
-

@@ -1,0 +1,138 @@
+"""The published site, through Datasette's own test client, on a database built from a cut of the
+real censuses."""
+
+import csv
+import io
+import json
+import sqlite3
+
+import pytest
+import yaml
+
+from scripts import publish
+
+QUERIES = publish.canned_queries()
+RQ_QUERIES = [name for name, q in QUERIES.items() if q.get("chart")]
+
+
+def test_every_rq_query_has_a_chart():
+    assert {"rq1_versioned_share", "rq2_versioning_by_task", "rq3_company_consistency",
+            "time_versioned_share"} <= set(RQ_QUERIES)
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_canned_query_answers_with_rows(site, name):
+    response = site.get(f"/hub/{name}.json?_shape=objects")
+    assert response.status_code == 200, response.text
+    data = response.json()
+    rows = data["rows"]
+    assert len(rows) >= 2, f"{name} returned {len(rows)} rows on the fixture"
+    chart = QUERIES[name].get("chart")
+    if chart:
+        for key in ("x_column", "y_column", "color_column"):
+            if chart.get(key):
+                assert chart[key] in data["columns"], f"{name}: chart {key} {chart[key]} is not a column"
+    # Non-trivial: the chart's measure is not the same number on every row.
+    if chart:
+        assert len({r[chart["y_column"]] for r in rows}) > 1
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_canned_query_csv_export(site, name):
+    response = site.get(f"/hub/{name}.csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain") or "csv" in response.headers["content-type"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert len(rows) >= 2
+
+
+def test_rq1_shares_match_the_model_rows(site, fixture_db):
+    """The headline figures are traceable: recount them from model_versioning directly."""
+    rows = site.get("/hub/rq1_versioned_share.json?_shape=array&min_downloads=1000").json()
+    conn = sqlite3.connect(fixture_db)
+    for row in rows:
+        flag = "seed_rule" if row["measure"].startswith("seed") else "own_version"
+        n, k = conn.execute(
+            f"select count(*), sum({flag}) from model_versioning where snapshot = ? and downloads >= 1000",
+            [row["snapshot"]]).fetchone()
+        assert (row["models"], row["versioned"]) == (n, k)
+        assert row["ci95_low"] <= row["share"] <= row["ci95_high"]
+        # The link opens exactly the counted rows.
+        linked = site.get(row["versioned_rows"].replace("/hub/model_versioning?", "/hub/model_versioning.json?_size=0&"))
+        assert linked.json()["filtered_table_rows_count"] == k
+
+
+def test_rq2_shows_rl_versioning_is_environments(site):
+    rows = site.get("/hub/rq2_versioning_by_task.json?_shape=array&min_models=20").json()
+    rl = {r["measure"]: r["share"] for r in rows if r["pipeline_tag"] == "reinforcement-learning"}
+    assert rl, "the fixture has reinforcement-learning models"
+    assert rl["seed rule"] > rl["own version"]
+    assert rl["RL environment version"] > 0.5
+
+
+def test_rq3_companies_include_the_big_ones(site):
+    rows = site.get("/hub/rq3_company_consistency.json?_shape=array").json()
+    organizations = {r["organization"] for r in rows}
+    assert {"Google", "Meta", "Microsoft", "Mistral AI"} <= organizations
+    for r in rows:
+        if r["versioned"]:
+            assert 0 < r["consistency"] <= 1 and r["entropy_bits"] >= 0
+
+
+def test_table_json_export(site):
+    data = site.get("/hub/model_versioning.json?_shape=objects&_size=5&own_version=1").json()
+    assert len(data["rows"]) == 5 and all(r["own_version"] == 1 for r in data["rows"])
+
+
+def test_full_text_search_on_model_ids(site):
+    data = site.get("/hub/models.json?_search=Mistral&_shape=array").json()
+    assert data and all("mistral" in r["id"].lower() for r in data)
+
+
+def test_model_lookup_finds_markers(site):
+    rows = site.get("/hub/browse_model_lookup.json?_shape=array&q=Mistral-7B-Instruct-v0.2").json()
+    assert any(r["model_id"] == "mistralai/Mistral-7B-Instruct-v0.2" and "v0.2" in r["markers"] for r in rows)
+
+
+def test_about_page_names_sources_and_caveats(site):
+    response = site.get("/about")
+    assert response.status_code == 200
+    html = response.text
+    for text in ("2024-07-11", "2022-02-21", "TStalnaker44/hugging_face_analysis_replication",
+                 "saranscript/huggingface-models", "GPL-3.0", "30-day", "placeholder", "seed_rule",
+                 "MLflow"):
+        assert text in html, text
+
+
+def test_rq_query_page_presets_its_chart(site):
+    html = site.get("/hub/rq2_versioning_by_task").text
+    assert "g.mark=circle" in html and "g.color_column=measure" in html
+    assert "datasette_vega" in html
+
+
+def test_robots_policy_allows_pages_but_not_bulk_sql(site):
+    robots = site.get("/robots.txt").text
+    assert "Disallow: /hub?sql=" in robots
+    assert "Disallow: /\n" not in robots + "\n"
+
+
+def test_every_table_and_column_is_described(fixture_db, fixture_build):
+    metadata = json.loads((fixture_build / "metadata.json").read_text())
+    tables = metadata["databases"]["hub"]["tables"]
+    conn = sqlite3.connect(fixture_db)
+    names = [r[0] for r in conn.execute(
+        "select name from sqlite_master where type = 'table' and name not like 'models_fts%' "
+        "and name not like 'sqlite_%'")]
+    for name in names:
+        assert tables.get(name, {}).get("description"), f"table {name} has no description"
+        columns = [r[1] for r in conn.execute(f"pragma table_info([{name}])")]
+        missing = [c for c in columns if not tables[name].get("columns", {}).get(c)]
+        assert not missing, f"{name}: no description for {missing}"
+
+
+def test_metadata_yml_is_the_source(fixture_build):
+    """The served metadata is metadata.yml plus the canned queries, nothing else."""
+    served = json.loads((fixture_build / "metadata.json").read_text())
+    source = yaml.safe_load(open(publish.METADATA_YML))
+    assert served["title"] == source["title"]
+    assert set(served["databases"]["hub"]["queries"]) == set(QUERIES)
