@@ -42,5 +42,13 @@ serve: $(DB)
 test: $(VENV)/.installed /usr/bin/chromium
 	$(PY) -m pytest
 
+# Google Cloud Run, with the same database, metadata, plugins, templates and settings (needs gcloud).
+publish: $(DB)
+	$(PY) -m scripts.deploy
+
+# The exact command, and the Docker context it would upload, in build/publish/.
+publish-dry-run: $(DB)
+	$(PY) -m scripts.deploy --dry-run
+
 clean:
 	rm -rf build

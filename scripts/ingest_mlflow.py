@@ -58,15 +58,32 @@ class IngestError(Exception):
 
 
 def strip_credentials(uri: str) -> str:
-    """The URI without a user name, password or query string, for the manifest's `source`.
+    """The URI without a user name, password, query or fragment, for the manifest's `source`.
 
     `https://alice:secret@mlflow.example.com/` -> `https://mlflow.example.com/`;
     `postgresql://u:p@db/mlflow?sslmode=require&password=x` -> `postgresql://db/mlflow`.
     The query is dropped whole because database drivers accept passwords and tokens there.
+    Rebuilt by hand, not with urlunsplit, which would turn `sqlite:////abs/path` into
+    `sqlite://abs/path`.
     """
     parts = urlsplit(uri)
+    if "://" not in uri:  # "databricks", "databricks-uc", a bare path
+        return uri.split("?", 1)[0].split("#", 1)[0]
     netloc = parts.netloc.rpartition("@")[2]
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    return f"{parts.scheme}://{netloc}{parts.path}"
+
+
+def redact(text: str, uri: str | None) -> str:
+    """text with the URI's user name and password removed (MLflow's errors repeat the full URL)."""
+    if not uri:
+        return text
+    userinfo = urlsplit(uri).netloc.rpartition("@")[0]
+    if userinfo:
+        text = text.replace(userinfo + "@", "")
+        for secret in userinfo.split(":"):
+            if secret:
+                text = text.replace(secret, "***")
+    return text
 
 
 def check_label(label: str) -> str:
@@ -260,8 +277,9 @@ def main(argv=None) -> int:
         print(f"ingest-mlflow failed: {e}", file=sys.stderr)
         return 1
     except Exception as e:  # MlflowException and connection errors: say which registry failed
+        message = redact(redact(str(e), args.tracking_uri), args.registry_uri)
         print(f"ingest-mlflow failed reading {strip_credentials(args.tracking_uri)}: "
-              f"{type(e).__name__}: {e}", file=sys.stderr)
+              f"{type(e).__name__}: {message}", file=sys.stderr)
         return 1
     out = args.out or DEFAULT_SNAPSHOTS_DIR / args.name
     print(f"{out}: {manifest['records']} registered models, {manifest['versions']} versions, "
