@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
+import functools
 import gzip
 import hashlib
 import json
@@ -90,7 +92,24 @@ class Stats:
     records_served: int = 0
     faults: dict = field(default_factory=lambda: {k: 0 for k in FAULTS})
     rate_limited: int = 0
+    authorized: int = 0  # requests that carried an Authorization header (never its value)
     routes: dict = field(default_factory=dict)
+
+
+@functools.total_ordering
+class _Desc:
+    """A value that sorts in reverse, so that one ascending key gives the Hub's descending order."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __eq__(self, other):
+        return self.value == other.value
+
+    def __lt__(self, other):
+        return other.value < self.value if self.value is not None else False
 
 
 def _b64(obj) -> str:
@@ -131,7 +150,7 @@ class HubData:
             raise SnapshotError("the snapshot holds the same id twice; the fake Hub needs unique ids")
         self.refs = refs
         self._orders: dict[str | None, list[int]] = {None: list(range(len(records)))}
-        self._positions: dict[str | None, dict[str, int]] = {}
+        self._keys: dict[str, list[tuple]] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -151,34 +170,57 @@ class HubData:
             refs.update(load_refs_file(own))
         return cls(records, refs)
 
-    def order(self, sort: str | None) -> tuple[list[int], dict[str, int]]:
+    def update(self, model_id: str, **fields) -> None:
+        """Change a record while the Hub is being crawled (downloads move, as on the real Hub)."""
+        with self._lock:
+            self.records[self.index[model_id]].update(fields)
+            self._orders = {None: self._orders[None]}
+            self._keys = {}
+
+    def sort_key(self, rec: dict, sort: str) -> tuple:
+        """Where a record stands in a listing: ascending along the listing's order."""
+        value = rec.get(sort)
+        tiebreak = rec.get("_id") or rec["id"]
+        return (1, _Desc(None), tiebreak) if value is None else (0, _Desc(value), tiebreak)
+
+    def order(self, sort: str | None) -> tuple[list[int], list[tuple] | None]:
+        """Record indices in listing order, and their sort keys (None for the file's order)."""
         with self._lock:
             if sort not in self._orders:
                 recs = self.records
-                tiebreak = sorted(range(len(recs)), key=lambda i: recs[i].get("_id") or recs[i]["id"])
-                # Descending on the sort key, missing values last; Python's sort is stable even
-                # with reverse=True, so equal keys keep the tie-break order.
-                self._orders[sort] = sorted(
-                    tiebreak,
-                    key=lambda i: (1, recs[i][sort]) if recs[i].get(sort) is not None else (0,),
-                    reverse=True,
-                )
-            if sort not in self._positions:
-                self._positions[sort] = {self.records[i]["id"]: p for p, i in enumerate(self._orders[sort])}
-            return self._orders[sort], self._positions[sort]
+                keyed = sorted((self.sort_key(r, sort), i) for i, r in enumerate(recs))
+                self._orders[sort] = [i for _, i in keyed]
+                self._keys[sort] = [k for k, _ in keyed]
+            return self._orders[sort], self._keys.get(sort)
 
     def page(self, sort: str | None, cursor: str | None, limit: int) -> tuple[list[dict], str | None]:
-        """One page of records and the cursor of the next page (None on the last)."""
-        order, positions = self.order(sort)
+        """One page of records and the cursor of the next page (None on the last).
+
+        As on the Hub, the cursor is a keyset position: the sort value and tie-break of the last
+        record served. The next page starts after that key in the listing as it is *now*, so a
+        record whose value moved across the cursor between two pages is missed or listed twice.
+        """
+        order, keys = self.order(sort)
         start = 0
         if cursor:
             state = _unb64(cursor)
-            if state.get("s") != sort or state.get("after") not in positions:
+            if state.get("s") != sort:
                 raise ValueError("cursor does not belong to this listing")
-            start = positions[state["after"]] + 1
+            if sort is None:
+                if state.get("after") not in self.index:
+                    raise ValueError("cursor does not belong to this listing")
+                start = self.index[state["after"]] + 1
+            else:
+                flag, value, tiebreak = state["k"]
+                start = bisect.bisect_right(keys, (flag, _Desc(value), tiebreak))
         chosen = [self.records[i] for i in order[start:start + limit]]
-        more = start + limit < len(order)
-        return chosen, (_b64({"s": sort, "after": chosen[-1]["id"]}) if more and chosen else None)
+        if not chosen or start + limit >= len(order):
+            return chosen, None
+        last = chosen[-1]
+        if sort is None:
+            return chosen, _b64({"s": None, "after": last["id"]})
+        flag, value, tiebreak = self.sort_key(last, sort)
+        return chosen, _b64({"s": sort, "k": [flag, value.value, tiebreak]})
 
     def repo_refs(self, model_id: str) -> dict:
         rec = self.refs.get(model_id)
@@ -287,6 +329,7 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         with hub.lock:
             hub.stats.requests += 1
+            hub.stats.authorized += "Authorization" in self.headers
         if parts.path == "/_fakehub/stats":
             with hub.lock:
                 body = json.dumps(hub.stats.__dict__).encode()

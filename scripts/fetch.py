@@ -270,7 +270,7 @@ class Progress:
     def __init__(self, total: int | None, initial: int, desc: str, every: float = 10.0):
         self.tty = sys.stderr.isatty()
         self.bar = tqdm(total=total, initial=initial, desc=desc, unit=" models", unit_scale=True,
-                        dynamic_ncols=True, disable=not self.tty)
+                        disable=not self.tty)
         self.count, self.start, self.every, self.desc = initial, time.monotonic(), every, desc
         self.initial, self.last = initial, 0.0
 

@@ -80,9 +80,9 @@ def redact(text: str, uri: str | None) -> str:
     userinfo = urlsplit(uri).netloc.rpartition("@")[0]
     if userinfo:
         text = text.replace(userinfo + "@", "")
-        for secret in userinfo.split(":"):
-            if secret:
-                text = text.replace(secret, "***")
+        password = userinfo.partition(":")[2]
+        if len(password) >= 6:  # a short one would also blank out ordinary letters
+            text = text.replace(password, "***")
     return text
 
 

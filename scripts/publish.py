@@ -18,6 +18,8 @@ METADATA_YML = ROOT / "metadata.yml"
 CANNED_QUERIES_DIR = ROOT / "canned_queries"
 DATABASE = "hub"
 QUERY_KEYS = {"title", "description", "description_html", "params", "chart", "hide_sql"}
+# Order on the database page: the research questions first, browsing last.
+TOPIC_ORDER = ("rq1", "rq2", "rq3", "time", "refs", "registry", "hub_registry", "browse")
 CHART_KEYS = {"mark", "x_column", "y_column", "x_type", "y_type", "color_column", "size_column"}
 
 
@@ -35,7 +37,11 @@ def read_yaml(path: Path):
 def canned_queries(folder: Path = CANNED_QUERIES_DIR) -> dict[str, dict]:
     """name -> Datasette canned query dict, in name order; a missing or odd sidecar is an error."""
     queries = {}
-    for sql_path in sorted(folder.glob("*.sql")):
+    def order(path: Path):
+        topics = [i for i, t in enumerate(TOPIC_ORDER) if path.stem.startswith(t + "_")]
+        return (topics[-1] if topics else len(TOPIC_ORDER), path.stem)
+
+    for sql_path in sorted(folder.glob("*.sql"), key=order):
         yml_path = sql_path.with_suffix(".yml")
         if not yml_path.exists():
             raise MetadataError(f"{sql_path}: no {yml_path.name} beside it (title, description, ...)")

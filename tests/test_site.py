@@ -13,6 +13,10 @@ from scripts import publish
 
 QUERIES = publish.canned_queries()
 RQ_QUERIES = [name for name, q in QUERIES.items() if q.get("chart")]
+# Queries over optional sources (git refs from a crawl, an MLflow registry) have no rows on the
+# vendored censuses alone; their own test files build databases that have them.
+OPTIONAL_SOURCE = ("refs_", "registry_")
+CENSUS_QUERIES = [n for n in QUERIES if not n.startswith(OPTIONAL_SOURCE)]
 
 
 def test_every_rq_query_has_a_chart():
@@ -21,6 +25,13 @@ def test_every_rq_query_has_a_chart():
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
+def test_canned_query_answers(site, name):
+    response = site.get(f"/hub/{name}.json?_shape=objects")
+    assert response.status_code == 200, response.text
+    assert response.json()["columns"]
+
+
+@pytest.mark.parametrize("name", sorted(CENSUS_QUERIES))
 def test_canned_query_answers_with_rows(site, name):
     response = site.get(f"/hub/{name}.json?_shape=objects")
     assert response.status_code == 200, response.text
@@ -37,7 +48,7 @@ def test_canned_query_answers_with_rows(site, name):
         assert len({r[chart["y_column"]] for r in rows}) > 1
 
 
-@pytest.mark.parametrize("name", sorted(QUERIES))
+@pytest.mark.parametrize("name", sorted(CENSUS_QUERIES))
 def test_canned_query_csv_export(site, name):
     response = site.get(f"/hub/{name}.csv")
     assert response.status_code == 200
