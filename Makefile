@@ -9,7 +9,7 @@ DATASETTE := $(VENV)/bin/datasette
 PORT ?= 8001
 DB := build/hub.db
 
-.PHONY: all setup build serve test fetch fetch-refs fakehub bench publish publish-dry-run clean
+.PHONY: all setup build serve test fetch fetch-refs fakehub bench publish publish-dry-run ingest-mlflow clean
 
 all: serve
 
@@ -21,6 +21,11 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	touch $@
 
 setup: $(VENV)/.installed
+
+# MLflow is optional for users (make ingest-mlflow); the tests need it.
+$(VENV)/.installed-mlflow: $(VENV)/.installed requirements-mlflow.txt
+	$(PY) -m pip install --quiet -r requirements-mlflow.txt
+	touch $@
 
 # The database, its inspect file and the site's metadata, built atomically by scripts/build.py.
 $(DB): $(VENV)/.installed $(wildcard scripts/*.py) $(wildcard data/snapshots/*/*) \
@@ -39,7 +44,12 @@ serve: $(DB)
 	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi
 
-test: $(VENV)/.installed /usr/bin/chromium
+# A snapshot of your own MLflow Model Registry: make ingest-mlflow TRACKING_URI=... NAME=...
+ingest-mlflow: $(VENV)/.installed-mlflow
+	@test -n "$(TRACKING_URI)" -a -n "$(NAME)" || { echo "usage: make ingest-mlflow TRACKING_URI=... NAME=..."; exit 2; }
+	$(PY) -m scripts.ingest_mlflow --tracking-uri "$(TRACKING_URI)" --name "$(NAME)"
+
+test: $(VENV)/.installed $(VENV)/.installed-mlflow /usr/bin/chromium
 	$(PY) -m pytest
 
 # Google Cloud Run, with the same database, metadata, plugins, templates and settings (needs gcloud).

@@ -9,12 +9,16 @@ every stage has succeeded, so a failed build leaves the previous database untouc
 from __future__ import annotations
 
 import argparse
+import collections
+import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import sqlite_utils
@@ -80,47 +84,81 @@ def build(out: Path, snapshots_dir: Path = DEFAULT_SNAPSHOTS_DIR, headline: str 
     return summary
 
 
+def load_and_classify(organizations: dict, task: load.ChunkTask):
+    """A chunk of census lines -> its load rows and its classification rows (in a worker).
+
+    Decoding and classifying in the same process means each record is decoded once and never
+    read back from SQLite; the writer gets rows ready for executemany."""
+    parsed = load.parse_chunk(task)
+    classified = derive.classify_parsed(parsed.models, parsed.tag_lists, organizations)
+    return parsed._replace(tag_lists=None), classified
+
+
+def ordered_map(pool: ProcessPoolExecutor | None, fn, tasks, depth: int):
+    """fn over tasks, results in task order; with a pool, at most `depth` tasks are in flight
+    (bounded memory, and the workers keep busy while this process writes earlier results)."""
+    if pool is None:
+        yield from map(fn, tasks)
+        return
+    pending = collections.deque()
+    for task in tasks:
+        pending.append(pool.submit(fn, task))
+        if len(pending) >= depth:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def _build_into(path: Path, snapshots, headline: str, organizations_csv: Path, workers) -> dict:
     db = sqlite_utils.Database(path)
-    # A throw-away file until it is renamed: no journal, no fsync.
+    # A throw-away file until it is renamed: no journal, no fsync. The page cache stays at
+    # SQLite's default: CREATE INDEX sorts in cache-sized runs, and small runs merge several times
+    # faster than one huge in-memory sort (measured: 1.5 s instead of 4.9 s for model_tags).
     db.execute("pragma journal_mode = off")
     db.execute("pragma synchronous = off")
-    db.execute("pragma cache_size = -262144")
     load.create_schema(db)
     derive.create_schema(db)
     load.load_organizations(db, organizations_csv)
+    organizations = derive.organizations_map(db)
 
     counts: dict[str, int] = {}
     tag_keys: dict[str, int] = {}
     refs, registry = optional_stage("refs"), optional_stage("registry")
+    workers = workers or min(2, os.cpu_count() or 1)
+    conn = db.conn
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 1 else None
+        work = partial(load_and_classify, organizations)
+        with db.conn:
+            for s in snapshots:
+                if s.kind == "census":
+                    expected = s.manifest.get("records")
+                    n = 0
+                    with progress_bar(expected, f"load and classify {s.name}") as bar:
+                        tasks = load.census_chunks(s, load.first_free_key(conn))
+                        for parsed, (markers, versioning) in ordered_map(pool, work, tasks, 3 * workers):
+                            n += load.insert_parsed(conn, parsed, tag_keys)
+                            derive.insert_classified(conn, markers, versioning)
+                            bar.update(len(parsed.models))
+                    if expected is not None and n != expected:
+                        raise SnapshotError(f"{s.data_file}: {n} records, its manifest says {expected}")
+                    load.load_snapshot_row(db, s, s.name == headline, n)
+                    log.info("loaded and classified %s: %d models", s.name, n)
+                elif s.kind == "mlflow-registry" and registry is not None:
+                    n = registry.load_registry(db, s)
+                    load.load_snapshot_row(db, s, False, n)
+                    log.info("loaded registry %s: %d registered models", s.name, n)
+                else:
+                    raise SnapshotError(f"{s.folder / 'MANIFEST.json'}: unknown snapshot kind {s.kind!r}")
+                counts[s.name] = n
     with db.conn:
-        for s in snapshots:
-            if s.kind == "census":
-                expected = s.manifest.get("records")
-                with progress_bar(expected, f"load {s.name}") as bar:
-                    n = load.load_census(db, s, tag_keys, progress=bar.update)
-                if expected is not None and n != expected:
-                    raise SnapshotError(f"{s.data_file}: {n} records, its manifest says {expected}")
-                load.load_snapshot_row(db, s, s.name == headline, n)
-                log.info("loaded %s: %d models", s.name, n)
-            elif s.kind == "mlflow-registry" and registry is not None:
-                n = registry.load_registry(db, s)
-                load.load_snapshot_row(db, s, False, n)
-                log.info("loaded registry %s: %d registered models", s.name, n)
-            else:
-                raise SnapshotError(f"{s.folder / 'MANIFEST.json'}: unknown snapshot kind {s.kind!r}")
-            counts[s.name] = n
         load.finish_tags(db, tag_keys)
         if refs is not None:
             for s in snapshots:
                 if s.kind == "census":
                     refs.load_refs(db, s)
-
-    total = sum(n for s, n in counts.items())
-    with db.conn, progress_bar(total, "classify") as bar:
-        classified = derive.classify_models(db, workers=workers, progress=bar.update)
-        derive.fill_model_versioning(db)
-        log.info("classified %d models", classified)
+    with db.conn:
+        derive.index_derived(db)
         summaries.create_summaries(db)
         hub_registry = optional_stage("hub_registry")
         if hub_registry is not None:

@@ -76,7 +76,7 @@ _NUM_UNIT_CKPT = re.compile(r"(\d+(?:\.\d+)?)(k?)(?:steps?|epochs?|eps?|epch|epc
 # A version glued after a size or a number+letters: 7Bv2.4 13Bv0.14 MFANN3bv0.3.
 _SIZE_V = re.compile(r"\d+(?:\.\d+)?[A-Za-z]{1,2}([vV])(\d+(?:\.\d+){0,2})[A-Za-z]*")
 _VWORD = re.compile(r"[vV](\d+(?:\.\d+)*)([A-Za-z][A-Za-z0-9]*)?")
-_VERWORD = re.compile(r"(ver|version)(\d+(?:\.\d+){0,2})", re.I)
+_VERWORD = re.compile(r"(ver|version)(\d+(?:\.\d+){0,2})[A-Za-z]*", re.I)
 _GLUED_V = re.compile(r"([A-Za-z0-9]*?)([A-Za-z]+)([vV])(\d+(?:\.\d+){0,2})([A-Za-z]*)")
 _PRE = re.compile(r"(alpha|beta|preview|rc)(\d+(?:\.\d+)?)?", re.I)
 _REV = re.compile(r"(r|rev|revision)(\d+)", re.I)
@@ -97,13 +97,14 @@ _MONTH_DATE = re.compile(
     r"(?<![A-Za-z0-9])(?:(?P<d1>[0-3]?\d)(?:st|nd|rd|th)?[-_ ]?)?"
     r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-    r"(?:[-_ ]?(?P<d2>[0-3]?\d)(?:st|nd|rd|th))?(?:[-_ ]?(?P<y>20[0-3]\d|[12]\d)(?![0-9]))?(?![A-Za-z0-9])",
+    r"(?:[-_ ]?(?P<d2>[0-3]?\d)(?:st|nd|rd|th|(?=[-_ ]20[0-3]\d(?![0-9]))))?"
+    r"(?:[-_ ]?(?P<y>20[0-3]\d|[12]\d)(?![0-9]))?(?![A-Za-z0-9])",
     re.I)
 _HAS_MONTH_DIGIT = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]{0,6}[-_ ]?\d"
                               r"|\d(?:st|nd|rd|th)?[-_ ]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
 # Dates spread over words, tried at the start of a 4- or 2-digit number word.
 _DATE_YMD = re.compile(r"((?:19|20)\d\d)[-_.](0[1-9]|1[0-2])(?:[-_.](0[1-9]|[12]\d|3[01]))?(?![0-9])")
-_DATE_MY = re.compile(r"(?:(0[1-9]|[12]\d|3[01])[-_.])?(0[1-9]|1[0-2])[-_.](20[0-3]\d)(?![0-9])")
+_DATE_MY = re.compile(r"(?:([0-3]\d)[-_.])?([0-3]\d)[-_.](20[0-3]\d)(?![0-9])")   # DD-MM-YYYY MM-DD-YYYY MM-YYYY
 _DATE_YY_MM_DD = re.compile(r"(2\d)[-_](0[1-9]|1[0-2])[-_](0[1-9]|[12]\d|3[01])(?![0-9.])")
 
 # Words after which a number is a setting of the run, not a version (seed5, fold-3, bs_32, L-12).
@@ -127,7 +128,7 @@ _CKPT_WORDS = frozenset("step steps ckpt checkpoint checkpoints chkpt epoch epoc
                         "iteration iterations".split())
 _CKPT_UNITS = frozenset("step steps epoch epochs ep eps epch epchs iter iters iteration iterations".split())
 # Experiment labels: exp-2, run3, trial-1 number parallel runs as often as successive ones.
-_RUN_WORDS = frozenset("run runs exp exps experiment trial try attempt sweep test tests testing "
+_RUN_WORDS = frozenset("run runs exp exps experiment trial try attempt sweep test tests testing pr "
                        "training finetuning pretraining ft".split())
 # Dataset names whose digits are identity or a size, not a version (sst-2, cifar-10, wmt-2014).
 _DATASET_IDENTITY = frozenset("""
@@ -170,8 +171,7 @@ _GLUED_V_IDENTITY = (
     "cait", "swiftformer", "lcnet", "ppocr", "dpn", "darknet", "gcvit", "maxvit", "rexnet", "hrnet",
     "mobileone", "vovnet", "xcit", "wav2vec", "gpt")
 # Words ending in "v" whose glued digits are not a version (dev2, conv2d, env3, nov2023, kv8).
-_NOT_V_ENDINGS = ("dev", "rev", "conv", "env", "nov", "prev", "adv", "div", "priv", "serv", "mov",
-                  "kv", "lv", "qv", "cv", "tv", "uv")
+_NOT_V_WORDS = frozenset("dev rev conv env nov prev priv serv mov div adv kv lv qv cv tv uv".split())
 
 # Families where a glued digit is a generation (gpt2, llama3, Qwen2, Phi3, sd15), with the largest
 # plausible generation; squad/oasst/cv are datasets whose glued digit is their release.
@@ -185,8 +185,10 @@ _GLUED_FAMILIES = {
 }
 _GLUED_FAMILY = re.compile(
     r"([A-Za-z]*?)(" + "|".join(sorted(_GLUED_FAMILIES, key=len, reverse=True)) +
-    r")(\d+(?:\.\d+){0,2})([A-Za-z]{0,2})", re.I)
-_GLUED_NOT_PREFIX = frozenset({"distil", "tiny", "code", "dialo", "ko", "h2o", "kinya", "bio", "med"})
+    r")(\d+(?:\.\d+){0,2})([A-Za-z]{0,2}|sonnet|opus|haiku|turbo|chat|instruct|base|vision|coder|mini)", re.I)
+# Prefixes that make a product of their own: distilgpt2, DialoGPT, ruGPT3, KoGPT, BioGPT, MiniGPT4.
+_GLUED_NOT_PREFIX = ("distil", "tiny", "code", "dialo", "ko", "h2o", "kinya", "bio", "med", "ru", "mini",
+                     "nano", "auto", "open", "fin", "law", "tele", "poly", "cerebras", "japanese", "thai")
 
 # Known model families and their publishers (Hub authors). A marker that hangs on one of these
 # names - walking back over variant, size and language words - is that family's version: "self"
@@ -216,7 +218,7 @@ _PUBLISHERS: dict[str, frozenset[str]] = {k: frozenset(v.split()) for k, v in {
     "openjourney": "prompthero", "kandinsky": "kandinsky-community", "playground": "playgroundai",
     "olmo": "allenai", "neuralchat": "intel", "airoboros": "jondurbin", "seamless": "facebook",
     "internvl": "opengvlab", "moondream": "vikhyatk", "rvc": "", "unifiedqa": "allenai",
-    "wd": "hakurei",
+    "wd": "hakurei", "biobert": "dmis-lab", "w2vbert": "facebook",
     "claude": "", "gemini": "", "palm": "", "bard": "",
 }.items()}
 _CLOSED = frozenset("claude gemini palm bard".split())
@@ -228,15 +230,34 @@ _FAMILY_MAX = {"zephyr": -1, "sdxl": 1, "tulu": 3, "mistral": 3, "mixtral": 1, "
                "gte": 2, "e5": 2, "albert": 2, "llava": 2, "vicuna": 2, "tinyllama": 2,
                "solar": 2, "pythia": 1, "command": 1, "controlnet": 12, "openbuddy": 20,
                "stablediffusion": 4, "sd": 35, "llama": 4, "hermes": 3, "openhermes": 3,
-               "dolphin": 3, "openchat": 4, "wd": 2}
+               "dolphin": 3, "openchat": 4, "wd": 2, "biobert": 2, "w2vbert": 2}
+# How each family writes its versions: v (v2, v0.2), n (2, 3.1, gpt2), d (dates), p (alpha, beta),
+# r (r2). Families not listed: "vndp".
+_FAMILY_KINDS = {
+    "llama": "n", "mistral": "vd", "mixtral": "v", "codestral": "v", "zephyr": "p", "whisper": "v",
+    "deberta": "v", "mdeberta": "v", "minilm": "v", "mpnet": "v", "distiluse": "v", "bge": "v", "gte": "v",
+    "e5": "v", "nomic": "v", "jina": "v", "mxbai": "v", "albert": "v", "llava": "vn", "vicuna": "v",
+    "openchat": "nd", "openhermes": "n", "hermes": "n", "dolphin": "n", "tinyllama": "v", "solar": "v",
+    "yi": "n", "deepseek": "v", "internlm": "n", "chatglm": "n", "cogvlm": "n", "baichuan": "n",
+    "starcoder": "n", "falcon": "n", "stablelm": "n", "idefics": "n", "blip": "n", "florence": "n",
+    "kosmos": "n", "tulu": "n", "w2vbert": "n", "biobert": "v", "gpt": "nd", "claude": "nd", "gemini": "nd",
+    "palm": "nd", "phi": "n", "gemma": "n", "qwen": "n", "codeqwen": "n", "sdxl": "n", "sd": "n",
+    "stablediffusion": "vn", "mobilenet": "v", "pythia": "v", "command": "vd", "controlnet": "v",
+    "animagine": "n", "openjourney": "v", "kandinsky": "n", "playground": "v", "olmo": "n",
+    "neuralchat": "v", "airoboros": "n", "seamless": "v", "internvl": "v", "moondream": "n",
+    "unifiedqa": "v", "wd": "vn", "orca": "vn", "wizardlm": "vn", "minicpm": "vn", "granite": "vr",
+    "rvc": "v",
+}
+# Families whose versions belong to one variant only: Whisper's v2/v3 are "large-v2", "large-v3".
+_FAMILY_NEEDS = {"whisper": "large"}
 # Two-word families, joined: stable-diffusion-v1-5, neural-chat-7b-v3-1, command-r-v01.
 _PAIR_FAMILIES = {"stablediffusion": "stablediffusion", "neuralchat": "neuralchat",
-                  "commandr": "command", "allminilm": "minilm", "allmpnet": "mpnet"}
+                  "commandr": "command", "allminilm": "minilm", "allmpnet": "mpnet", "w2vbert": "w2vbert"}
 _NOT_SEPARATE_FAMILY = frozenset({"sd"})   # "sd-1" is a seed as often as Stable Diffusion 1
 
 # Datasets whose release a marker names (squad_v2, common_voice_11_0, cv13, vqav2, oasst1), with
 # their largest release: squad-17 is an iteration, not SQuAD 17.
-_VERSIONED_DATASETS = {"squad": 2, "vqa": 2, "cord": 2, "logiqa": 2, "oasst": 2, "voice": 20,
+_VERSIONED_DATASETS = {"squad": 2, "vqa": 2, "cord": 2, "logiqa": 2, "oasst": 2, "voice": 20, "multiwoz": 3,
                        "commonvoice": 20, "msmarco": 3, "marco": 3}
 _AUDIO_PIPELINES = frozenset({"automatic-speech-recognition", "audio-classification", "text-to-speech",
                               "audio-to-audio", "voice-activity-detection", "text-to-audio"})
@@ -254,13 +275,18 @@ _ENV_TAG = re.compile(r"(?:[A-Za-z0-9]+/)?([A-Za-z][A-Za-z0-9_\-]*?)-v(\d+)(?![0
 _ENV_SUFFIX = re.compile(r"(?:noframeskip|deterministic|ram)+$")
 
 
+_KIND = {"v_major": "v", "v_minor": "v", "v_patch": "v", "num_minor": "n", "num_patch": "n",
+         "generation": "n", "glued": "n", "date": "d", "prerelease": "p", "revision": "r", "checkpoint": ""}
+
+
 def _family_fits(fam: str, form: str, major: int | None) -> bool:
-    """Can this marker be a version of that family? (zephyr has only alpha/beta; no Mistral 12)"""
-    if form in ("date", "prerelease", "revision"):
-        return True
-    if fam == "zephyr":
+    """Can this marker be a version of that family? Each family writes its versions its own way
+    (Mistral v0.2, Llama 2 / 3.1, Zephyr beta) up to a largest major: Falcon-7B-Chat-v0.1 and
+    llama-7b-v2 are their authors' versions, not Falcon's or Llama's."""
+    kind = _KIND[form]
+    if kind not in _FAMILY_KINDS.get(fam, "vndp"):
         return False
-    return (major or 0) <= _FAMILY_MAX.get(fam, 5)
+    return kind not in "vn" or (major or 0) <= _FAMILY_MAX.get(fam, 5)
 
 
 def _norm(s: str) -> str:
@@ -384,13 +410,13 @@ def _digits_date(s: str) -> str | None:
         y, m, d = int(s[:4]), int(s[4:6]), int(s[6:8])
         if 2000 <= y <= 2030 and _valid_md(m, d) and n in (8, 10, 12, 14):
             return f"{y:04d}-{m:02d}-{d:02d}"
-        if n == 8 and 2000 <= int(s[4:]) <= 2030:
-            y = int(s[4:])
+        if n in (8, 12) and 2000 <= int(s[4:8]) <= 2030:     # MMDDYYYY / DDMMYYYY (+HHMM)
+            y = int(s[4:8])
             a, b = int(s[:2]), int(s[2:4])
+            if _valid_md(b, a):
+                return f"{y:04d}-{b:02d}-{a:02d}"      # DDMMYYYY (preferred when both read)
             if _valid_md(a, b):
                 return f"{y:04d}-{a:02d}-{b:02d}"      # MMDDYYYY
-            if _valid_md(b, a):
-                return f"{y:04d}-{b:02d}-{a:02d}"      # DDMMYYYY
         return None
     if n == 6:
         y, m, d = int(s[:2]), int(s[2:4]), int(s[4:])
@@ -412,7 +438,7 @@ class _Scan:
     __slots__ = ("name", "words", "lows", "starts", "ends", "cls", "used", "fmt", "format_at",
                  "markers", "owner", "n")
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, maybe: bool | None = None):
         self.name = name
         ms = list(_WORD.finditer(name))
         self.n = n = len(ms)
@@ -447,7 +473,7 @@ class _Scan:
                         self.format_at = j
         self.cls = cls
         self.fmt = fmt
-        if n and _MAYBE.search(name):
+        if n and (maybe if maybe is not None else _MAYBE.search(name)):
             self._scan()
 
     # -- helpers ----------------------------------------------------------------------------
@@ -485,7 +511,7 @@ class _Scan:
         """The known family word j names (with its neighbour for two-word names), or ''."""
         lo = self.lows[j]
         if j > 0:
-            pair = _norm(self.lows[j - 1] + lo)
+            pair = self.lows[j - 1] + lo
             if pair in _PAIR_FAMILIES:
                 return _PAIR_FAMILIES[pair]
         if lo in _PUBLISHERS and lo not in _NOT_SEPARATE_FAMILY:
@@ -630,6 +656,8 @@ class _Scan:
                     continue
             elif order == 1:
                 d, mo, y = (int(g[0]) if g[0] else None), int(g[1]), int(g[2])
+                if d is not None and not _valid_md(mo, d) and _valid_md(d, mo):
+                    d, mo = mo, d                    # 02-19-2024: month first
             else:
                 y, mo, d = 2000 + int(g[0]), int(g[1]), int(g[2])
             if not _valid_md(mo, d):
@@ -687,6 +715,9 @@ class _Scan:
                 return
         if prev_i >= 0 and self.cls[prev_i] == "n" and self.owner[prev_i] is None:
             return            # a value in a list of values (1e-07-0.1)
+        if prev_i >= 0 and self.owner[prev_i] is not None and self.owner[prev_i].form[0] == "v" \
+                and self.sep(i) == "_":
+            return            # mobilenet_v2_1.0_224: a parameter of the version before it
         form = "num_minor" if len(parts) == 2 else "num_patch"
         mk = self.add(i, i, self.starts[i], self.ends[i], form, _nums(w), anchor=self.prev_alpha(i))
         if prev_i >= 0 and self.cls[prev_i] == "a":
@@ -798,7 +829,7 @@ class _Scan:
 
     def _lora_context(self) -> bool:
         lo = self.name.lower()
-        return "lora" in lo or "rank" in lo or "alpha" in lo or "peft" in lo or "adapter" in lo or "dora" in lo
+        return "lora" in lo or "rank" in lo or "peft" in lo or "adapter" in lo or "dora" in lo
 
     def _mixed(self, i: int) -> None:
         w, lo = self.words[i], self.lows[i]
@@ -837,8 +868,8 @@ class _Scan:
             return
         m = _VERWORD.fullmatch(w)
         if m:                                        # version2 ver1.1
-            self.add(i, i, start, end_w, _vform(m.group(2).count(".") + 1), _nums(m.group(2)),
-                     anchor=self.prev_alpha(i))
+            self.add(i, i, start, start + len(m.group(1)) + len(m.group(2)), _vform(m.group(2).count(".") + 1),
+                     _nums(m.group(2)), anchor=self.prev_alpha(i))
             return
         m = _CKPT_GLUED.fullmatch(w)
         if m:                                        # step1000 ckpt500 epoch3 ep11 iter3 it3
@@ -888,8 +919,8 @@ class _Scan:
             if (pl in _SETTING_WORDS or pl.endswith(("rate", "error", "ratio", "loss", "temp", "weight", "lr"))
                     or len(pre) < 2 or suf.lower() in ("b", "m", "k", "t", "bn", "x", "e")):
                 return
-            if int(digits.split(".")[0]) > 20:
-                return
+            if not 1 <= int(digits.split(".")[0]) <= 20:
+                return                               # fs0.1, p0.9: a setting's value
             dpos = self.starts[i] + len(pre)
             self.add(i, i, dpos, dpos + len(digits), "num_minor" if digits.count(".") == 1 else "num_patch",
                      _nums(digits), anchor=pl, glued=True)
@@ -916,6 +947,8 @@ class _Scan:
                 if self.ends[hi2] == dm.end():
                     g = dm.groups()
                     d, mo, y = (int(g[0]) if g[0] else None), int(g[1]), int(g[2])
+                    if d is not None and not _valid_md(mo, d) and _valid_md(d, mo):
+                        d, mo = mo, d
                     if _valid_md(mo, d):
                         self.add(i, hi2, start, dm.end(), "date",
                                  date=f"{y:04d}-{mo:02d}" + (f"-{d:02d}" if d else ""), anchor=self.prev_alpha(i))
@@ -958,7 +991,7 @@ class _Scan:
         fam = fam_w.lower()
         if pre and not (pre[-1].islower() and fam_w[0].isupper()):
             return False                   # only at a word's start or a CamelCase seam
-        if pre.lower() in _GLUED_NOT_PREFIX:
+        if pre and pre.lower().endswith(_GLUED_NOT_PREFIX):
             return True
         sl = suf.lower()
         if sl in ("b", "m", "k", "bn", "t") or (len(digits) > 1 and digits[0] == "0"):
@@ -990,10 +1023,10 @@ class _Scan:
             return
         if v == "V" and not letters[-1].islower():
             return                         # AAV2, HIV1: an acronym, not Name + V2
-        if (ll + "v").endswith(_NOT_V_ENDINGS):
+        if ll + "v" in _NOT_V_WORDS:
             return
         full = (head + letters).lower()
-        if full.endswith(_GLUED_V_IDENTITY) or full.startswith(_GLUED_V_IDENTITY):
+        if full.endswith(_GLUED_V_IDENTITY) or w.lower().startswith(_GLUED_V_IDENTITY):
             return
         if len(suf) > 6:
             return
@@ -1064,9 +1097,9 @@ def _same_marker(mk: _Mk, other: tuple) -> bool:
 class _Context:
     """What a record tells beyond its name."""
 
-    __slots__ = ("author", "rl", "env_tags", "base_tags", "dataset_tags", "audio")
+    __slots__ = ("author", "rl", "env_tags", "base_tags", "dataset_tags", "audio", "common_voice")
 
-    def __init__(self, author, tags, pipeline_tag, library_name):
+    def __init__(self, model_id, author, tags, pipeline_tag, library_name):
         self.author = (author or "").lower()
         self.rl = pipeline_tag == "reinforcement-learning" or library_name in _RL_LIBRARIES
         self.audio = pipeline_tag in _AUDIO_PIPELINES
@@ -1080,7 +1113,8 @@ class _Context:
                 for p in ("finetune:", "adapter:", "quantized:", "merge:"):
                     if b.startswith(p):
                         b = b[len(p):]
-                base.append(b)
+                if b != model_id:           # a record naming itself as its base tells nothing
+                    base.append(b)
             elif t.startswith("dataset:"):
                 data.append(t[8:])
             elif t in _RL_TAGS:
@@ -1091,6 +1125,7 @@ class _Context:
                     self.env_tags.setdefault(_ENV_SUFFIX.sub("", _norm(m.group(1))) + "v" + str(int(m.group(2))), t)
         self.base_tags = base
         self.dataset_tags = data
+        self.common_voice = self.audio or any("common_voice" in d or "commonvoice" in d for d in data)
 
 
 def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
@@ -1121,9 +1156,8 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
     # 2. dataset by name: squad2, squad_v2, vqav2, oasst1, common_voice_11_0, cv13 in an audio model
     anchor = mk.anchor
     if mk.hint == "cv":
-        if ctx.audio or any("common_voice" in d or "commonvoice" in d for d in ctx.dataset_tags):
-            return "dataset", f"Common Voice {mk.text} (audio model)"
-    elif anchor in _VERSIONED_DATASETS and (mk.major or 0) <= _VERSIONED_DATASETS[anchor]:
+        return "dataset", f"Common Voice {mk.text} (audio model)"
+    if anchor in _VERSIONED_DATASETS and (mk.major or 0) <= _VERSIONED_DATASETS[anchor]:
         lo = mk.lo
         if anchor == "voice" and not (lo > 1 and sc.lows[lo - 2] == "common"):
             pass
@@ -1204,12 +1238,17 @@ def _attached_family(sc: _Scan, mk: _Mk) -> str:
             if fam:
                 if fam == "gpt" and steps > 1:
                     return ""                   # mamba-gpt-3b-v4, h2ogpt: "gpt" as a plain word
+                need = _FAMILY_NEEDS.get(fam)
+                if need and need not in sc.lows[j + 1:mk.lo]:
+                    return ""                   # whisper-tiny-v2: only Whisper large has a v2
                 return fam if _family_fits(fam, form, mk.major) else ""
             if w in _VARIANT_WORDS or w in _LANGS or len(w) == 1:
                 j -= 1
                 continue
             return ""
         if c == "s":
+            if form == "date":
+                return ""                       # llama-7b_2023_11_16: the author's date
             crossed_size = True
             j -= 1
             continue
@@ -1243,7 +1282,7 @@ def _family_from_scan(sc: _Scan, keep_env_data: bool = True) -> str:
     name = sc.name
     cut = []
     for mk in sc.markers:
-        if keep_env_data and (mk.hint == "env" or mk.anchor in _VERSIONED_DATASETS):
+        if keep_env_data and (mk.hint in ("env", "cv") or mk.anchor in _VERSIONED_DATASETS):
             continue            # ppo-LunarLander-v2 and -v3 are different tasks, not releases
         cut.append((mk.pos, mk.pos + len(mk.text)))
     for j in range(sc.n):
@@ -1298,14 +1337,16 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
     seed = SEED_RULE.search(name) is not None
     if not _MAYBE.search(name):
         return Classification(model_id, name, author, seed, False, (), None, _plain_family(name))
-    sc = _Scan(name)
+    sc = _Scan(name, True)
     if not sc.markers:
         return Classification(model_id, name, author, seed, False, (), None, _family_from_scan(sc))
-    ctx = _Context(author, tags or (), pipeline_tag, library_name)
+    ctx = _Context(model_id, author, tags or (), pipeline_tag, library_name)
     out = []
     own = False
     primary = None
     for mk in sc.markers:
+        if mk.hint == "cv" and not ctx.common_voice:
+            continue            # cv13 outside an audio model: cross-validation as likely as Common Voice
         ref, ev = _refers(sc, mk, ctx)
         if ref == "self" and not own:
             own = True

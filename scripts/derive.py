@@ -6,20 +6,18 @@
   the canned queries read one table.
 - summary tables that the canned queries read instead of re-aggregating 790,000 rows per request.
 
-The classifier is pure and per-record, so the records are classified in a process pool.
+The classifier is pure and per-record: the build classifies each chunk of census lines in the
+worker process that parsed it (`classify_parsed`), and writes the rows here (`insert_classified`),
+so the records are decoded once and never read back from SQLite.
 """
 
 from __future__ import annotations
 
-import json
-import os
-from concurrent.futures import ProcessPoolExecutor
+import sqlite3
 
 import sqlite_utils
 
 from scripts.classify import classify_name
-
-CHUNK = 5_000
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -46,11 +44,31 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
 
 
-def classify_chunk(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
-    """(marker rows, versioning rows) for a chunk of model rows; runs in a worker process."""
+# SQLite's NOCASE collation (organizations.namespace) folds ASCII letters only; so does this.
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def organizations_map(db: sqlite_utils.Database) -> dict[str, tuple]:
+    """namespace folded as NOCASE folds it -> (organization, kind, relation)."""
+    return {ns.translate(_ASCII_LOWER): (org, kind, relation) for ns, org, kind, relation in db.execute(
+        "select namespace, organization, kind, relation from organizations")}
+
+
+def classify_parsed(models: list[tuple], tag_lists: list[list], organizations: dict[str, tuple],
+                    ) -> tuple[list[tuple], list[tuple]]:
+    """(version_markers rows, model_versioning rows) of a chunk of `models` rows and their tags.
+
+    Pure; runs in the worker process that parsed the chunk. The model_versioning row carries the
+    model's context (author, organization, task, downloads, creation month) as the queries group
+    by it: the organization is the organizations row whose namespace equals the author without
+    case, as in SQL `organizations.namespace = models.author` with the table's NOCASE key.
+    """
     markers_out, versioning_out = [], []
-    for key, snapshot, model_id, tags_json, pipeline_tag, library_name in rows:
-        c = classify_name(model_id, json.loads(tags_json), pipeline_tag, library_name)
+    no_org = (None, None, None)
+    for row, tags in zip(models, tag_lists):
+        (key, snapshot, model_id, author, _name, pipeline_tag, library_name, downloads, _likes,
+         created_at, placeholder) = row[:11]
+        c = classify_name(model_id, tags, pipeline_tag, library_name)
         counts = {"self": 0, "environment": 0, "dataset": 0, "base_model": 0, "unclear": 0}
         primary = None
         for i, m in enumerate(c.markers):
@@ -60,8 +78,11 @@ def classify_chunk(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
             markers_out.append((key, snapshot, model_id, i, m.text, m.form, m.refers_to, m.position,
                                 m.major, m.minor, m.patch, m.date, m.evidence or None))
         p = primary
+        org = organizations.get(author.translate(_ASCII_LOWER), no_org) if isinstance(author, str) else no_org
         versioning_out.append((
-            key, int(c.seed_rule), int(c.own_version), len(c.markers), counts["self"],
+            key, snapshot, model_id, author, *org, pipeline_tag, library_name, downloads,
+            created_month(created_at), placeholder,
+            int(c.seed_rule), int(c.own_version), len(c.markers), counts["self"],
             counts["environment"], counts["dataset"], counts["base_model"], counts["unclear"],
             c.primary_form, p and p.text, p and p.major, p and p.minor, p and p.patch,
             p and p.date, c.family,
@@ -69,74 +90,22 @@ def classify_chunk(rows: list[tuple]) -> tuple[list[tuple], list[tuple]]:
     return markers_out, versioning_out
 
 
-def iter_model_chunks(db: sqlite_utils.Database):
-    cursor = db.execute(
-        "select key, snapshot, id, tags, pipeline_tag, library_name from models "
-        "where snapshot in (select snapshot from snapshots where kind = 'census') order by key"
-    )
-    while True:
-        rows = cursor.fetchmany(CHUNK)
-        if not rows:
-            return
-        yield rows
+def created_month(created_at) -> str | None:
+    """substr(created_at, 1, 7) as SQLite computes it ('2024-07' of '2024-07-11T...')."""
+    if created_at is None:
+        return None
+    if isinstance(created_at, bool):
+        created_at = int(created_at)
+    return str(created_at)[:7]
 
 
-def classify_models(db: sqlite_utils.Database, workers: int | None = None, progress=None) -> int:
-    """Fill version_markers and a staging table of per-model results; returns models classified."""
-    conn = db.conn
-    conn.execute(
-        """create temp table classified (model integer primary key, seed_rule, own_version,
-           marker_count, self_markers, environment_markers, dataset_markers, base_model_markers,
-           unclear_markers, primary_form, primary_text, primary_major, primary_minor,
-           primary_patch, primary_date, family)"""
-    )
-    workers = workers or min(2, os.cpu_count() or 1)
-    total = 0
-
-    def store(result):
-        nonlocal total
-        markers, versioning = result
-        conn.executemany("insert into version_markers values (" + ",".join("?" * 13) + ")", markers)
-        conn.executemany("insert into temp.classified values (" + ",".join("?" * 16) + ")", versioning)
-        total += len(versioning)
-        if progress is not None:
-            progress(len(versioning))
-
-    chunks = iter_model_chunks(db)
-    if workers <= 1:
-        for chunk in chunks:
-            store(classify_chunk(chunk))
-    else:
-        with ProcessPoolExecutor(workers) as pool:
-            # map() keeps order and bounds nothing, so feed it a window at a time to cap memory.
-            window = []
-            for chunk in chunks:
-                window.append(chunk)
-                if len(window) >= workers * 4:
-                    for result in pool.map(classify_chunk, window):
-                        store(result)
-                    window = []
-            for result in pool.map(classify_chunk, window):
-                store(result)
-    return total
+def insert_classified(conn: sqlite3.Connection, markers: list[tuple], versioning: list[tuple]) -> None:
+    conn.executemany("insert into version_markers values (" + ",".join("?" * 13) + ")", markers)
+    conn.executemany("insert into model_versioning values (" + ",".join("?" * 27) + ")", versioning)
 
 
-def fill_model_versioning(db: sqlite_utils.Database) -> None:
-    """Join the classifier's per-model results with the model context the queries group by."""
-    db.execute(
-        """insert into model_versioning
-           select m.key, m.snapshot, m.id, m.author, o.organization, o.kind, o.relation, m.pipeline_tag,
-                  m.library_name, m.downloads, substr(m.created_at, 1, 7), m.created_at_placeholder,
-                  c.seed_rule, c.own_version, c.marker_count, c.self_markers,
-                  c.environment_markers, c.dataset_markers, c.base_model_markers,
-                  c.unclear_markers, c.primary_form, c.primary_text, c.primary_major,
-                  c.primary_minor, c.primary_patch, c.primary_date, c.family
-           from models m join temp.classified c on c.model = m.key
-           -- organizations.namespace compares without case, as the Hub does
-           left join organizations o on o.namespace = m.author
-           order by m.key"""
-    )
-    db.execute("drop table temp.classified")
+def index_derived(db: sqlite_utils.Database) -> None:
+    """The indexes of the derived tables, made once their rows are in (one sort each)."""
     for table, cols in [
         ("version_markers", ["model"]), ("version_markers", ["form"]),
         ("version_markers", ["refers_to"]), ("version_markers", ["snapshot", "form"]),

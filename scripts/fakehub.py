@@ -37,7 +37,6 @@ import argparse
 import base64
 import bisect
 import functools
-import gzip
 import hashlib
 import json
 import logging
@@ -466,6 +465,7 @@ def serve(snapshot: Path, port: int = 0, faults: Faults | None = None, max_recor
           refs_file: Path | None = DEFAULT_REFS, latency: float = 0.0) -> FakeHub:
     """A started fake Hub (in a daemon thread); call .shutdown() and .server_close() to stop it."""
     data = HubData.from_snapshot(snapshot, max_records=max_records, refs_file=refs_file)
+    data.order("createdAt")  # the crawler's default listing, sorted before the first request
     hub = FakeHub(data, faults or Faults(), port=port, latency=latency)
     threading.Thread(target=hub.serve_forever, name="fakehub", daemon=True).start()
     return hub
@@ -498,6 +498,7 @@ def main(argv=None) -> int:
     except (SnapshotError, ValueError) as e:
         print(f"fakehub: {e}", file=sys.stderr)
         return 2
+    data.order("createdAt")  # sort the crawler's default listing now, not during the first request
     hub = FakeHub(data, faults, port=args.port, latency=args.latency)
     # The first line of stdout is the URL, so that scripts and tests can start it on port 0.
     print(hub.url, flush=True)

@@ -212,6 +212,11 @@ class Checkpoint:
             self.records_path.write_bytes(b"")
             write_json_atomic(self.state_path, self.state)
             resumed = False
+        size = self.records_path.stat().st_size if self.records_path.is_file() else -1
+        if size < self.state["bytes"]:
+            raise CrawlError(f"{self.records_path}: {'missing' if size < 0 else f'{size} bytes'}, but "
+                             f"{self.state_path} counts {self.state['bytes']}; the partial crawl was damaged, "
+                             f"delete {self.folder} to start over")
         self._file = open(self.records_path, "r+b")
         self._file.truncate(self.state["bytes"])  # a step that was cut short is done again
         self._file.seek(self.state["bytes"])
@@ -413,6 +418,9 @@ def crawl(out: Path, opts: CrawlOptions, token: str | bool | None = None) -> dic
                     next_url = None
                 if next_url == url:
                     raise MalformedResponse(url, "the next page's URL is this page's own; the listing would loop")
+                if next_url and httpx2.URL(next_url).netloc != httpx2.URL(opts.endpoint).netloc:
+                    # The token goes with every request: never follow a Link to another host.
+                    raise MalformedResponse(url, f"the next page is on another host ({next_url})")
                 requests = requests_before + REQUESTS
                 cp.commit(lines, next=next_url, done=next_url is None,
                           records=state["records"] + len(lines), pages=state["pages"] + 1,

@@ -27,7 +27,7 @@ import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, sha256_of
 
@@ -146,13 +146,13 @@ def registry_records(client) -> Iterator[dict]:
     from mlflow.utils import get_results_from_paginated_fn
 
     summaries = get_results_from_paginated_fn(
-        lambda n, token: client.search_registered_models(max_results=n, page_token=token,
-                                                         order_by=["name ASC"]),
+        lambda n, token: client.search_registered_models(max_results=n, page_token=token),
         PAGE_SIZE,
     )
-    for summary in summaries:
+    # Sorted here rather than with order_by, which not every registry backend accepts.
+    for name in sorted({summary.name for summary in summaries}):
         # get_registered_model returns tags and aliases in full; some backends' search does not.
-        rm = client.get_registered_model(summary.name)
+        rm = client.get_registered_model(name)
         versions = get_results_from_paginated_fn(
             lambda n, token: client.search_model_versions(name_filter(rm.name), max_results=n,
                                                           page_token=token),

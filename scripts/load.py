@@ -4,17 +4,25 @@
 sqlite-utils owns the schema (tables, keys, indexes, full-text search). Rows go in through the
 same connection with `executemany` on tuples, because the census has 4.8 million tag rows and the
 per-row dict handling of `insert_all` would dominate the build time.
+
+A census is read in chunks of lines (`census_chunks`) that are parsed into rows by a pure function
+(`parse_chunk`), so that the build can parse (and classify) chunks in worker processes while this
+process writes the rows of earlier chunks (`insert_parsed`), in file order.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import sqlite3
+from json.encoder import encode_basestring
 from pathlib import Path
+from typing import Iterator, NamedTuple
+
 import sqlite_utils
 
-from scripts.snapshots import Snapshot, SnapshotError, iter_records
+from scripts.snapshots import Snapshot, SnapshotError
 
 ORGANIZATIONS_CSV = Path(__file__).resolve().parent.parent / "data" / "organizations.csv"
 
@@ -102,30 +110,95 @@ def load_snapshot_row(db: sqlite_utils.Database, snapshot: Snapshot, headline: b
     )
 
 
-def load_census(db: sqlite_utils.Database, snapshot: Snapshot, tag_keys: dict[str, int],
-                progress=None) -> int:
-    """Insert every record of a census snapshot; returns the number of models loaded.
+# Lines per chunk: big enough that a chunk's trip to a worker process and back is cheap, small
+# enough that a few chunks in flight hold little memory.
+CHUNK_LINES = 5_000
+READ_BLOCK = 1 << 22
 
-    `tag_keys` maps tag text -> tag_key across snapshots; it is filled as new tags appear.
-    A duplicate id within one snapshot is an error (the unique index raises it with the id).
+
+class ChunkTask(NamedTuple):
+    """A run of lines of one census file, with what is needed to turn them into rows anywhere."""
+    source: str            # the data file, for error messages
+    snapshot: str
+    first_lineno: int      # line number of lines[0] (1-based)
+    first_key: int         # models.key of lines[0]: keys run in line order
+    lines: list            # bytes, without their "\n"
+    final_newline: bool    # whether the last line ended with "\n" (only the file's last may not)
+
+
+class ParsedChunk(NamedTuple):
+    models: list           # rows of `models`
+    tag_lists: list        # each model's tags (for the classifier; not sent back to the writer)
+    tag_texts: list        # the chunk's distinct tags, in order of first appearance
+    tag_models: list       # model key of each (model, tag) pair, in file order
+    tag_indexes: list      # index into tag_texts of each pair
+    bases: list            # rows of `model_base_models` (without base_model_key)
+    datasets: list         # rows of `model_datasets`
+
+
+def census_chunks(snapshot: Snapshot, first_key: int, size: int = CHUNK_LINES) -> Iterator[ChunkTask]:
+    """The census file as ChunkTasks of `size` lines. Lines are split on "\n" only, exactly as
+    scripts.snapshots.iter_records reads them, so line numbers agree with it."""
+    path = snapshot.data_file
+    opener = gzip.open if path.suffix == ".gz" else open
+    lineno, key = 1, first_key
+    pending: list[bytes] = []
+    tail = b""
+    try:
+        with opener(path, "rb") as f:
+            while True:
+                block = f.read(READ_BLOCK)
+                if not block:
+                    break
+                pieces = (tail + block).split(b"\n")
+                tail = pieces.pop()
+                pending.extend(pieces)
+                while len(pending) >= size:
+                    lines, pending = pending[:size], pending[size:]
+                    yield ChunkTask(str(path), snapshot.name, lineno, key, lines, True)
+                    lineno += size
+                    key += size
+    except (OSError, EOFError) as e:  # gzip corruption or truncation, as iter_records reports it
+        raise SnapshotError(f"{path}: unreadable after line {lineno + len(pending) - 1} ({e})") from None
+    if tail:
+        pending.append(tail)
+    if pending:
+        yield ChunkTask(str(path), snapshot.name, lineno, key, pending, not tail)
+
+
+def tags_json(tags: list) -> str:
+    """json.dumps(tags, ensure_ascii=False), several times faster for a list of strings."""
+    try:
+        return "[" + ", ".join(map(encode_basestring, tags)) + "]"
+    except TypeError:  # a tag that is not a string
+        return json.dumps(tags, ensure_ascii=False)
+
+
+def parse_chunk(task: ChunkTask) -> ParsedChunk:
+    """Rows of a chunk of census lines. Pure: runs in a worker process as well as in the build's.
+
+    A line that is not a JSON object with a string `id` raises SnapshotError with file and line,
+    worded as scripts.snapshots.iter_records words it.
     """
-    conn = db.conn
-    name = snapshot.name
-    first_key = (conn.execute("select coalesce(max(key), 0) from models").fetchone()[0]) + 1
-    key = first_key
-    models, model_tags, bases, datasets = [], [], [], []
-    source = snapshot.data_file
-
-    def flush():
-        conn.executemany("insert into models values (" + ",".join("?" * 16) + ")", models)
-        conn.executemany("insert into model_tags values (?, ?)", model_tags)
-        conn.executemany("insert into model_base_models values (?, ?, ?, ?, ?, NULL)", bases)
-        conn.executemany("insert into model_datasets values (?, ?, ?, ?)", datasets)
-        if progress is not None:
-            progress(len(models))
-        models.clear(); model_tags.clear(); bases.clear(); datasets.clear()
-
-    for lineno, r in iter_records(source):
+    loads = json.loads
+    name = task.snapshot
+    models, tag_lists, tag_models, tag_indexes, bases, datasets = [], [], [], [], [], []
+    local: dict[str, int] = {}
+    key = task.first_key
+    last = len(task.lines) - 1
+    for i, line in enumerate(task.lines):
+        try:
+            r = loads(line)
+        except ValueError:
+            # Decode the line as it stood in the file (with its newline) for the very same message.
+            original = line + b"\n" if (i < last or task.final_newline) else line
+            try:
+                loads(original)
+            except ValueError as e:
+                raise SnapshotError(f"{task.source}:{task.first_lineno + i}: not valid JSON ({e})") from None
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str):
+            raise SnapshotError(f"{task.source}:{task.first_lineno + i}: not a model record "
+                                "(a JSON object with a string id)")
         model_id = r["id"]
         author, slash, model_name = model_id.partition("/")
         if not slash:  # legacy ids such as "bert-base-uncased" have no namespace
@@ -139,23 +212,59 @@ def load_census(db: sqlite_utils.Database, snapshot: Snapshot, tag_keys: dict[st
             r.get("library_name"), r.get("downloads"), r.get("likes"),
             None if placeholder else created, int(placeholder), r.get("lastModified"), r.get("sha"),
             int(bool(r.get("private"))), None if gated in (None, False) else str(gated),
-            json.dumps(tags, ensure_ascii=False),
+            tags_json(tags),
         ))
+        tag_lists.append(tags)
         for tag in tags:
-            tag_key = tag_keys.get(tag)
-            if tag_key is None:
-                tag_key = tag_keys[tag] = len(tag_keys) + 1
-            model_tags.append((key, tag_key))
+            index = local.get(tag)
+            if index is None:
+                index = local[tag] = len(local)
+            tag_models.append(key)
+            tag_indexes.append(index)
             if tag.startswith("base_model:"):
                 base, relation = base_model_of(tag[11:])
                 bases.append((key, name, model_id, base, relation))
             elif tag.startswith("dataset:"):
                 datasets.append((key, name, model_id, tag[8:]))
         key += 1
-        if len(models) >= BATCH:
-            flush()
-    flush()
-    return key - first_key
+    return ParsedChunk(models, tag_lists, list(local), tag_models, tag_indexes, bases, datasets)
+
+
+def insert_parsed(conn: sqlite3.Connection, parsed: ParsedChunk, tag_keys: dict[str, int]) -> int:
+    """Write a parsed chunk; `tag_keys` (tag text -> tag_key across snapshots) gains the chunk's new
+    tags, numbered in order of first appearance. Returns the number of models written."""
+    conn.executemany("insert into models values (" + ",".join("?" * 16) + ")", parsed.models)
+    keys = []
+    for tag in parsed.tag_texts:
+        tag_key = tag_keys.get(tag)
+        if tag_key is None:
+            tag_key = tag_keys[tag] = len(tag_keys) + 1
+        keys.append(tag_key)
+    conn.executemany("insert into model_tags values (?, ?)",
+                     zip(parsed.tag_models, map(keys.__getitem__, parsed.tag_indexes)))
+    conn.executemany("insert into model_base_models values (?, ?, ?, ?, ?, NULL)", parsed.bases)
+    conn.executemany("insert into model_datasets values (?, ?, ?, ?)", parsed.datasets)
+    return len(parsed.models)
+
+
+def first_free_key(conn: sqlite3.Connection) -> int:
+    return conn.execute("select coalesce(max(key), 0) from models").fetchone()[0] + 1
+
+
+def load_census(db: sqlite_utils.Database, snapshot: Snapshot, tag_keys: dict[str, int],
+                progress=None) -> int:
+    """Insert every record of a census snapshot in this process; returns the number of models.
+
+    (The build parses in worker processes and classifies on the way: scripts/build.py.)
+    `tag_keys` maps tag text -> tag_key across snapshots; it is filled as new tags appear.
+    A duplicate id within one snapshot is an error (the unique index raises it with the id).
+    """
+    n = 0
+    for task in census_chunks(snapshot, first_free_key(db.conn)):
+        n += insert_parsed(db.conn, parse_chunk(task), tag_keys)
+        if progress is not None:
+            progress(len(task.lines))
+    return n
 
 
 def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:

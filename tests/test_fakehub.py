@@ -3,6 +3,7 @@ Link-header paging, expand projections, refs and commits, Hub error codes, and i
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import httpx2
@@ -96,7 +97,7 @@ def test_refs_and_commits_through_the_client(hub):
 def test_commits_page_with_link_headers(tmp_path):
     folder = tmp_path / "census"
     cut_census(folder, 3)
-    model = json.loads(__import__("gzip").open(folder / "models.jsonl.gz").readline())["id"]
+    model = json.loads(gzip.open(folder / "models.jsonl.gz").readline())["id"]
     refs = tmp_path / "refs.jsonl"
     refs.write_text(json.dumps({"id": model, "branches": [{"name": "main"}], "tags": [], "commit_count": 123}) + "\n")
     with running_hub(folder, refs_file=refs) as h:

@@ -15,10 +15,17 @@ from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR
 ROOT = Path(__file__).resolve().parent.parent
 
 
+VENDORED = ("2024-07-11", "2022-02-21")
+
+
 @pytest.fixture(scope="module")
 def full_build(tmp_path_factory):
+    # Only the vendored censuses, even where a user has fetched or ingested more snapshots.
+    snapshots = tmp_path_factory.mktemp("vendored")
+    for name in VENDORED:
+        (snapshots / name).symlink_to(DEFAULT_SNAPSHOTS_DIR / name)
     out = tmp_path_factory.mktemp("full") / "hub.db"
-    summary = build.build(out, DEFAULT_SNAPSHOTS_DIR)
+    summary = build.build(out, snapshots)
     return out.parent, summary
 
 
