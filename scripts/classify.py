@@ -333,11 +333,12 @@ def _env_lookup(parts: tuple[str, ...]) -> tuple[str, bool] | None:
     best = None
     for k in range(len(parts) - 1, -1, -1):
         tail = parts[k:]
-        key = _ENV_SUFFIX.sub("", _norm("".join(tail)))
+        raw = _norm("".join(tail))
+        key = _ENV_SUFFIX.sub("", raw)
         if key in _ENV_DISTINCT:
             best = ("-".join(tail), True)
-        elif key in _ENV_PLAIN and best is None:
-            best = ("-".join(tail), False)
+        elif key in _ENV_PLAIN and (best is None or key != raw):
+            best = ("-".join(tail), key != raw)    # BreakoutNoFrameskip: an ALE id, not a plain word
         elif _norm(tail[0]) in _ENV_PREFIXES and len(tail) > 1:
             best = ("-".join(tail), True)
     if best is None and parts:

@@ -52,6 +52,10 @@ def fixture_snapshots(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("snapshots")
     cut_snapshot(DEFAULT_SNAPSHOTS_DIR / "2024-07-11", root / "2024-07-11", step=97)
     cut_snapshot(DEFAULT_SNAPSHOTS_DIR / "2022-02-21", root / "2022-02-21", step=10)
+    # Git refs of the top models, collected by the real crawler from the fake Hub.
+    from tests.fakehub_fixture import add_refs
+
+    add_refs(root / "2024-07-11", 1000)
     return root
 
 
