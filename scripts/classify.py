@@ -591,7 +591,7 @@ class _Scan:
 
     def _number(self, i: int) -> int:
         """Read the number word i (and the words it joins); return the next index to scan."""
-        words, lows, cls, name, n = self.words, self.lows, self.cls, self.name, self.n
+        words, lows, cls, n = self.words, self.lows, self.cls, self.n
         w = words[i]
         start = self.starts[i]
         prev = lows[i - 1] if i > 0 else ""
@@ -928,7 +928,6 @@ class _Scan:
 
     def _vword(self, i: int, m: re.Match) -> None:
         """v2 v0.2 v1beta v11p V0415MA3plus; joined with -5 / _1 / -2-3 when bare (v1-5)."""
-        w = self.words[i]
         start = self.starts[i]
         n = self.n
         digits, suf = m.group(1), m.group(2) or ""
@@ -1038,7 +1037,7 @@ class _Scan:
             if iso:
                 self.add(i, i, vpos, vpos + 1 + len(digits), "date", date=iso, anchor=full, glued=True)
             return
-        env = self.env_before(i, head + letters)
+        env = None if "." in digits else self.env_before(i, head + letters)
         hint = "" if env is None else ("env" if env[1] else "envplain")
         mk = self.add(i, i, vpos, vpos + 1 + len(digits), _vform(digits.count(".") + 1), _nums(digits),
                       anchor=full if env is None else env[0], hint=hint, glued=True)
@@ -1222,7 +1221,6 @@ def _attached_family(sc: _Scan, mk: _Mk) -> str:
     form = mk.form
     passes = form in ("date", "prerelease")    # gpt-4o-2024-05-13, gpt-4-1106-preview, zephyr-7b-beta
     crossed_size = False
-    numeric = form in _NUMERIC_FORMS
     j = mk.lo - 1
     steps = 0
     while j >= 0 and steps < 6:

@@ -267,8 +267,20 @@ def load_census(db: sqlite_utils.Database, snapshot: Snapshot, tag_keys: dict[st
     return n
 
 
+def check_unique_ids(db: sqlite_utils.Database) -> None:
+    """The unique index on (snapshot, id); a repeated id is a SnapshotError naming file and lines."""
+    try:
+        db["models"].create_index(["snapshot", "id"], unique=True)
+    except sqlite3.IntegrityError:
+        raise SnapshotError(duplicate_ids_message(db)) from None
+
+
 def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
-    """Write the tag dictionary, count models per tag, and resolve base models to rows."""
+    """Write the tag dictionary, count models per tag, resolve base models to rows, and index.
+
+    Needs check_unique_ids first (base models are resolved through its index). The full-text
+    index is made apart (build_fts, attach_fts), so that it can be built alongside this.
+    """
     db.conn.executemany(
         "insert into tags (tag_key, tag, kind, value) values (?, ?, ?, ?)",
         ((k, t, *tag_kind(t)) for t, k in tag_keys.items()),
@@ -276,10 +288,6 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
     db["model_tags"].create_index(["tag", "model"])
     db["model_tags"].create_index(["model"])
     db.execute("update tags set models = (select count(*) from model_tags where model_tags.tag = tags.tag_key)")
-    try:
-        db["models"].create_index(["snapshot", "id"], unique=True)
-    except sqlite3.IntegrityError:
-        raise SnapshotError(duplicate_ids_message(db)) from None
     db.execute(
         """update model_base_models set base_model_key = (
              select key from models where models.snapshot = model_base_models.snapshot
@@ -293,7 +301,51 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
         ("models", ["pipeline_tag"]), ("models", ["library_name"]),
     ]:
         db[table].create_index(cols)
-    db["models"].enable_fts(["id"], fts_version="FTS5", create_triggers=False)
+
+
+# The full-text index on model ids, exactly as sqlite-utils' enable_fts(["id"], fts_version="FTS5")
+# makes it: an external-content FTS5 table over `models`, filled in one INSERT ... SELECT.
+FTS_TABLE = "models_fts"
+FTS_SHADOW_TABLES = ("data", "idx", "docsize", "config")
+
+
+def build_fts(db_path: Path, fts_path: Path) -> Path:
+    """Build the models_fts index into a database of its own at fts_path, reading the model ids
+    from db_path with a read-only connection. Runs beside the writer (the build's database is
+    in WAL mode then), so the tokenising of 790,000 ids costs no time on the writer's path."""
+    db_path, fts_path = Path(db_path).resolve(), Path(fts_path).resolve()
+    fts_path.unlink(missing_ok=True)
+    # uri=True so that ATTACH takes the read-only URI below.
+    fts = sqlite_utils.Database(sqlite3.connect(fts_path.as_uri(), uri=True))
+    fts.execute("pragma journal_mode = off")
+    fts.execute("pragma synchronous = off")
+    # enable_fts itself (over an empty stand-in `models`), so the table is declared as it declares
+    # it, then the same INSERT ... SELECT it runs, over the real ids.
+    fts.execute("create table models (id text)")
+    fts["models"].enable_fts(["id"], fts_version="FTS5", create_triggers=False)
+    fts.execute("attach database ? as source", [db_path.as_uri() + "?mode=ro"])
+    with fts.conn:
+        fts.execute(f"insert into [{FTS_TABLE}] (rowid, [id]) select rowid, [id] from source.models")
+    fts.execute("detach database source")
+    fts.close()
+    return fts_path
+
+
+def attach_fts(db: sqlite_utils.Database, fts_path: Path) -> None:
+    """models_fts in db, as build_fts made it: the same CREATE statement (enable_fts's), then
+    every row of its shadow tables (the index itself) copied over."""
+    db.execute("attach database ? as fts_source", [str(fts_path)])
+    try:
+        (create_sql,) = db.execute(
+            "select sql from fts_source.sqlite_master where name = ?", [FTS_TABLE]).fetchone()
+        db.execute(create_sql)
+        with db.conn:
+            for shadow in FTS_SHADOW_TABLES:
+                name = f"{FTS_TABLE}_{shadow}"
+                db.execute(f"delete from [{name}]")
+                db.execute(f"insert into [{name}] select * from fts_source.[{name}]")
+    finally:
+        db.execute("detach database fts_source")
 
 
 def duplicate_ids_message(db: sqlite_utils.Database) -> str:

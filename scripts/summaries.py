@@ -7,6 +7,9 @@ marker's form; a model without its own version counts under 'unversioned'.
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import sqlite_utils
 
 # Forms of a model: its primary own-version form, or 'unversioned'.
@@ -102,8 +105,28 @@ INDEXES = {
 
 
 def create_summaries(db: sqlite_utils.Database) -> None:
+    """Every summary table, computed and written by db's own connection."""
+    store_summaries(db, {table: db.execute(select).fetchall() for table, select in SUMMARIES.items()})
+
+
+def compute_summaries(db_path: Path) -> dict[str, list[tuple]]:
+    """table -> rows of every summary, read through a read-only connection of its own, so that
+    the build can aggregate while its writer makes indexes (its database is in WAL mode then)."""
+    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        return {table: conn.execute(select).fetchall() for table, select in SUMMARIES.items()}
+    finally:
+        conn.close()
+
+
+def store_summaries(db: sqlite_utils.Database, computed: dict[str, list[tuple]]) -> None:
+    """Write computed summaries. Each table is declared as `create table ... as select` declares
+    it (column types from the select's expressions) by running its select over no rows."""
     for table, select in SUMMARIES.items():
         db.execute(f"drop table if exists [{table}]")
-        db.execute(f"create table [{table}] as {select}")
+        db.execute(f"create table [{table}] as select * from ({select}) where 0")
+        rows = computed[table]
+        if rows:
+            db.conn.executemany(f"insert into [{table}] values ({', '.join('?' * len(rows[0]))})", rows)
         for columns in INDEXES.get(table, []):
             db[table].create_index(columns)

@@ -17,7 +17,10 @@ from scripts import publish, serve_options
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
-RQ_QUERIES = sorted(name for name, q in publish.canned_queries().items() if q.get("chart"))
+# Every charted query over the censuses (MLflow registry charts need a registry, which the
+# fixture census has not; tests/test_mlflow.py covers those queries).
+RQ_QUERIES = sorted(name for name, q in publish.canned_queries().items()
+                    if q.get("chart") and not name.startswith("registry_"))
 # As the machine notes advise: no background traffic on a closed network, a fresh profile.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
