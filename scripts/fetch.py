@@ -503,20 +503,25 @@ def finish(out: Path, partial: Path, state: dict, opts: CrawlOptions, authentica
     return manifest
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, required=True, help="snapshot folder to create, e.g. data/snapshots/2026-11-26")
+def add_http_arguments(p: argparse.ArgumentParser) -> None:
+    """Endpoint, retry and progress options, shared with scripts/fetch_refs.py."""
     p.add_argument("--endpoint", default=os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT),
                    help="Hub URL (default: HF_ENDPOINT or %(default)s)")
-    p.add_argument("--limit", type=int, help="stop after N models (a sample, not a census)")
-    p.add_argument("--sort", choices=SORTS, default="createdAt",
-                   help="listing order (default %(default)s: stable while the crawl runs)")
-    p.add_argument("--page-size", type=int, default=1000, help="models per request (the Hub serves at most 1000)")
     p.add_argument("--max-retries", type=int, default=5, help="retries of one request before giving up")
     p.add_argument("--backoff", type=float, default=1.0, help="first retry wait in seconds, doubled each time")
     p.add_argument("--max-backoff", type=float, default=60.0, help="longest backoff wait in seconds")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds before a silent connection is retried")
     p.add_argument("--log-every", type=float, default=10.0, help="seconds between progress lines when not on a terminal")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=Path, required=True, help="snapshot folder to create, e.g. data/snapshots/2026-11-26")
+    p.add_argument("--limit", type=int, help="stop after N models (a sample, not a census)")
+    p.add_argument("--sort", choices=SORTS, default="createdAt",
+                   help="listing order (default %(default)s: stable while the crawl runs)")
+    p.add_argument("--page-size", type=int, default=1000, help="models per request (the Hub serves at most 1000)")
+    add_http_arguments(p)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.limit is not None and args.limit < 1 or args.page_size < 1:

@@ -27,7 +27,6 @@ import argparse
 import heapq
 import json
 import logging
-import os
 import shutil
 import sys
 import time
@@ -43,7 +42,7 @@ from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNot
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from scripts import fetch
-from scripts.fetch import (DEFAULT_ENDPOINT, REQUESTS, RECORDS, STATE, Checkpoint, CrawlError, MalformedResponse,
+from scripts.fetch import (REQUESTS, RECORDS, STATE, Checkpoint, CrawlError, MalformedResponse,
                            Progress, _short, configure_client, gzip_and_hash, publish_folder, retrying,
                            token_from_env, write_json_atomic)
 from scripts.snapshots import Snapshot, SnapshotError, iter_records, read_manifest, verify
@@ -223,14 +222,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--snapshot", type=Path, required=True, help="census snapshot folder")
     p.add_argument("--top", type=int, required=True, help="how many of the most-downloaded models")
-    p.add_argument("--endpoint", default=os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT),
-                   help="Hub URL (default: HF_ENDPOINT or %(default)s)")
     p.add_argument("--no-commits", action="store_true", help="skip the commit counts (one request a model less)")
-    p.add_argument("--max-retries", type=int, default=5, help="retries of one request before giving up")
-    p.add_argument("--backoff", type=float, default=1.0, help="first retry wait in seconds, doubled each time")
-    p.add_argument("--max-backoff", type=float, default=60.0, help="longest backoff wait in seconds")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds before a silent connection is retried")
-    p.add_argument("--log-every", type=float, default=10.0, help="seconds between progress lines when not on a terminal")
+    fetch.add_http_arguments(p)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.top < 1:
