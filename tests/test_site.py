@@ -147,3 +147,15 @@ def test_metadata_yml_is_the_source(fixture_build):
     source = yaml.safe_load(open(publish.METADATA_YML))
     assert served["title"] == source["title"]
     assert set(served["databases"]["hub"]["queries"]) == set(QUERIES)
+
+
+@pytest.mark.parametrize("page", ["/", "/about", "/hub"])
+def test_internal_links_answer(site, page):
+    import re
+
+    html = site.get(page).text
+    links = sorted(set(re.findall(r'href="(/[^"#]*)"', html)) - {"/hub.db"})
+    assert len(links) >= 5
+    for link in links:
+        status = site.get(link.replace("&amp;", "&")).status_code
+        assert status == 200, f"{page} links to {link}: {status}"
