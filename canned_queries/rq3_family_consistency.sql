@@ -3,7 +3,7 @@
 with params as (
   select coalesce(nullif(:snapshot, ''), (select snapshot from snapshots where headline)) as snapshot,
          nullif(:organization, '') as organization,
-         cast(coalesce(nullif(:min_models, ''), 3) as integer) as min_models
+         cast(coalesce(nullif(:min_models, ''), 2) as integer) as min_models
 )
 select f.author, f.family, f.organization, f.models, f.versioned, f.forms, f.top_form,
        f.consistency, f.entropy_bits, f.versions,
