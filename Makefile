@@ -83,6 +83,15 @@ bench-crawl: $(VENV)/.installed
 	  $(PY) -c "import json,sys; m=json.load(open(sys.argv[1])); c=m['crawl']; print(f\"{sys.argv[2]}: {m['records']:,} models in {c['seconds']} s = {m['records']/c['seconds']:,.0f} models/s, requests {c['requests']}\")" $$out/MANIFEST.json "$${faults:-no faults}"; \
 	done
 
+# wrk, the HTTP load generator of `make bench`: installed once, as root or with sudo.
+/usr/bin/wrk:
+	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
+	else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi
+
+# Build against the floor, memory, a 3M-record census, page latencies, load (docs/benchmarks.md).
+bench: $(VENV)/.installed /usr/bin/wrk
+	$(PY) -m scripts.bench --out build/bench.json --results benchmarks/results.md
+
 # Google Cloud Run, with the same database, metadata, plugins, templates and settings (needs gcloud).
 publish: $(DB)
 	$(PY) -m scripts.deploy

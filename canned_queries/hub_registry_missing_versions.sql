@@ -18,3 +18,5 @@ where g.snapshot = coalesce(nullif(:snapshot, ''), (select snapshot from snapsho
   and g.missing <= cast(coalesce(nullif(:max_missing, ''), 10) as integer)
   and (:author = '' or g.author = :author)
 order by g.missing, g.registered_model, g.level
+-- A page of rows keeps the page fast; the full list is the query without this line.
+limit 300

@@ -20,3 +20,5 @@ join models m on m.key = v.model
 where v.snapshot = coalesce(nullif(:snapshot, ''), (select snapshot from snapshots where headline = 1))
   and (:author = '' or v.author = :author)
 order by m.downloads desc, v.registered_model, v.registry_version
+-- A page of rows keeps the page fast; the full list is the query without this line.
+limit 300

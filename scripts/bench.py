@@ -10,7 +10,8 @@ how each is measured):
   snapshots, in a child process whose process tree is polled for memory; build_over_floor;
 - classify_names_per_s: the classifier alone, one process, on every 2024-07-11 record;
 - build_3m_s, build_3m_peak_rss_mb: the build on a synthetic 3,000,000-record census made here
-  from the real records (distinct ids), in a temporary folder that is removed afterwards;
+  from the real records (ids made distinct with a ~s<k> suffix), in a temporary folder that is
+  removed afterwards;
 - query_p95_ms.<page>: 95th percentile latency of each canned query (default parameters), a model
   page and a faceted table page, over HTTP from `datasette serve` with the site's own options;
 - load_rps, load_errors: wrk, 16 connections for 30 s, spread over the RQ pages and the JSON
@@ -47,6 +48,9 @@ from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, SnapshotError, iter_records
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADLINE = "2024-07-11"
+# The censuses the repository vendors: build_s is the build of these (a clean clone's `make build`),
+# even where data/snapshots holds more (fetched censuses, registries).
+VENDORED = ("2024-07-11", "2022-02-21")
 SYNTHETIC_RECORDS = 3_000_000
 
 # Figure -> (comparison, limit) from the issue; the table says which are met.
@@ -208,8 +212,9 @@ def _with_suffix(line: bytes, suffix: bytes) -> bytes:
 def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RECORDS) -> Path:
     """Write a census of `records` records to dest_root/<name>-synthetic/ (gzip JSONL + MANIFEST).
 
-    The source records are cycled in order; pass 0 keeps their ids, pass k appends "-s<k>" to
-    every id, so all ids are distinct and every other field is real. Returns the folder.
+    The source records are cycled in order; pass 0 keeps their ids, pass k appends "~s<k>" to
+    every id. Hub ids cannot hold "~" (a real id may well end in "-s2"), so all ids are distinct;
+    every other field is real. Returns the folder.
     """
     manifest = read_manifest(source)
     folder = dest_root / f"{manifest.get('snapshot', source.name)}-synthetic"
@@ -240,7 +245,7 @@ def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RE
                 if cycle == 0:
                     out.writelines(take)
                 else:
-                    suffix = f"-s{cycle}".encode()
+                    suffix = f"~s{cycle}".encode()
                     out.writelines(_with_suffix(line, suffix) for line in take)
                 written += len(take)
                 cycle += 1
@@ -248,7 +253,7 @@ def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RE
         snapshot=folder.name, records=written, sha256=digest.hexdigest(),
         caveats=list(manifest.get("caveats", [])) + [
             f"synthetic benchmark census: {manifest.get('snapshot', source.name)} cycled to "
-            f"{written} records, ids of pass k suffixed -s<k>"],
+            f"{written} records, ids of pass k suffixed ~s<k>"],
     )
     (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return folder
@@ -265,15 +270,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(build_dir: Path, timeout_s: float = 60):
+def served(build_dir: Path, timeout_s: float = 60, settings: list[tuple[str, str]] = ()):
     """`datasette serve` of build_dir with the site's options (scripts/serve_options.py) on a free
-    127.0.0.1 port; yields the base URL and stops the server afterwards."""
+    127.0.0.1 port; yields the base URL and stops the server afterwards. `settings` are extra
+    `--setting NAME VALUE` pairs, after the site's own (to try a change before making it)."""
     import httpx
 
     port = free_port()
     datasette = Path(sys.executable).with_name("datasette")
     cmd = [str(datasette), "serve", *serve_options.database_args(build_dir),
            *serve_options.site_args(build_dir), "--host", "127.0.0.1", "--port", str(port)]
+    for name, value in settings:
+        cmd += ["--setting", name, value]
     log = tempfile.TemporaryFile()
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -315,6 +323,7 @@ def site_pages(db_path: Path) -> dict[str, str]:
     finally:
         conn.close()
     pages["model_page"] = f"/{publish.DATABASE}/models/{key}"
+    pages["about_page"] = "/about"
     pages["faceted_table_page"] = (f"/{publish.DATABASE}/model_versioning?snapshot={headline}"
                                    "&own_version=1&downloads__gte=0")
     return pages
@@ -436,10 +445,56 @@ def table(figures: dict[str, float]) -> str:
     return tabulate(rows, headers=["figure", "value", "target", "met"], floatfmt="g")
 
 
-def benchmark(runs: int, requests: int, work: Path, skip_3m: bool, load_seconds: int) -> dict:
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    import platform
+    import sqlite3
+
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    wrk = shutil.which("wrk")
+    wrk_version = (subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+                   if wrk else "not installed")
+    from importlib.metadata import version
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} logical cores",
+        "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "datasette": version("datasette"),
+        "wrk": wrk_version,
+    }
+
+
+def results_markdown(figures: dict[str, float], about: dict[str, str], command: str) -> str:
+    """The committed results table (benchmarks/results.md): figures, targets, machine."""
+    lines = ["# Benchmark results", "",
+             f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} with `{command}`"
+             " (how each figure is measured: [docs/benchmarks.md](../docs/benchmarks.md)).", "",
+             "| figure | value | target | met |", "|---|---:|---|---|"]
+    for name, value in figures.items():
+        target = target_of(name)
+        met = "" if target is None else ("yes" if value <= target[1] else "**no**")
+        shown = f"{value:,}" if isinstance(value, int) or abs(value) >= 1000 else f"{value:g}"
+        lines.append(f"| `{name}` | {shown} | {'' if target is None else f'{target[0]} {target[1]:,}'} | {met} |")
+    lines += ["", "Machine:", ""] + [f"- {k}: {v}" for k, v in about.items()] + [""]
+    return "\n".join(lines)
+
+
+def benchmark(runs: int, requests: int, work: Path, skip_3m: bool, load_seconds: int,
+              settings: list[tuple[str, str]] = ()) -> dict:
     figures: dict[str, float] = {"loadavg_1m_before": round(os.getloadavg()[0], 2)}
     headline_dir = DEFAULT_SNAPSHOTS_DIR / HEADLINE
     bench_build = work / "build" / "hub.db"
+    vendored = work / "vendored"
+    vendored.mkdir()
+    for name in VENDORED:
+        (vendored / name).symlink_to(DEFAULT_SNAPSHOTS_DIR / name)
 
     # Floor and build alternate: floor, build, floor, build, ...
     floors, builds, rss = [], [], []
@@ -447,7 +502,7 @@ def benchmark(runs: int, requests: int, work: Path, skip_3m: bool, load_seconds:
         seconds, _, out = run_measured(floor_cmd(headline_dir))
         floors.append(seconds)
         say(f"floor run {i + 1}/{runs}: {seconds:.2f} s ({out.strip()} records)")
-        seconds, peak, _ = run_measured(build_cmd(bench_build))
+        seconds, peak, _ = run_measured(build_cmd(bench_build, vendored))
         builds.append(seconds)
         rss.append(peak)
         say(f"build run {i + 1}/{runs}: {seconds:.2f} s, peak {peak:.0f} MB")
@@ -482,7 +537,7 @@ def benchmark(runs: int, requests: int, work: Path, skip_3m: bool, load_seconds:
         figures["build_3m_peak_rss_mb"] = round(statistics.median(peaks))
 
     pages = site_pages(bench_build)
-    with served(bench_build.parent) as base:
+    with served(bench_build.parent, settings=settings) as base:
         say(f"timing {len(pages)} pages, {requests} requests each, on {base}")
         for name, ms in page_latencies(base, pages, requests).items():
             figures[f"query_p95_ms.{name}"] = ms
@@ -503,6 +558,11 @@ def main(argv=None) -> int:
     parser.add_argument("--load-seconds", type=int, default=30, help="wrk duration")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench.json")
     parser.add_argument("--skip-3m", action="store_true", help="leave out the 3,000,000-record build")
+    parser.add_argument("--results", type=Path, help="also write the table as Markdown here "
+                        "(benchmarks/results.md)")
+    parser.add_argument("--setting", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="extra datasette setting for the served site (to try one; the "
+                             "published figures use none)")
     parser.add_argument("--classify-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.classify_child:
@@ -514,12 +574,18 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".bench-", dir=args.out.parent))
     try:
-        figures = benchmark(args.runs, args.requests, work, args.skip_3m, args.load_seconds)
+        figures = benchmark(args.runs, args.requests, work, args.skip_3m, args.load_seconds,
+                            [tuple(pair) for pair in args.setting])
     finally:
         shutil.rmtree(work, ignore_errors=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     print(table(figures))
     print(f"\nwritten to {args.out}")
+    if args.results:
+        command = "python -m scripts.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(results_markdown(figures, machine(), command.strip()), encoding="utf-8")
+        print(f"and to {args.results}")
     return 0
 
 

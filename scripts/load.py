@@ -16,6 +16,7 @@ import csv
 import gzip
 import json
 import sqlite3
+from itertools import repeat
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Iterator, NamedTuple
@@ -32,8 +33,6 @@ PLACEHOLDER_CREATED_AT = frozenset({"2022-03-02T23:29:04.000Z", "2022-03-02T23:2
 
 # base_model tags name the relation in newer Hub data ("base_model:quantized:org/name").
 BASE_MODEL_RELATIONS = frozenset({"adapter", "finetune", "merge", "quantized"})
-
-BATCH = 20_000
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -69,6 +68,10 @@ def create_schema(db: sqlite_utils.Database) -> None:
         {"model": int, "snapshot": str, "model_id": str, "dataset": str},
         foreign_keys=[("model", "models", "key")],
     )
+    # Rows arrive in model order, so these indexes grow at their right edge as rows go in:
+    # cheaper, and off the writer's path after the load, compared with sorting them afterwards.
+    for table in ("model_tags", "model_base_models", "model_datasets"):
+        db[table].create_index(["model"])
 
 
 def tag_kind(tag: str) -> tuple[str, str]:
@@ -184,6 +187,7 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     name = task.snapshot
     models, tag_lists, tag_models, tag_indexes, bases, datasets = [], [], [], [], [], []
     local: dict[str, int] = {}
+    intern = local.setdefault
     key = task.first_key
     last = len(task.lines) - 1
     for i, line in enumerate(task.lines):
@@ -215,19 +219,30 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
             tags_json(tags),
         ))
         tag_lists.append(tags)
-        for tag in tags:
-            index = local.get(tag)
-            if index is None:
-                index = local[tag] = len(local)
-            tag_models.append(key)
-            tag_indexes.append(index)
-            if tag.startswith("base_model:"):
-                base, relation = base_model_of(tag[11:])
-                bases.append((key, name, model_id, base, relation))
-            elif tag.startswith("dataset:"):
-                datasets.append((key, name, model_id, tag[8:]))
+        # Each tag's index in the chunk's list of distinct tags (numbered as they first appear).
+        tag_indexes.extend([intern(tag, len(local)) for tag in tags])
+        tag_models.extend(repeat(key, len(tags)))
         key += 1
-    return ParsedChunk(models, tag_lists, list(local), tag_models, tag_indexes, bases, datasets)
+    # base_model: and dataset: tags, read once per distinct tag, then their (model, tag) pairs in
+    # file order.
+    distinct = list(local)
+    relations = {}
+    for index, tag in enumerate(distinct):
+        if tag.startswith("base_model:"):
+            relations[index] = base_model_of(tag[11:])
+        elif tag.startswith("dataset:"):
+            relations[index] = tag[8:]
+    if relations:
+        first = task.first_key
+        for model_key, index in zip(tag_models, tag_indexes):
+            if index in relations:
+                model_id = models[model_key - first][2]
+                relation = relations[index]
+                if isinstance(relation, tuple):
+                    bases.append((model_key, name, model_id, *relation))
+                else:
+                    datasets.append((model_key, name, model_id, relation))
+    return ParsedChunk(models, tag_lists, distinct, tag_models, tag_indexes, bases, datasets)
 
 
 def insert_parsed(conn: sqlite3.Connection, parsed: ParsedChunk, tag_keys: dict[str, int]) -> int:
@@ -286,7 +301,6 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
         ((k, t, *tag_kind(t)) for t, k in tag_keys.items()),
     )
     db["model_tags"].create_index(["tag", "model"])
-    db["model_tags"].create_index(["model"])
     db.execute("update tags set models = (select count(*) from model_tags where model_tags.tag = tags.tag_key)")
     db.execute(
         """update model_base_models set base_model_key = (
@@ -294,11 +308,13 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
              and models.id = model_base_models.base_model)"""
     )
     for table, cols in [
-        ("model_base_models", ["model"]), ("model_base_models", ["base_model"]),
-        ("model_base_models", ["base_model_key"]), ("model_datasets", ["model"]),
+        ("model_base_models", ["base_model"]), ("model_base_models", ["base_model_key"]),
         ("model_datasets", ["dataset"]), ("tags", ["kind", "models"]),
         ("models", ["snapshot", "downloads"]), ("models", ["author"]),
         ("models", ["pipeline_tag"]), ("models", ["library_name"]),
+        # The table's default sort on the site (sort_desc: downloads): without it, every visit to
+        # /hub/models sorts 790,000 rows.
+        ("models", ["downloads"]),
     ]:
         db[table].create_index(cols)
 
@@ -309,25 +325,32 @@ FTS_TABLE = "models_fts"
 FTS_SHADOW_TABLES = ("data", "idx", "docsize", "config")
 
 
-def build_fts(db_path: Path, fts_path: Path) -> Path:
-    """Build the models_fts index into a database of its own at fts_path, reading the model ids
-    from db_path with a read-only connection. Runs beside the writer (the build's database is
-    in WAL mode then), so the tokenising of 790,000 ids costs no time on the writer's path."""
-    db_path, fts_path = Path(db_path).resolve(), Path(fts_path).resolve()
+def build_fts(fts_path: Path, source_path: Path,
+              source_select: str = "select rowid, [id] from source.models") -> Path:
+    """Build the models_fts index into a database of its own at fts_path, from the (rowid, id)
+    pairs that source_select reads in the database at source_path, attached read-only as `source`.
+
+    The build runs this in a thread beside its writer, reading the staged copy of the ids
+    (scripts/build.py), so that tokenising 790,000 ids costs no time on the writer's path;
+    attach_fts then copies the finished index in.
+    """
+    source_path, fts_path = Path(source_path).resolve(), Path(fts_path).resolve()
     fts_path.unlink(missing_ok=True)
     # uri=True so that ATTACH takes the read-only URI below.
     fts = sqlite_utils.Database(sqlite3.connect(fts_path.as_uri(), uri=True))
-    fts.execute("pragma journal_mode = off")
-    fts.execute("pragma synchronous = off")
-    # enable_fts itself (over an empty stand-in `models`), so the table is declared as it declares
-    # it, then the same INSERT ... SELECT it runs, over the real ids.
-    fts.execute("create table models (id text)")
-    fts["models"].enable_fts(["id"], fts_version="FTS5", create_triggers=False)
-    fts.execute("attach database ? as source", [db_path.as_uri() + "?mode=ro"])
-    with fts.conn:
-        fts.execute(f"insert into [{FTS_TABLE}] (rowid, [id]) select rowid, [id] from source.models")
-    fts.execute("detach database source")
-    fts.close()
+    try:
+        fts.execute("pragma journal_mode = off")
+        fts.execute("pragma synchronous = off")
+        # enable_fts itself (over an empty stand-in `models`), so the table is declared as it
+        # declares it, then the same INSERT ... SELECT it runs, over the real ids.
+        fts.execute("create table models (id text)")
+        fts["models"].enable_fts(["id"], fts_version="FTS5", create_triggers=False)
+        fts.execute("attach database ? as source", [source_path.as_uri() + "?mode=ro"])
+        with fts.conn:
+            fts.execute(f"insert into [{FTS_TABLE}] (rowid, [id]) {source_select}")
+        fts.execute("detach database source")
+    finally:
+        fts.close()
     return fts_path
 
 
@@ -346,6 +369,10 @@ def attach_fts(db: sqlite_utils.Database, fts_path: Path) -> None:
                 db.execute(f"insert into [{name}] select * from fts_source.[{name}]")
     finally:
         db.execute("detach database fts_source")
+    indexed, models = db.execute(
+        f"select (select count(*) from [{FTS_TABLE}_docsize]), (select count(*) from models)").fetchone()
+    if indexed != models:
+        raise RuntimeError(f"{fts_path}: the full-text index holds {indexed} ids, models has {models}")
 
 
 def duplicate_ids_message(db: sqlite_utils.Database) -> str:

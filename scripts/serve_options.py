@@ -17,6 +17,9 @@ SETTINGS = {
     "allow_csv_stream": "on",    # full CSV export of any table or query
     "allow_download": "on",      # the whole database file
     "facet_time_limit_ms": 500,
+    # Facet suggestions cost ~50 queries per table page on 790,000 rows (2.5 s, docs/benchmarks.md);
+    # the useful facets are configured per table in metadata.yml instead.
+    "suggest_facets": "off",
     "num_sql_threads": 4,
 }
 

@@ -110,8 +110,9 @@ def create_summaries(db: sqlite_utils.Database) -> None:
 
 
 def compute_summaries(db_path: Path) -> dict[str, list[tuple]]:
-    """table -> rows of every summary, read through a read-only connection of its own, so that
-    the build can aggregate while its writer makes indexes (its database is in WAL mode then)."""
+    """table -> rows of every summary, read through a read-only connection of its own from the
+    database at db_path (the build's staging file, which holds model_versioning), so that the
+    build can aggregate in a thread while its writer makes indexes in the main file."""
     conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         return {table: conn.execute(select).fetchall() for table, select in SUMMARIES.items()}

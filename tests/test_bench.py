@@ -1,0 +1,122 @@
+"""The benchmark's pieces on the small fixture census (no timing assertions: those are what the
+benchmark reports, not what a test can promise on a shared machine)."""
+
+import gzip
+import json
+import shutil
+import sys
+
+import pytest
+
+from scripts import bench, build, publish
+from scripts.snapshots import find_snapshots, iter_records, read_manifest, verify
+
+
+def records_of(folder):
+    return [r for _, r in iter_records(folder / read_manifest(folder)["file"])]
+
+
+def test_p95_is_the_nearest_rank():
+    assert bench.p95(list(range(1, 101))) == 95
+    assert bench.p95([3.0, 1.0, 2.0]) == 3.0
+    assert bench.p95([7]) == 7
+    with pytest.raises(ValueError):
+        bench.p95([])
+
+
+def test_synthetic_census_cycles_real_records_with_distinct_ids(fixture_snapshots, tmp_path):
+    source = fixture_snapshots / "2024-07-11"
+    real = records_of(source)
+    wanted = 2 * len(real) + 123  # two full passes and part of a third
+    folder = bench.synthesize_census(source, tmp_path / "synthetic", records=wanted)
+    manifest = read_manifest(folder)
+    assert manifest["records"] == wanted and manifest["kind"] == "census"
+    verify(find_snapshots(folder.parent)[0])  # the manifest's sha256 is the file's
+    made = records_of(folder)
+    assert len(made) == wanted
+    assert len({r["id"] for r in made}) == wanted
+    for i, record in enumerate(made):
+        original = real[i % len(real)]
+        cycle = i // len(real)
+        suffix = f"~s{cycle}" if cycle else ""
+        assert record["id"] == original["id"] + suffix
+        assert record.get("modelId") == (original["modelId"] + suffix if "modelId" in original else None)
+        assert {k: v for k, v in record.items() if k not in ("id", "modelId")} == \
+               {k: v for k, v in original.items() if k not in ("id", "modelId")}
+
+
+def test_suffix_edit_handles_nested_records():
+    line = b'{"id":"a/b","cardData":{"id":"inner"},"modelId":"a/b"}\n'
+    record = json.loads(bench._with_suffix(line, b"~s2"))
+    assert record == {"id": "a/b~s2", "cardData": {"id": "inner"}, "modelId": "a/b~s2"}
+    flat = b'{"_id":"1","id":"x/\\"q\\"","likes":1,"modelId":"x/\\"q\\""}\n'
+    assert json.loads(bench._with_suffix(flat, b"~s1")) == {
+        "_id": "1", "id": 'x/"q"~s1', "likes": 1, "modelId": 'x/"q"~s1'}
+
+
+def test_the_build_reads_the_synthetic_census(fixture_snapshots, tmp_path):
+    source = fixture_snapshots / "2024-07-11"
+    n = len(records_of(source)) + 500
+    folder = bench.synthesize_census(source, tmp_path / "synthetic", records=n)
+    summary = build.build(tmp_path / "out" / "hub.db", folder.parent, workers=2)
+    assert summary["models"] == {folder.name: n}
+
+
+def test_run_measured_counts_the_whole_process_tree():
+    # A child that starts a grandchild holding 200 MB: the peak must include the grandchild.
+    code = ("import subprocess, sys; subprocess.run([sys.executable, '-c', "
+            "'x = bytearray(200 * 2**20); import time; time.sleep(0.6)'], check=True); print('done')")
+    seconds, peak_mb, out = bench.run_measured([sys.executable, "-c", code])
+    assert out.strip() == "done"
+    assert seconds >= 0.6
+    assert peak_mb >= 200
+
+
+def test_run_measured_reports_a_failing_command():
+    with pytest.raises(RuntimeError, match=r"(?s)exited with 3:.*boom"):
+        bench.run_measured([sys.executable, "-c", "import sys; print('boom', file=sys.stderr); sys.exit(3)"])
+
+
+def test_floor_and_classifier_read_every_record(fixture_snapshots):
+    source = fixture_snapshots / "2024-07-11"
+    expected = read_manifest(source)["records"]
+    _, _, out = bench.run_measured(bench.floor_cmd(source))
+    assert int(out) == expected
+    _, _, out = bench.run_measured(bench.classify_cmd(source))
+    n, seconds = json.loads(out)
+    assert n == expected and seconds > 0
+
+
+def test_pages_cover_every_canned_query(fixture_db, site):
+    pages = bench.site_pages(fixture_db)
+    assert set(publish.canned_queries()) | {"model_page", "faceted_table_page", "about_page"} == set(pages)
+    for path in (pages["model_page"], pages["faceted_table_page"]):
+        assert site.get(path).status_code == 200
+    rq = bench.rq_paths(pages)
+    assert rq and all(p.startswith(("/hub/rq", "/hub/time_")) for p in rq)
+    assert any(p.endswith(".json?_shape=array") for p in rq)
+
+
+def test_served_site_latencies_and_load(fixture_build):
+    pages = {"rq1": "/hub/rq1_versioned_share", "model": bench.site_pages(fixture_build / "hub.db")["model_page"]}
+    with bench.served(fixture_build) as base:
+        latencies = bench.page_latencies(base, pages, requests=3)
+        assert set(latencies) == {"rq1", "model"} and all(ms > 0 for ms in latencies.values())
+        with pytest.raises(RuntimeError, match="HTTP 404"):
+            bench.page_latencies(base, {"missing": "/hub/no_such_table"}, requests=1)
+        if shutil.which("wrk") is None:
+            pytest.skip("wrk is not installed (make bench installs it)")
+        load = bench.run_wrk(base, [pages["rq1"], pages["rq1"] + ".json?_shape=array", "/hub/no_such_table"],
+                             seconds=2, connections=2, threads=1)
+    assert load["requests"] > 0 and load["rps"] > 0
+    # A third of the requests go to a page that does not exist: wrk's Lua counts them as errors.
+    assert 0 < load["non2xx"] < load["requests"] and load["errors"] >= load["non2xx"]
+
+
+def test_table_marks_targets():
+    text = bench.table({"build_over_floor": 2.5, "build_s": 75.0, "query_p95_ms.x": 12.0, "load_rps": 40.0})
+    lines = {line.split()[0]: line for line in text.splitlines()[2:]}
+    assert lines["build_over_floor"].rstrip().endswith("yes")
+    assert lines["build_s"].rstrip().endswith("NO")
+    assert lines["query_p95_ms.x"].rstrip().endswith("yes")
+    assert lines["load_rps"].split()[-1] == "40"
