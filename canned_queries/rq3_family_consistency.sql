@@ -12,4 +12,4 @@ from summary_families f, params
 where f.snapshot = params.snapshot and f.models >= params.min_models and f.versioned > 0
   and (params.organization is null or f.organization = params.organization)
 order by f.organization is null, f.versioned desc, f.models desc
-limit 1000
+limit 300
