@@ -266,22 +266,6 @@ def first_free_key(conn: sqlite3.Connection) -> int:
     return conn.execute("select coalesce(max(key), 0) from models").fetchone()[0] + 1
 
 
-def load_census(db: sqlite_utils.Database, snapshot: Snapshot, tag_keys: dict[str, int],
-                progress=None) -> int:
-    """Insert every record of a census snapshot in this process; returns the number of models.
-
-    (The build parses in worker processes and classifies on the way: scripts/build.py.)
-    `tag_keys` maps tag text -> tag_key across snapshots; it is filled as new tags appear.
-    A duplicate id within one snapshot is an error (the unique index raises it with the id).
-    """
-    n = 0
-    for task in census_chunks(snapshot, first_free_key(db.conn)):
-        n += insert_parsed(db.conn, parse_chunk(task), tag_keys)
-        if progress is not None:
-            progress(len(task.lines))
-    return n
-
-
 def check_unique_ids(db: sqlite_utils.Database) -> None:
     """The unique index on (snapshot, id); a repeated id is a SnapshotError naming file and lines."""
     try:

@@ -104,11 +104,6 @@ INDEXES = {
 }
 
 
-def create_summaries(db: sqlite_utils.Database) -> None:
-    """Every summary table, computed and written by db's own connection."""
-    store_summaries(db, {table: db.execute(select).fetchall() for table, select in SUMMARIES.items()})
-
-
 def compute_summaries(db_path: Path) -> dict[str, list[tuple]]:
     """table -> rows of every summary, read through a read-only connection of its own from the
     database at db_path (the build's staging file, which holds model_versioning), so that the
