@@ -23,7 +23,7 @@ from pathlib import Path
 import sqlite_utils
 from tqdm import tqdm
 
-from scripts import derive, load, publish, summaries
+from scripts import derive, hub_registry, load, publish, refs, registry, summaries
 from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, SnapshotError, find_snapshots, verify
 
 log = logging.getLogger("build")
@@ -32,16 +32,6 @@ log = logging.getLogger("build")
 def progress_bar(total: int | None, desc: str):
     # A bar on a terminal; in logs and CI, tqdm's output would be noise, so only log lines.
     return tqdm(total=total, desc=desc, unit=" models", unit_scale=True, disable=not sys.stderr.isatty())
-
-
-def optional_stage(module: str):
-    """The loader of a stage that lives in its own module (refs, MLflow registry, Hub-as-registry)."""
-    try:
-        return __import__(f"scripts.{module}", fromlist=["_"])
-    except ModuleNotFoundError as e:
-        if e.name != f"scripts.{module}":
-            raise
-        return None
 
 
 def build(out: Path, snapshots_dir: Path = DEFAULT_SNAPSHOTS_DIR, headline: str | None = None,
@@ -148,7 +138,6 @@ def _stages(db: sqlite_utils.Database, path: Path, snapshots, headline: str,
 
     counts: dict[str, int] = {}
     tag_keys: dict[str, int] = {}
-    refs, registry = optional_stage("refs"), optional_stage("registry")
     conn = db.conn
     work = partial(load_and_classify, organizations)
     with db.conn:
@@ -166,7 +155,7 @@ def _stages(db: sqlite_utils.Database, path: Path, snapshots, headline: str,
                     raise SnapshotError(f"{s.data_file}: {n} records, its manifest says {expected}")
                 load.load_snapshot_row(db, s, s.name == headline, n)
                 log.info("loaded and classified %s: %d models", s.name, n)
-            elif s.kind == "mlflow-registry" and registry is not None:
+            elif s.kind == "mlflow-registry":
                 n = registry.load_registry(db, s)
                 load.load_snapshot_row(db, s, False, n)
                 log.info("loaded registry %s: %d registered models", s.name, n)
@@ -185,10 +174,9 @@ def _stages(db: sqlite_utils.Database, path: Path, snapshots, headline: str,
         summaries_done = side.submit(summaries.compute_summaries, staging)
         with db.conn:
             load.finish_tags(db, tag_keys)
-            if refs is not None:
-                for s in snapshots:
-                    if s.kind == "census":
-                        refs.load_refs(db, s)
+            for s in snapshots:
+                if s.kind == "census":
+                    refs.load_refs(db, s)
             derive.copy_staged(db, "staging")
         db.execute("detach database staging")
         with db.conn:
@@ -198,9 +186,7 @@ def _stages(db: sqlite_utils.Database, path: Path, snapshots, headline: str,
     staging.unlink()
     fts_path.unlink()
     with db.conn:
-        hub_registry = optional_stage("hub_registry")
-        if hub_registry is not None:
-            hub_registry.derive_hub_registry(db)
+        hub_registry.derive_hub_registry(db)
     # Full statistics (not a sample: with sampled ones the planner passed over the covering index
     # of the RQ1 rows and that page took 0.5 s instead of 0.09 s).
     db.execute("analyze")

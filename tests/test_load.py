@@ -33,7 +33,7 @@ def test_fields_are_carried_over(fixture_db, fixture_snapshots):
     row = conn.execute("select * from models where snapshot = '2022-02-21' and id = ?", [record["id"]]).fetchone()
     assert row["sha"] == record["sha"] and row["last_modified"] == record["lastModified"]
     assert row["downloads"] == record["downloads"] and row["likes"] == record["likes"]
-    assert row["author"], row["name"] == record["id"].split("/", 1)
+    assert [row["author"], row["name"]] == record["id"].split("/", 1)
     assert json.loads(row["tags"]) == record["tags"]
 
 
