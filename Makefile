@@ -9,7 +9,7 @@ DATASETTE := $(VENV)/bin/datasette
 PORT ?= 8001
 DB := build/hub.db
 
-.PHONY: all setup build serve test fetch fetch-refs fakehub bench bench-crawl publish publish-dry-run ingest-mlflow clean
+.PHONY: all setup build serve test lint fetch fetch-refs fakehub bench bench-crawl publish publish-dry-run ingest-mlflow clean
 
 all: serve
 
@@ -49,7 +49,12 @@ ingest-mlflow: $(VENV)/.installed-mlflow
 	@test -n "$(TRACKING_URI)" -a -n "$(NAME)" || { echo "usage: make ingest-mlflow TRACKING_URI=... NAME=..."; exit 2; }
 	$(PY) -m scripts.ingest_mlflow --tracking-uri "$(TRACKING_URI)" --name "$(NAME)"
 
-test: $(VENV)/.installed $(VENV)/.installed-mlflow /usr/bin/chromium
+# ruff, configured in pyproject.toml: lint and format check.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: $(VENV)/.installed $(VENV)/.installed-mlflow /usr/bin/chromium lint
 	$(PY) -m pytest
 
 # A fresh census of the Hub (needs network; about an hour). Resumes an interrupted crawl (a

@@ -41,8 +41,12 @@ def extra_body_script(view_name, database, request, datasette):
 @hookimpl
 def render_cell(value, column):
     """Columns named *rows or *_row hold site-relative links to the counted rows: make them links."""
-    if (column.endswith("rows") or column.endswith("_row")) and isinstance(value, str) and value.startswith("/"):
-        return Markup('<a href="{}">open rows</a>'.format(escape(value)))
+    if (
+        (column.endswith("rows") or column.endswith("_row"))
+        and isinstance(value, str)
+        and value.startswith("/")
+    ):
+        return Markup(f'<a href="{escape(value)}">open rows</a>')
     return None
 
 

@@ -70,6 +70,7 @@ RQ_PREFIXES = ("rq1_", "rq2_", "rq3_", "time_")
 # Statistics
 # ------------------------------------------------------------------------------------------------
 
+
 def p95(samples: list[float]) -> float:
     """Nearest-rank 95th percentile: the smallest sample that at least 95% of samples do not exceed."""
     if not samples:
@@ -81,6 +82,7 @@ def p95(samples: list[float]) -> float:
 # ------------------------------------------------------------------------------------------------
 # Child processes: wall time and peak memory of the whole process tree
 # ------------------------------------------------------------------------------------------------
+
 
 def tree_rss(proc: psutil.Process) -> int:
     """Resident memory of a process and all its descendants, in bytes (0 once it has gone)."""
@@ -157,6 +159,7 @@ def build_cmd(out: Path, snapshots_dir: Path | None = None) -> list[str]:
 # The classifier alone
 # ------------------------------------------------------------------------------------------------
 
+
 def classify_throughput(data_file: Path) -> tuple[int, float]:
     """(records, seconds) for classify_name over every record of data_file, in this process.
 
@@ -165,8 +168,10 @@ def classify_throughput(data_file: Path) -> tuple[int, float]:
     """
     from scripts.classify import classify_name
 
-    args = [(r["id"], r.get("tags") or (), r.get("pipeline_tag"), r.get("library_name"))
-            for _, r in iter_records(data_file)]
+    args = [
+        (r["id"], r.get("tags") or (), r.get("pipeline_tag"), r.get("library_name"))
+        for _, r in iter_records(data_file)
+    ]
     started = time.perf_counter()
     for model_id, tags, pipeline_tag, library_name in args:
         classify_name(model_id, tags, pipeline_tag, library_name)
@@ -250,10 +255,14 @@ def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RE
                 written += len(take)
                 cycle += 1
     manifest.update(
-        snapshot=folder.name, records=written, sha256=digest.hexdigest(),
-        caveats=list(manifest.get("caveats", [])) + [
+        snapshot=folder.name,
+        records=written,
+        sha256=digest.hexdigest(),
+        caveats=list(manifest.get("caveats", []))
+        + [
             f"synthetic benchmark census: {manifest.get('snapshot', source.name)} cycled to "
-            f"{written} records, ids of pass k suffixed ~s<k>"],
+            f"{written} records, ids of pass k suffixed ~s<k>"
+        ],
     )
     (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return folder
@@ -262,6 +271,7 @@ def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RE
 # ------------------------------------------------------------------------------------------------
 # The served site
 # ------------------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -278,8 +288,16 @@ def served(build_dir: Path, timeout_s: float = 60, settings: list[tuple[str, str
 
     port = free_port()
     datasette = Path(sys.executable).with_name("datasette")
-    cmd = [str(datasette), "serve", *serve_options.database_args(build_dir),
-           *serve_options.site_args(build_dir), "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        str(datasette),
+        "serve",
+        *serve_options.database_args(build_dir),
+        *serve_options.site_args(build_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     for name, value in settings:
         cmd += ["--setting", name, value]
     log = tempfile.TemporaryFile()
@@ -290,7 +308,9 @@ def served(build_dir: Path, timeout_s: float = 60, settings: list[tuple[str, str
         while True:
             if proc.poll() is not None:
                 log.seek(0)
-                raise RuntimeError(f"datasette serve exited with {proc.returncode}:\n{log.read().decode()[-3000:]}")
+                raise RuntimeError(
+                    f"datasette serve exited with {proc.returncode}:\n{log.read().decode()[-3000:]}"
+                )
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(base + "/-/versions.json", timeout=5).status_code == 200:
                     break
@@ -319,13 +339,15 @@ def site_pages(db_path: Path) -> dict[str, str]:
     try:
         (headline,) = conn.execute("select snapshot from snapshots where headline").fetchone()
         (key,) = conn.execute(
-            "select key from models where snapshot = ? order by downloads desc limit 1", [headline]).fetchone()
+            "select key from models where snapshot = ? order by downloads desc limit 1", [headline]
+        ).fetchone()
     finally:
         conn.close()
     pages["model_page"] = f"/{publish.DATABASE}/models/{key}"
     pages["about_page"] = "/about"
-    pages["faceted_table_page"] = (f"/{publish.DATABASE}/model_versioning?snapshot={headline}"
-                                   "&own_version=1&downloads__gte=0")
+    pages["faceted_table_page"] = (
+        f"/{publish.DATABASE}/model_versioning?snapshot={headline}&own_version=1&downloads__gte=0"
+    )
     return pages
 
 
@@ -397,8 +419,7 @@ def wrk_script(paths: list[str]) -> str:
     return WRK_LUA % {"paths": ", ".join(json.dumps(p) for p in paths)}
 
 
-def run_wrk(base: str, paths: list[str], seconds: int = 30, connections: int = 16,
-            threads: int = 2) -> dict:
+def run_wrk(base: str, paths: list[str], seconds: int = 30, connections: int = 16, threads: int = 2) -> dict:
     """wrk against base, spread over paths; returns its totals (requests, errors by kind, ...)."""
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -408,11 +429,14 @@ def run_wrk(base: str, paths: list[str], seconds: int = 30, connections: int = 1
         script.flush()
         out = subprocess.run(
             [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "-s", script.name, base],
-            check=True, capture_output=True, text=True).stdout
-    line = next((l for l in out.splitlines() if l.startswith("WRK_JSON ")), None)
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRK_JSON ")), None)
     if line is None:
         raise RuntimeError(f"wrk printed no totals:\n{out}")
-    totals = json.loads(line[len("WRK_JSON "):])
+    totals = json.loads(line[len("WRK_JSON ") :])
     totals["errors"] = sum(totals[k] for k in ("non2xx", "connect", "read", "write", "timeout"))
     totals["rps"] = totals["requests"] / (totals["duration_us"] / 1e6)
     return totals
@@ -421,6 +445,7 @@ def run_wrk(base: str, paths: list[str], seconds: int = 30, connections: int = 1
 # ------------------------------------------------------------------------------------------------
 # The whole benchmark
 # ------------------------------------------------------------------------------------------------
+
 
 def say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -457,9 +482,13 @@ def machine() -> dict[str, str]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     wrk = shutil.which("wrk")
-    wrk_version = (subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
-                   if wrk else "not installed")
+    wrk_version = (
+        subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+        if wrk
+        else "not installed"
+    )
     from importlib.metadata import version
+
     return {
         "cpu": f"{cpu}, {os.cpu_count()} logical cores",
         "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
@@ -473,21 +502,34 @@ def machine() -> dict[str, str]:
 
 def results_markdown(figures: dict[str, float], about: dict[str, str], command: str) -> str:
     """The committed results table (benchmarks/results.md): figures, targets, machine."""
-    lines = ["# Benchmark results", "",
-             f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} with `{command}`"
-             " (how each figure is measured: [docs/benchmarks.md](../docs/benchmarks.md)).", "",
-             "| figure | value | target | met |", "|---|---:|---|---|"]
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} with `{command}`"
+        " (how each figure is measured: [docs/benchmarks.md](../docs/benchmarks.md)).",
+        "",
+        "| figure | value | target | met |",
+        "|---|---:|---|---|",
+    ]
     for name, value in figures.items():
         target = target_of(name)
         met = "" if target is None else ("yes" if value <= target[1] else "**no**")
         shown = f"{value:,}" if isinstance(value, int) or abs(value) >= 1000 else f"{value:g}"
-        lines.append(f"| `{name}` | {shown} | {'' if target is None else f'{target[0]} {target[1]:,}'} | {met} |")
+        lines.append(
+            f"| `{name}` | {shown} | {'' if target is None else f'{target[0]} {target[1]:,}'} | {met} |"
+        )
     lines += ["", "Machine:", ""] + [f"- {k}: {v}" for k, v in about.items()] + [""]
     return "\n".join(lines)
 
 
-def benchmark(runs: int, requests: int, work: Path, skip_3m: bool, load_seconds: int,
-              settings: list[tuple[str, str]] = ()) -> dict:
+def benchmark(
+    runs: int,
+    requests: int,
+    work: Path,
+    skip_3m: bool,
+    load_seconds: int,
+    settings: list[tuple[str, str]] = (),
+) -> dict:
     figures: dict[str, float] = {"loadavg_1m_before": round(os.getloadavg()[0], 2)}
     headline_dir = DEFAULT_SNAPSHOTS_DIR / HEADLINE
     bench_build = work / "build" / "hub.db"
@@ -558,11 +600,17 @@ def main(argv=None) -> int:
     parser.add_argument("--load-seconds", type=int, default=30, help="wrk duration")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench.json")
     parser.add_argument("--skip-3m", action="store_true", help="leave out the 3,000,000-record build")
-    parser.add_argument("--results", type=Path, help="also write the table as Markdown here "
-                        "(benchmarks/results.md)")
-    parser.add_argument("--setting", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
-                        help="extra datasette setting for the served site (to try one; the "
-                             "published figures use none)")
+    parser.add_argument(
+        "--results", type=Path, help="also write the table as Markdown here (benchmarks/results.md)"
+    )
+    parser.add_argument(
+        "--setting",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="extra datasette setting for the served site (to try one; the published figures use none)",
+    )
     parser.add_argument("--classify-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.classify_child:
@@ -574,8 +622,14 @@ def main(argv=None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".bench-", dir=args.out.parent))
     try:
-        figures = benchmark(args.runs, args.requests, work, args.skip_3m, args.load_seconds,
-                            [tuple(pair) for pair in args.setting])
+        figures = benchmark(
+            args.runs,
+            args.requests,
+            work,
+            args.skip_3m,
+            args.load_seconds,
+            [tuple(pair) for pair in args.setting],
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

@@ -34,8 +34,13 @@ def progress_bar(total: int | None, desc: str):
     return tqdm(total=total, desc=desc, unit=" models", unit_scale=True, disable=not sys.stderr.isatty())
 
 
-def build(out: Path, snapshots_dir: Path = DEFAULT_SNAPSHOTS_DIR, headline: str | None = None,
-          organizations_csv: Path = load.ORGANIZATIONS_CSV, workers: int | None = None) -> dict:
+def build(
+    out: Path,
+    snapshots_dir: Path = DEFAULT_SNAPSHOTS_DIR,
+    headline: str | None = None,
+    organizations_csv: Path = load.ORGANIZATIONS_CSV,
+    workers: int | None = None,
+) -> dict:
     """Build the database at `out` atomically; returns a summary (models per snapshot, seconds)."""
     started = time.monotonic()
     out = Path(out)
@@ -116,8 +121,15 @@ def _build_into(path: Path, snapshots, headline: str, organizations_csv: Path, w
             pool.shutdown(cancel_futures=True)
 
 
-def _stages(db: sqlite_utils.Database, path: Path, snapshots, headline: str,
-            organizations_csv: Path, pool: ProcessPoolExecutor | None, workers: int) -> dict:
+def _stages(
+    db: sqlite_utils.Database,
+    path: Path,
+    snapshots,
+    headline: str,
+    organizations_csv: Path,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+) -> dict:
     # A throw-away file until it is renamed: no journal, no fsync. The page cache stays at
     # SQLite's default: CREATE INDEX sorts in cache-sized runs, and small runs merge several times
     # faster than one huge in-memory sort (measured: 1.5 s instead of 4.9 s for model_tags).
@@ -169,8 +181,12 @@ def _stages(db: sqlite_utils.Database, path: Path, snapshots, headline: str,
     fts_path = path.with_name(f".fts.{os.getpid()}.tmp")
     with ThreadPoolExecutor(2) as side:
         # In (snapshot, id) order, as enable_fts read them before (through the unique index).
-        fts_done = side.submit(load.build_fts, fts_path, staging, "select model, model_id from "
-                               "source.model_versioning order by snapshot, model_id")
+        fts_done = side.submit(
+            load.build_fts,
+            fts_path,
+            staging,
+            "select model, model_id from source.model_versioning order by snapshot, model_id",
+        )
         summaries_done = side.submit(summaries.compute_summaries, staging)
         with db.conn:
             load.finish_tags(db, tag_keys)
@@ -196,8 +212,11 @@ def _stages(db: sqlite_utils.Database, path: Path, snapshots, headline: str,
 def write_inspect(db_path: Path, inspect_path: Path, name: str) -> None:
     """Datasette's inspect file (hash and table counts) so that the immutable database starts fast."""
     datasette = Path(sys.executable).with_name("datasette")
-    data = json.loads(subprocess.run([str(datasette), "inspect", str(db_path)], check=True,
-                                     capture_output=True, text=True).stdout)
+    data = json.loads(
+        subprocess.run(
+            [str(datasette), "inspect", str(db_path)], check=True, capture_output=True, text=True
+        ).stdout
+    )
     # inspect names the database after the file it read; the served file is `name`.db.
     inspect_path.write_text(json.dumps({name: next(iter(data.values()))}, indent=2), encoding="utf-8")
 

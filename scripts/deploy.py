@@ -43,9 +43,22 @@ def extra_options() -> str:
 
 
 def publish_command(service: str, build: Path = serve_options.BUILD) -> list[str]:
-    command = ["datasette", "publish", "cloudrun", str(build / "hub.db"), "--service", service,
-               "--metadata", str(build / "metadata.json"), "--plugins-dir", "plugins",
-               "--template-dir", "templates", "--extra-options", extra_options()]
+    command = [
+        "datasette",
+        "publish",
+        "cloudrun",
+        str(build / "hub.db"),
+        "--service",
+        service,
+        "--metadata",
+        str(build / "metadata.json"),
+        "--plugins-dir",
+        "plugins",
+        "--template-dir",
+        "templates",
+        "--extra-options",
+        extra_options(),
+    ]
     for pin in pins():
         command += ["--install", pin]
     return command
@@ -60,13 +73,27 @@ def write_docker_context(out: Path, build: Path = serve_options.BUILD) -> Path:
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:
-        with open(build / "metadata.json") as metadata, temporary_docker_directory(
-            [str(build / "hub.db")], "hub-versioning", metadata, extra_options(), None, "templates",
-            "plugins", [], pins()[1:] + [pins()[0]], False, None, "dry-run-secret",
-        ) as context_dir:
+        with (
+            open(build / "metadata.json") as metadata,
+            temporary_docker_directory(
+                [str(build / "hub.db")],
+                "hub-versioning",
+                metadata,
+                extra_options(),
+                None,
+                "templates",
+                "plugins",
+                [],
+                pins()[1:] + [pins()[0]],
+                False,
+                None,
+                "dry-run-secret",
+            ) as context_dir,
+        ):
             # Hard links: the database is hundreds of MB and is not changed here.
-            shutil.copytree(context_dir, out, ignore=shutil.ignore_patterns("__pycache__"),
-                            copy_function=os.link)
+            shutil.copytree(
+                context_dir, out, ignore=shutil.ignore_patterns("__pycache__"), copy_function=os.link
+            )
     finally:
         os.chdir(cwd)
     return out

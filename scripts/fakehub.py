@@ -81,7 +81,9 @@ class Faults:
     def __post_init__(self):
         total = self.rate_429 + self.rate_500 + self.rate_drop + self.rate_truncate
         if not 0 <= total <= 1 or min(self.rate_429, self.rate_500, self.rate_drop, self.rate_truncate) < 0:
-            raise ValueError(f"fault rates must be between 0 and 1 and add up to at most 1 (they add up to {total})")
+            raise ValueError(
+                f"fault rates must be between 0 and 1 and add up to at most 1 (they add up to {total})"
+            )
 
 
 @dataclass
@@ -153,7 +155,9 @@ class HubData:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_snapshot(cls, folder: Path, max_records: int | None = None, refs_file: Path | None = DEFAULT_REFS):
+    def from_snapshot(
+        cls, folder: Path, max_records: int | None = None, refs_file: Path | None = DEFAULT_REFS
+    ):
         folder = Path(folder)
         snapshot = Snapshot(folder.name, folder, read_manifest(folder))
         records = []
@@ -212,7 +216,7 @@ class HubData:
             else:
                 flag, value, tiebreak = state["k"]
                 start = bisect.bisect_right(keys, (flag, _Desc(value), tiebreak))
-        chosen = [self.records[i] for i in order[start:start + limit]]
+        chosen = [self.records[i] for i in order[start : start + limit]]
         if not chosen or start + limit >= len(order):
             return chosen, None
         last = chosen[-1]
@@ -231,8 +235,11 @@ class HubData:
 
         def shape(items, prefix):
             return [
-                {"name": i["name"], "ref": i.get("ref") or f"refs/{prefix}/{i['name']}",
-                 "targetCommit": i.get("targetCommit") or synthetic_sha(model_id, prefix, i["name"])}
+                {
+                    "name": i["name"],
+                    "ref": i.get("ref") or f"refs/{prefix}/{i['name']}",
+                    "targetCommit": i.get("targetCommit") or synthetic_sha(model_id, prefix, i["name"]),
+                }
                 for i in items
             ]
 
@@ -252,12 +259,17 @@ class HubData:
         head = names.get(rev, rev)
         commits = []
         for n in range(count):  # a made-up linear history ending at the ref's target commit
-            commits.append({
-                "id": head if n == 0 else synthetic_sha(model_id, "commit", str(count - n)),
-                "title": "initial commit" if n == count - 1 else f"commit {count - n}",
-                "message": "", "authors": [{"user": "fakehub"}],
-                "date": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(1_600_000_000 + 86_400 * (count - n))),
-            })
+            commits.append(
+                {
+                    "id": head if n == 0 else synthetic_sha(model_id, "commit", str(count - n)),
+                    "title": "initial commit" if n == count - 1 else f"commit {count - n}",
+                    "message": "",
+                    "authors": [{"user": "fakehub"}],
+                    "date": time.strftime(
+                        "%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(1_600_000_000 + 86_400 * (count - n))
+                    ),
+                }
+            )
         return commits
 
 
@@ -341,8 +353,10 @@ class Handler(BaseHTTPRequestHandler):
         extra = {}
         if limit_state is not None:
             remaining, reset = limit_state
-            extra = {"RateLimit": f'"api";r={max(remaining, 0)};t={reset}',
-                     "RateLimit-Policy": f'"fixed window";"api";q={hub.faults.quota};w={hub.faults.window}'}
+            extra = {
+                "RateLimit": f'"api";r={max(remaining, 0)};t={reset}',
+                "RateLimit-Policy": f'"fixed window";"api";q={hub.faults.quota};w={hub.faults.window}',
+            }
             if remaining < 0:
                 with hub.lock:
                     hub.stats.rate_limited += 1
@@ -350,11 +364,19 @@ class Handler(BaseHTTPRequestHandler):
         fault = hub.draw_fault(self.path)
         if fault == "429":
             t = hub.faults.retry_after
-            return self.send_error_json(429, "Too Many Requests", {
-                "Retry-After": str(t), "RateLimit": f'"api";r=0;t={t}',
-                "RateLimit-Policy": f'"fixed window";"api";q={hub.faults.quota or 500};w={hub.faults.window}'})
+            return self.send_error_json(
+                429,
+                "Too Many Requests",
+                {
+                    "Retry-After": str(t),
+                    "RateLimit": f'"api";r=0;t={t}',
+                    "RateLimit-Policy": f'"fixed window";"api";q={hub.faults.quota or 500};w={hub.faults.window}',
+                },
+            )
         if fault == "500":
-            return self.send_error_json(500, "Internal Error - We're working hard to fix this as soon as possible!")
+            return self.send_error_json(
+                500, "Internal Error - We're working hard to fix this as soon as possible!"
+            )
         try:
             status, body, headers = self.route(parts)
         except ValueError as e:
@@ -372,7 +394,7 @@ class Handler(BaseHTTPRequestHandler):
         query = parse_qsl(parts.query, keep_blank_values=True)
         if path in ("/api/models", "/api/models/"):
             return self.list_models(query)
-        rest = path[len("/api/models/"):]
+        rest = path[len("/api/models/") :]
         kind, model_id, rev = "info", rest, None
         if rest.endswith("/refs"):
             kind, model_id = "refs", rest[: -len("/refs")]
@@ -382,16 +404,24 @@ class Handler(BaseHTTPRequestHandler):
         with hub.lock:
             hub.stats.routes[kind] = hub.stats.routes.get(kind, 0) + 1
         if model_id not in hub.data.index:
-            return 404, json.dumps({"error": "Repository not found"}).encode(), {"X-Error-Code": "RepoNotFound"}
+            return (
+                404,
+                json.dumps({"error": "Repository not found"}).encode(),
+                {"X-Error-Code": "RepoNotFound"},
+            )
         if kind == "info":
             return 200, json.dumps(hub.data.records[hub.data.index[model_id]]).encode(), {}
         if kind == "refs":
             return 200, json.dumps(hub.data.repo_refs(model_id)).encode(), {}
         commits = hub.data.repo_commits(model_id, rev)
         if commits is None:
-            return 404, json.dumps({"error": f"Invalid rev id: {rev}"}).encode(), {"X-Error-Code": "RevisionNotFound"}
+            return (
+                404,
+                json.dumps({"error": f"Invalid rev id: {rev}"}).encode(),
+                {"X-Error-Code": "RevisionNotFound"},
+            )
         page = int(dict(query).get("p", "0") or 0)
-        chunk = commits[page * COMMITS_PAGE:(page + 1) * COMMITS_PAGE]
+        chunk = commits[page * COMMITS_PAGE : (page + 1) * COMMITS_PAGE]
         headers = {}
         if (page + 1) * COMMITS_PAGE < len(commits):
             nxt = f"{self.base_url()}/api/models/{model_id}/commits/{quote(rev, safe='')}?p={page + 1}"
@@ -430,7 +460,7 @@ class Handler(BaseHTTPRequestHandler):
         return 200, json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode(), headers
 
     def base_url(self) -> str:
-        return f"http://{self.headers.get('Host') or '127.0.0.1:%d' % self.server.server_address[1]}"
+        return f"http://{self.headers.get('Host') or f'127.0.0.1:{self.server.server_address[1]}'}"
 
     def send_json(self, status: int, body: bytes, headers: dict | None = None):
         self.send_response(status)
@@ -461,8 +491,14 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
 
-def serve(snapshot: Path, port: int = 0, faults: Faults | None = None, max_records: int | None = None,
-          refs_file: Path | None = DEFAULT_REFS, latency: float = 0.0) -> FakeHub:
+def serve(
+    snapshot: Path,
+    port: int = 0,
+    faults: Faults | None = None,
+    max_records: int | None = None,
+    refs_file: Path | None = DEFAULT_REFS,
+    latency: float = 0.0,
+) -> FakeHub:
     """A started fake Hub (in a daemon thread); call .shutdown() and .server_close() to stop it."""
     data = HubData.from_snapshot(snapshot, max_records=max_records, refs_file=refs_file)
     data.order("createdAt")  # the crawler's default listing, sorted before the first request
@@ -481,19 +517,33 @@ def main(argv=None) -> int:
     p.add_argument("--retry-after", type=int, default=1, help="Retry-After seconds of injected 429s")
     p.add_argument("--rate-500", type=float, default=0.0, help="share of requests answered 500")
     p.add_argument("--rate-drop", type=float, default=0.0, help="share of requests cut mid-body")
-    p.add_argument("--rate-truncate", type=float, default=0.0, help="share of 200s with a cut-short JSON body")
+    p.add_argument(
+        "--rate-truncate", type=float, default=0.0, help="share of 200s with a cut-short JSON body"
+    )
     p.add_argument("--max-streak", type=int, default=2, help="most faults in a row for one URL (0: no bound)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--quota", type=int, default=0, help="API requests per window, as the Hub's rate limit (0: none)")
+    p.add_argument(
+        "--quota", type=int, default=0, help="API requests per window, as the Hub's rate limit (0: none)"
+    )
     p.add_argument("--window", type=int, default=300, help="rate-limit window in seconds")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API answer")
     p.add_argument("--verbose", action="store_true", help="log every request")
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(name)s %(message)s"
+    )
     try:
-        faults = Faults(args.rate_429, args.rate_500, args.rate_drop, args.rate_truncate, args.retry_after,
-                        args.max_streak, args.seed, args.quota, args.window)
+        faults = Faults(
+            args.rate_429,
+            args.rate_500,
+            args.rate_drop,
+            args.rate_truncate,
+            args.retry_after,
+            args.max_streak,
+            args.seed,
+            args.quota,
+            args.window,
+        )
         data = HubData.from_snapshot(args.snapshot, args.max_records, args.refs)
     except (SnapshotError, ValueError) as e:
         print(f"fakehub: {e}", file=sys.stderr)
@@ -502,8 +552,13 @@ def main(argv=None) -> int:
     hub = FakeHub(data, faults, port=args.port, latency=args.latency)
     # The first line of stdout is the URL, so that scripts and tests can start it on port 0.
     print(hub.url, flush=True)
-    log.info("serving %d records of %s at %s (refs for %d models)", len(data.records), args.snapshot,
-             hub.url, len(data.refs))
+    log.info(
+        "serving %d records of %s at %s (refs for %d models)",
+        len(data.records),
+        args.snapshot,
+        hub.url,
+        len(data.refs),
+    )
     try:
         hub.serve_forever()
     except KeyboardInterrupt:

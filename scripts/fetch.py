@@ -40,13 +40,13 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
 import huggingface_hub
-from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff, parse_ratelimit_headers
 from huggingface_hub.utils import _http as hf_http
+from huggingface_hub.utils import build_hf_headers, hf_raise_for_status, http_backoff, parse_ratelimit_headers
 from huggingface_hub.utils._pagination import _get_next_page
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 from tqdm import tqdm
@@ -56,8 +56,18 @@ log = logging.getLogger("fetch")
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 # The fields the census needs (the issue's list); the Hub adds `_id` and `id` to every record.
-EXPAND = ("author", "createdAt", "lastModified", "downloads", "likes", "tags", "pipeline_tag",
-          "library_name", "sha", "gated")
+EXPAND = (
+    "author",
+    "createdAt",
+    "lastModified",
+    "downloads",
+    "likes",
+    "tags",
+    "pipeline_tag",
+    "library_name",
+    "sha",
+    "gated",
+)
 SORTS = ("createdAt", "downloads", "likes", "lastModified", "trendingScore")
 RECORDS = "records.jsonl"
 STATE = "state.json"
@@ -88,6 +98,7 @@ def _client_factory(timeout: float):
         client.timeout = httpx2.Timeout(timeout)
         client.event_hooks["response"].append(lambda r: REQUESTS.update([r.status_code]))
         return client
+
     return factory
 
 
@@ -123,6 +134,7 @@ def is_transient(exc: BaseException) -> bool:
 
 def wait_for(base: float, cap: float):
     """Exponential backoff from `base` up to `cap`; after a 429, what the Hub's headers say."""
+
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         response = getattr(exc, "response", None)
@@ -134,18 +146,32 @@ def wait_for(base: float, cap: float):
             if retry_after.strip().isdigit():
                 return int(retry_after) + 1.0
         return min(cap, base * 2 ** (state.attempt_number - 1))
+
     return wait
 
 
 def retrying(what: str, max_retries: int, base: float, cap: float, predicate=is_transient) -> Retrying:
     """A tenacity policy: retry failures of `what` that `predicate` accepts, up to max_retries times,
     logging each wait."""
+
     def before_sleep(state: RetryCallState):
         exc = state.outcome.exception()
-        log.warning("%s: %s; retry %d/%d in %.1fs", what, _short(exc), state.attempt_number, max_retries,
-                    state.upcoming_sleep)
-    return Retrying(stop=stop_after_attempt(max_retries + 1), wait=wait_for(base, cap),
-                    retry=retry_if_exception(predicate), before_sleep=before_sleep, reraise=True)
+        log.warning(
+            "%s: %s; retry %d/%d in %.1fs",
+            what,
+            _short(exc),
+            state.attempt_number,
+            max_retries,
+            state.upcoming_sleep,
+        )
+
+    return Retrying(
+        stop=stop_after_attempt(max_retries + 1),
+        wait=wait_for(base, cap),
+        retry=retry_if_exception(predicate),
+        before_sleep=before_sleep,
+        reraise=True,
+    )
 
 
 def _short(exc: BaseException) -> str:
@@ -198,10 +224,14 @@ class Checkpoint:
             try:
                 self.state = json.loads(self.state_path.read_text(encoding="utf-8"))
             except json.JSONDecodeError as e:
-                raise CrawlError(f"{self.state_path}: unreadable checkpoint ({e}); delete {self.folder} to start over")
+                raise CrawlError(
+                    f"{self.state_path}: unreadable checkpoint ({e}); delete {self.folder} to start over"
+                ) from e
             if self.state.get("identity") != self.identity:
                 theirs = self.state.get("identity") or {}
-                diff = sorted(k for k in set(theirs) | set(self.identity) if theirs.get(k) != self.identity.get(k))
+                diff = sorted(
+                    k for k in set(theirs) | set(self.identity) if theirs.get(k) != self.identity.get(k)
+                )
                 raise CrawlError(
                     f"{self.folder}: holds an interrupted crawl with other settings ({', '.join(diff)}: "
                     f"{ {k: theirs.get(k) for k in diff} }); resume it with the same options or delete the folder"
@@ -214,9 +244,11 @@ class Checkpoint:
             resumed = False
         size = self.records_path.stat().st_size if self.records_path.is_file() else -1
         if size < self.state["bytes"]:
-            raise CrawlError(f"{self.records_path}: {'missing' if size < 0 else f'{size} bytes'}, but "
-                             f"{self.state_path} counts {self.state['bytes']}; the partial crawl was damaged, "
-                             f"delete {self.folder} to start over")
+            raise CrawlError(
+                f"{self.records_path}: {'missing' if size < 0 else f'{size} bytes'}, but "
+                f"{self.state_path} counts {self.state['bytes']}; the partial crawl was damaged, "
+                f"delete {self.folder} to start over"
+            )
         self._file = open(self.records_path, "r+b")
         self._file.truncate(self.state["bytes"])  # a step that was cut short is done again
         self._file.seek(self.state["bytes"])
@@ -274,8 +306,9 @@ class Progress:
 
     def __init__(self, total: int | None, initial: int, desc: str, every: float = 10.0):
         self.tty = sys.stderr.isatty()
-        self.bar = tqdm(total=total, initial=initial, desc=desc, unit=" models", unit_scale=True,
-                        disable=not self.tty)
+        self.bar = tqdm(
+            total=total, initial=initial, desc=desc, unit=" models", unit_scale=True, disable=not self.tty
+        )
         self.count, self.start, self.every, self.desc = initial, time.monotonic(), every, desc
         self.initial, self.last = initial, 0.0
 
@@ -290,8 +323,14 @@ class Progress:
     def log(self, note: str = "") -> None:
         elapsed = time.monotonic() - self.start
         rate = (self.count - self.initial) / elapsed if elapsed > 0 else 0.0
-        log.info("%s: %s models, %.0f models/s, elapsed %s%s", self.desc, f"{self.count:,}", rate,
-                 time.strftime("%H:%M:%S", time.gmtime(elapsed)), f", {note}" if note else "")
+        log.info(
+            "%s: %s models, %.0f models/s, elapsed %s%s",
+            self.desc,
+            f"{self.count:,}",
+            rate,
+            time.strftime("%H:%M:%S", time.gmtime(elapsed)),
+            f", {note}" if note else "",
+        )
 
     def close(self) -> None:
         self.bar.close()
@@ -321,15 +360,22 @@ class CrawlOptions:
         return str(httpx2.URL(f"{self.endpoint.rstrip('/')}/api/models", params=params))
 
     def identity(self) -> dict:
-        return {"endpoint": self.endpoint.rstrip("/"), "sort": self.sort, "page_size": self.page_size,
-                "limit": self.limit, "expand": list(self.expand)}
+        return {
+            "endpoint": self.endpoint.rstrip("/"),
+            "sort": self.sort,
+            "page_size": self.page_size,
+            "limit": self.limit,
+            "expand": list(self.expand),
+        }
 
 
 def parse_page(url: str, response: httpx2.Response) -> list[dict]:
     try:
         page = response.json()
     except ValueError as e:
-        raise MalformedResponse(url, f"the page is not valid JSON ({e}; {len(response.content)} bytes)") from None
+        raise MalformedResponse(
+            url, f"the page is not valid JSON ({e}; {len(response.content)} bytes)"
+        ) from None
     if not isinstance(page, list):
         raise MalformedResponse(url, f"expected a JSON list of models, got {type(page).__name__}")
     for i, rec in enumerate(page):
@@ -342,17 +388,30 @@ def fetch_page(url: str, headers: dict, opts: CrawlOptions) -> tuple[list[dict],
     """One page through the client's http_backoff; a malformed body is fetched again, then reported."""
     # http_backoff itself retries 429 (RateLimit/Retry-After), 408/5xx and broken connections, so
     # this outer policy retries only what it cannot see: a 200 whose body is not a page of models.
-    policy = retrying(f"GET {url}", opts.max_retries, opts.backoff, opts.max_backoff,
-                      predicate=lambda e: isinstance(e, MalformedResponse))
+    policy = retrying(
+        f"GET {url}",
+        opts.max_retries,
+        opts.backoff,
+        opts.max_backoff,
+        predicate=lambda e: isinstance(e, MalformedResponse),
+    )
     try:
         for attempt in policy:
             with attempt:
-                r = http_backoff("GET", url, headers=headers, max_retries=opts.max_retries,
-                                 base_wait_time=opts.backoff, max_wait_time=opts.max_backoff)
+                r = http_backoff(
+                    "GET",
+                    url,
+                    headers=headers,
+                    max_retries=opts.max_retries,
+                    base_wait_time=opts.backoff,
+                    max_wait_time=opts.max_backoff,
+                )
                 hf_raise_for_status(r)
                 return parse_page(url, r), _get_next_page(r), r
     except MalformedResponse as e:
-        raise MalformedResponse(url, f"{e.detail}; still malformed after {opts.max_retries + 1} attempts") from None
+        raise MalformedResponse(
+            url, f"{e.detail}; still malformed after {opts.max_retries + 1} attempts"
+        ) from None
     raise AssertionError("unreachable")
 
 
@@ -361,35 +420,63 @@ def crawl(out: Path, opts: CrawlOptions, token: str | bool | None = None) -> dic
     out = Path(out)
     partial = out.with_name(out.name + ".partial")
     if out.exists():
-        if (partial / STATE).is_file() and json.loads((partial / STATE).read_text()).get("done") \
-                and not (partial / STAGING).exists():
+        if (
+            (partial / STATE).is_file()
+            and json.loads((partial / STATE).read_text()).get("done")
+            and not (partial / STAGING).exists()
+        ):
             # Killed between publishing the snapshot and removing its partial folder.
             shutil.rmtree(partial)
             log.info("removed %s, left over from the crawl that wrote %s", partial, out)
-        raise CrawlError(f"{out}: already exists; a finished snapshot is never overwritten "
-                         f"(choose another --out)")
+        raise CrawlError(
+            f"{out}: already exists; a finished snapshot is never overwritten (choose another --out)"
+        )
     token = token_from_env() if token is None else token
     headers = build_hf_headers(token=token, library_name="hub-versioning-fetch")
     configure_client(opts.timeout)
     cp = Checkpoint(partial, opts.identity())
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    resumed = cp.open({"next": opts.first_url(), "done": False, "records": 0, "pages": 0,
-                       "duplicates": 0, "fields": [], "started": now, "resumes": 0, "seconds": 0.0,
-                       "requests": {}})
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    resumed = cp.open(
+        {
+            "next": opts.first_url(),
+            "done": False,
+            "records": 0,
+            "pages": 0,
+            "duplicates": 0,
+            "fields": [],
+            "started": now,
+            "resumes": 0,
+            "seconds": 0.0,
+            "requests": {},
+        }
+    )
     state = cp.state
     seen: set[str] = set()
     if resumed:
         for rec in cp.iter_saved():
             seen.add(rec["id"])
         if len(seen) != state["records"]:
-            raise CrawlError(f"{cp.records_path}: {len(seen)} records up to the checkpoint, "
-                             f"{cp.state_path} says {state['records']}")
+            raise CrawlError(
+                f"{cp.records_path}: {len(seen)} records up to the checkpoint, "
+                f"{cp.state_path} says {state['records']}"
+            )
         state["resumes"] += 1
-        log.info("resuming %s: %s models in %d pages so far, next %s", partial, f"{len(seen):,}",
-                 state["pages"], state["next"])
+        log.info(
+            "resuming %s: %s models in %d pages so far, next %s",
+            partial,
+            f"{len(seen):,}",
+            state["pages"],
+            state["next"],
+        )
     else:
-        log.info("crawling %s into %s (sort=%s, %d a page%s)", opts.endpoint, partial, opts.sort,
-                 opts.page_size, f", limit {opts.limit:,}" if opts.limit else "")
+        log.info(
+            "crawling %s into %s (sort=%s, %d a page%s)",
+            opts.endpoint,
+            partial,
+            opts.sort,
+            opts.page_size,
+            f", limit {opts.limit:,}" if opts.limit else "",
+        )
     REQUESTS.clear()
     requests_before = Counter({int(k) if k.isdigit() else k: v for k, v in state["requests"].items()})
     started = time.monotonic()
@@ -417,22 +504,33 @@ def crawl(out: Path, opts: CrawlOptions, token: str | bool | None = None) -> dic
                 if opts.limit and state["records"] + len(lines) >= opts.limit:
                     next_url = None
                 if next_url == url:
-                    raise MalformedResponse(url, "the next page's URL is this page's own; the listing would loop")
+                    raise MalformedResponse(
+                        url, "the next page's URL is this page's own; the listing would loop"
+                    )
                 if next_url and httpx2.URL(next_url).netloc != httpx2.URL(opts.endpoint).netloc:
                     # The token goes with every request: never follow a Link to another host.
                     raise MalformedResponse(url, f"the next page is on another host ({next_url})")
                 requests = requests_before + REQUESTS
-                cp.commit(lines, next=next_url, done=next_url is None,
-                          records=state["records"] + len(lines), pages=state["pages"] + 1,
-                          duplicates=state["duplicates"] + dup, fields=fields,
-                          seconds=round(seconds_before + time.monotonic() - started, 3),
-                          requests={str(k): v for k, v in requests.items()})
+                cp.commit(
+                    lines,
+                    next=next_url,
+                    done=next_url is None,
+                    records=state["records"] + len(lines),
+                    pages=state["pages"] + 1,
+                    duplicates=state["duplicates"] + dup,
+                    fields=fields,
+                    seconds=round(seconds_before + time.monotonic() - started, 3),
+                    requests={str(k): v for k, v in requests.items()},
+                )
                 progress.update(len(lines), f"{state['pages']:,} pages")
                 info = parse_ratelimit_headers(response.headers)
                 if next_url and info is not None and info.remaining == 0:
                     # Spend no request on a certain 429: wait out the window the Hub announced.
-                    log.warning("rate limit reached (%s); waiting %ds for the window to reset",
-                                info.resource_type, info.reset_in_seconds)
+                    log.warning(
+                        "rate limit reached (%s); waiting %ds for the window to reset",
+                        info.resource_type,
+                        info.reset_in_seconds,
+                    )
                     time.sleep(info.reset_in_seconds + 1)
     finally:
         progress.close()
@@ -447,7 +545,7 @@ def finish(out: Path, partial: Path, state: dict, opts: CrawlOptions, authentica
     staging.mkdir()
     log.info("compressing %s models", f"{state['records']:,}")
     sha = gzip_and_hash(partial / RECORDS, staging / DATA_FILE)
-    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
     endpoint = opts.endpoint.rstrip("/")
     caveats = [
         "downloads is the Hub's rolling 30-day download count at collection time, not all-time",
@@ -460,15 +558,21 @@ def finish(out: Path, partial: Path, state: dict, opts: CrawlOptions, authentica
         "not git tags; git branches and tags are collected by scripts/fetch_refs.py",
     ]
     if opts.sort == "createdAt":
-        caveats.append("sorted by createdAt, newest first, whose values never change: models created "
-                       "while the crawl ran sort before the cursor and are absent; deleted ones may be absent")
+        caveats.append(
+            "sorted by createdAt, newest first, whose values never change: models created "
+            "while the crawl ran sort before the cursor and are absent; deleted ones may be absent"
+        )
     else:
-        caveats.append(f"sorted by {opts.sort}, which changes while the crawl runs: a model whose "
-                       f"{opts.sort} rose past the cursor between two pages was missed, one that fell "
-                       "behind it was listed twice and kept once")
+        caveats.append(
+            f"sorted by {opts.sort}, which changes while the crawl runs: a model whose "
+            f"{opts.sort} rose past the cursor between two pages was missed, one that fell "
+            "behind it was listed twice and kept once"
+        )
     if state["duplicates"]:
-        caveats.append(f"{state['duplicates']:,} records listed again on a later page were dropped "
-                       "(each id is kept once, where first seen)")
+        caveats.append(
+            f"{state['duplicates']:,} records listed again on a later page were dropped "
+            "(each id is kept once, where first seen)"
+        )
     if opts.limit:
         caveats.append(f"not a full census: the first {opts.limit:,} models by {opts.sort} only (--limit)")
     manifest = {
@@ -477,23 +581,33 @@ def finish(out: Path, partial: Path, state: dict, opts: CrawlOptions, authentica
         "records": state["records"],
         "file": DATA_FILE,
         "sha256": sha,
-        "format": (f"gzip JSON Lines; one object per model, exactly as the Hub's GET /api/models listing "
-                   f"returned it (sort={opts.sort}, expand={','.join(opts.expand)}, pages of "
-                   f"{opts.page_size}), in page order, each id once"),
+        "format": (
+            f"gzip JSON Lines; one object per model, exactly as the Hub's GET /api/models listing "
+            f"returned it (sort={opts.sort}, expand={','.join(opts.expand)}, pages of "
+            f"{opts.page_size}), in page order, each id once"
+        ),
         "fields": state["fields"],
         "collected": f"{state['started'][:10]}, from the Hugging Face Hub API at {endpoint} "
-                     f"({state['started']} to {finished})",
+        f"({state['started']} to {finished})",
         "source": f"Hugging Face Hub API, GET {endpoint}/api/models, crawled with scripts/fetch.py",
         "source_license": "none stated by the Hub for its API listings; the records are factual Hub "
-                          "metadata, redistributed with attribution",
+        "metadata, redistributed with attribution",
         "caveats": caveats,
         "endpoint": endpoint,
         "client_version": f"huggingface_hub {huggingface_hub.__version__}",
         "crawl": {
-            "sort": opts.sort, "expand": list(opts.expand), "page_size": opts.page_size,
-            "limit": opts.limit, "pages": state["pages"], "duplicates_dropped": state["duplicates"],
-            "resumes": state["resumes"], "started": state["started"], "finished": finished,
-            "seconds": state["seconds"], "requests": state["requests"], "authenticated": authenticated,
+            "sort": opts.sort,
+            "expand": list(opts.expand),
+            "page_size": opts.page_size,
+            "limit": opts.limit,
+            "pages": state["pages"],
+            "duplicates_dropped": state["duplicates"],
+            "resumes": state["resumes"],
+            "started": state["started"],
+            "finished": finished,
+            "seconds": state["seconds"],
+            "requests": state["requests"],
+            "authenticated": authenticated,
         },
     }
     write_json_atomic(staging / "MANIFEST.json", manifest)
@@ -505,44 +619,80 @@ def finish(out: Path, partial: Path, state: dict, opts: CrawlOptions, authentica
 
 def add_http_arguments(p: argparse.ArgumentParser) -> None:
     """Endpoint, retry and progress options, shared with scripts/fetch_refs.py."""
-    p.add_argument("--endpoint", default=os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT),
-                   help="Hub URL (default: HF_ENDPOINT or %(default)s)")
+    p.add_argument(
+        "--endpoint",
+        default=os.environ.get("HF_ENDPOINT", DEFAULT_ENDPOINT),
+        help="Hub URL (default: HF_ENDPOINT or %(default)s)",
+    )
     p.add_argument("--max-retries", type=int, default=5, help="retries of one request before giving up")
-    p.add_argument("--backoff", type=float, default=1.0, help="first retry wait in seconds, doubled each time")
+    p.add_argument(
+        "--backoff", type=float, default=1.0, help="first retry wait in seconds, doubled each time"
+    )
     p.add_argument("--max-backoff", type=float, default=60.0, help="longest backoff wait in seconds")
-    p.add_argument("--timeout", type=float, default=60.0, help="seconds before a silent connection is retried")
-    p.add_argument("--log-every", type=float, default=10.0, help="seconds between progress lines when not on a terminal")
+    p.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds before a silent connection is retried"
+    )
+    p.add_argument(
+        "--log-every", type=float, default=10.0, help="seconds between progress lines when not on a terminal"
+    )
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, required=True, help="snapshot folder to create, e.g. data/snapshots/2026-11-26")
+    p.add_argument(
+        "--out", type=Path, required=True, help="snapshot folder to create, e.g. data/snapshots/2026-11-26"
+    )
     p.add_argument("--limit", type=int, help="stop after N models (a sample, not a census)")
-    p.add_argument("--sort", choices=SORTS, default="createdAt",
-                   help="listing order (default %(default)s: stable while the crawl runs)")
-    p.add_argument("--page-size", type=int, default=1000, help="models per request (the Hub serves at most 1000)")
+    p.add_argument(
+        "--sort",
+        choices=SORTS,
+        default="createdAt",
+        help="listing order (default %(default)s: stable while the crawl runs)",
+    )
+    p.add_argument(
+        "--page-size", type=int, default=1000, help="models per request (the Hub serves at most 1000)"
+    )
     add_http_arguments(p)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.limit is not None and args.limit < 1 or args.page_size < 1:
         p.error("--limit and --page-size must be positive")
-    opts = CrawlOptions(endpoint=args.endpoint, limit=args.limit, sort=args.sort, page_size=args.page_size,
-                        max_retries=args.max_retries, backoff=args.backoff, max_backoff=args.max_backoff,
-                        timeout=args.timeout, log_every=args.log_every)
+    opts = CrawlOptions(
+        endpoint=args.endpoint,
+        limit=args.limit,
+        sort=args.sort,
+        page_size=args.page_size,
+        max_retries=args.max_retries,
+        backoff=args.backoff,
+        max_backoff=args.max_backoff,
+        timeout=args.timeout,
+        log_every=args.log_every,
+    )
     try:
         crawl(args.out, opts)
     except CrawlError as e:
         partial = args.out.with_name(args.out.name + ".partial")
-        log.error("%s%s", e, f"\nprogress is saved in {partial}; run the same command again to resume"
-                  if (partial / STATE).is_file() else "")
+        log.error(
+            "%s%s",
+            e,
+            f"\nprogress is saved in {partial}; run the same command again to resume"
+            if (partial / STATE).is_file()
+            else "",
+        )
         return 1
     except (huggingface_hub.errors.HfHubHTTPError, httpx2.HTTPError) as e:
-        log.error("request failed (transient failures are retried %d times first): %s\nprogress is "
-                  "saved in %s.partial; run the same command again to resume", args.max_retries, _short(e),
-                  args.out)
+        log.error(
+            "request failed (transient failures are retried %d times first): %s\nprogress is "
+            "saved in %s.partial; run the same command again to resume",
+            args.max_retries,
+            _short(e),
+            args.out,
+        )
         return 1
     except KeyboardInterrupt:
-        log.error("interrupted; progress is saved in %s.partial; run the same command again to resume", args.out)
+        log.error(
+            "interrupted; progress is saved in %s.partial; run the same command again to resume", args.out
+        )
         return 130
     return 0
 

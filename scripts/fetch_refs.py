@@ -32,19 +32,37 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
 import huggingface_hub
 from huggingface_hub import HfApi
-from huggingface_hub.errors import GatedRepoError, HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import (
+    GatedRepoError,
+    HfHubHTTPError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from scripts import fetch
-from scripts.fetch import (REQUESTS, RECORDS, STATE, Checkpoint, CrawlError, MalformedResponse,
-                           Progress, _short, configure_client, gzip_and_hash, publish_folder, retrying,
-                           token_from_env, write_json_atomic)
+from scripts.fetch import (
+    RECORDS,
+    REQUESTS,
+    STATE,
+    Checkpoint,
+    CrawlError,
+    MalformedResponse,
+    Progress,
+    _short,
+    configure_client,
+    gzip_and_hash,
+    publish_folder,
+    retrying,
+    token_from_env,
+    write_json_atomic,
+)
 from scripts.snapshots import Snapshot, SnapshotError, iter_records, read_manifest, verify
 
 log = logging.getLogger("fetch_refs")
@@ -56,7 +74,8 @@ REFS_FILE = "refs.jsonl.gz"
 def top_models(snapshot: Snapshot, n: int) -> list[tuple[str, int]]:
     """(id, downloads) of the n most-downloaded models, most first, ties by id."""
     best = heapq.nsmallest(
-        n, ((-(r.get("downloads") or 0), r["id"]) for _, r in iter_records(snapshot.data_file)))
+        n, ((-(r.get("downloads") or 0), r["id"]) for _, r in iter_records(snapshot.data_file))
+    )
     return [(model_id, -neg) for neg, model_id in best]
 
 
@@ -75,11 +94,17 @@ def fetch_model(api: HfApi, model_id: str, commits: bool, opts) -> dict:
                     try:
                         return fn()
                     except (KeyError, TypeError) as e:  # valid JSON of the wrong shape
-                        raise MalformedResponse(what, f"unexpected answer ({type(e).__name__}: {e})") from None
+                        raise MalformedResponse(
+                            what, f"unexpected answer ({type(e).__name__}: {e})"
+                        ) from None
         except MalformedResponse as e:
-            raise MalformedResponse(what, f"{e.detail}; still malformed after {opts.max_retries + 1} attempts")
+            raise MalformedResponse(
+                what, f"{e.detail}; still malformed after {opts.max_retries + 1} attempts"
+            ) from e
         except json.JSONDecodeError as e:
-            raise MalformedResponse(what, f"not valid JSON after {opts.max_retries + 1} attempts ({e})") from None
+            raise MalformedResponse(
+                what, f"not valid JSON after {opts.max_retries + 1} attempts ({e})"
+            ) from None
 
     rec: dict = {"status": "ok"}
     try:
@@ -104,27 +129,44 @@ def fetch_model(api: HfApi, model_id: str, commits: bool, opts) -> dict:
     return rec
 
 
-def collect(snapshot_dir: Path, top: int, opts: "RefsOptions", token: str | bool | None = None) -> dict:
+def collect(snapshot_dir: Path, top: int, opts: RefsOptions, token: str | bool | None = None) -> dict:
     """Collect (or resume collecting) refs for the top models of a snapshot; returns the refs manifest."""
     folder = Path(snapshot_dir)
     snapshot = Snapshot(folder.name, folder, read_manifest(folder))
     snapshot = Snapshot(snapshot.manifest.get("snapshot", folder.name), folder, snapshot.manifest)
     if snapshot.kind != "census":
-        raise CrawlError(f"{folder / 'MANIFEST.json'}: kind {snapshot.kind!r}; refs are collected for census snapshots")
+        raise CrawlError(
+            f"{folder / 'MANIFEST.json'}: kind {snapshot.kind!r}; refs are collected for census snapshots"
+        )
     out, partial = folder / REFS_DIR, folder / f"{REFS_DIR}.partial"
     if out.exists():
-        raise CrawlError(f"{out}: already exists; collected refs are never overwritten "
-                         f"(delete the folder to collect them again)")
+        raise CrawlError(
+            f"{out}: already exists; collected refs are never overwritten "
+            f"(delete the folder to collect them again)"
+        )
     verify(snapshot)
     token = token_from_env() if token is None else token
     configure_client(opts.timeout)
     api = HfApi(endpoint=opts.endpoint.rstrip("/"), token=token, library_name="hub-versioning-fetch-refs")
-    identity = {"endpoint": api.endpoint, "top": top, "commits": opts.commits,
-                "census_sha256": snapshot.manifest.get("sha256")}
+    identity = {
+        "endpoint": api.endpoint,
+        "top": top,
+        "commits": opts.commits,
+        "census_sha256": snapshot.manifest.get("sha256"),
+    }
     cp = Checkpoint(partial, identity)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    resumed = cp.open({"done": 0, "records": 0, "started": now, "resumes": 0, "seconds": 0.0,
-                       "requests": {}, "statuses": {}})
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    resumed = cp.open(
+        {
+            "done": 0,
+            "records": 0,
+            "started": now,
+            "resumes": 0,
+            "seconds": 0.0,
+            "requests": {},
+            "statuses": {},
+        }
+    )
     state = cp.state
     log.info("reading the %d most-downloaded models of %s", top, snapshot.data_file)
     models = top_models(snapshot, top)
@@ -140,14 +182,23 @@ def collect(snapshot_dir: Path, top: int, opts: "RefsOptions", token: str | bool
         with logging_redirect_tqdm():
             for rank in range(state["done"], len(models)):
                 model_id, downloads = models[rank]
-                rec = {"id": model_id, "rank": rank + 1, "downloads": downloads,
-                       **fetch_model(api, model_id, opts.commits, opts)}
+                rec = {
+                    "id": model_id,
+                    "rank": rank + 1,
+                    "downloads": downloads,
+                    **fetch_model(api, model_id, opts.commits, opts),
+                }
                 statuses[rec["status"]] += 1
                 line = json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
                 requests = requests_before + Counter({str(k): v for k, v in REQUESTS.items()})
-                cp.commit([line], done=rank + 1, records=rank + 1,
-                          seconds=round(seconds_before + time.monotonic() - started, 3),
-                          requests=dict(requests), statuses=dict(statuses))
+                cp.commit(
+                    [line],
+                    done=rank + 1,
+                    records=rank + 1,
+                    seconds=round(seconds_before + time.monotonic() - started, 3),
+                    requests=dict(requests),
+                    statuses=dict(statuses),
+                )
                 progress.update(1)
     finally:
         progress.close()
@@ -155,13 +206,21 @@ def collect(snapshot_dir: Path, top: int, opts: "RefsOptions", token: str | bool
     return finish(out, partial, snapshot, state, top, opts, api.endpoint, bool(token))
 
 
-def finish(out: Path, partial: Path, snapshot: Snapshot, state: dict, top: int, opts, endpoint: str,
-           authenticated: bool) -> dict:
+def finish(
+    out: Path,
+    partial: Path,
+    snapshot: Snapshot,
+    state: dict,
+    top: int,
+    opts,
+    endpoint: str,
+    authenticated: bool,
+) -> dict:
     staging = partial / "refs"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     sha = gzip_and_hash(partial / RECORDS, staging / REFS_FILE)
-    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
     statuses = state["statuses"]
     caveats = [
         f"refs and commit counts are as the Hub answered between {state['started']} and {finished}, "
@@ -171,14 +230,19 @@ def finish(out: Path, partial: Path, snapshot: Snapshot, state: dict, top: int, 
         "main counts as a branch; 'extra branches' are the branches other than main",
     ]
     if opts.commits:
-        caveats.append("commit_count is the number of commits on main (list_repo_commits), null where the "
-                       "repository has no main branch")
+        caveats.append(
+            "commit_count is the number of commits on main (list_repo_commits), null where the "
+            "repository has no main branch"
+        )
     else:
         caveats.append("commits were not counted (--no-commits): commit_count is null")
     missing = {k: v for k, v in statuses.items() if k != "ok"}
     if missing:
-        caveats.append("models without refs: " + ", ".join(f"{v} {k}" for k, v in sorted(missing.items()))
-                       + " (deleted, renamed, made private or gated since the census)")
+        caveats.append(
+            "models without refs: "
+            + ", ".join(f"{v} {k}" for k, v in sorted(missing.items()))
+            + " (deleted, renamed, made private or gated since the census)"
+        )
     manifest = {
         "snapshot": snapshot.name,
         "kind": "refs",
@@ -186,30 +250,42 @@ def finish(out: Path, partial: Path, snapshot: Snapshot, state: dict, top: int, 
         "file": REFS_FILE,
         "sha256": sha,
         "format": "gzip JSON Lines; one object per model, most downloaded first: id, rank, downloads "
-                  "(from the census), status, branches and tags [{name, ref, targetCommit}] as "
-                  "GET /api/models/{id}/refs returned them, commit_count",
+        "(from the census), status, branches and tags [{name, ref, targetCommit}] as "
+        "GET /api/models/{id}/refs returned them, commit_count",
         "fields": ["id", "rank", "downloads", "status", "branches", "tags", "commit_count"],
         "top": top,
         "selection": f"the {top} models with the most downloads in census {snapshot.name}, ties by id",
         "census_sha256": snapshot.manifest.get("sha256"),
         "collected": f"{state['started'][:10]}, from the Hugging Face Hub API at {endpoint} "
-                     f"({state['started']} to {finished})",
+        f"({state['started']} to {finished})",
         "source": f"Hugging Face Hub API, GET {endpoint}/api/models/{{id}}/refs and /commits/main, "
-                  "through huggingface_hub HfApi.list_repo_refs and list_repo_commits (scripts/fetch_refs.py)",
+        "through huggingface_hub HfApi.list_repo_refs and list_repo_commits (scripts/fetch_refs.py)",
         "source_license": "none stated by the Hub for its API; factual repository metadata, redistributed "
-                          "with attribution",
+        "with attribution",
         "caveats": caveats,
         "endpoint": endpoint,
         "client_version": f"huggingface_hub {huggingface_hub.__version__}",
-        "crawl": {"statuses": statuses, "resumes": state["resumes"], "started": state["started"],
-                  "finished": finished, "seconds": state["seconds"], "requests": state["requests"],
-                  "commits": opts.commits, "authenticated": authenticated},
+        "crawl": {
+            "statuses": statuses,
+            "resumes": state["resumes"],
+            "started": state["started"],
+            "finished": finished,
+            "seconds": state["seconds"],
+            "requests": state["requests"],
+            "commits": opts.commits,
+            "authenticated": authenticated,
+        },
     }
     write_json_atomic(staging / "MANIFEST.json", manifest)
     publish_folder(staging, out)
     shutil.rmtree(partial)
-    log.info("wrote %s: refs of %d models (%s), sha256 %s", out, state["records"],
-             ", ".join(f"{v} {k}" for k, v in sorted(statuses.items())), sha)
+    log.info(
+        "wrote %s: refs of %d models (%s), sha256 %s",
+        out,
+        state["records"],
+        ", ".join(f"{v} {k}" for k, v in sorted(statuses.items())),
+        sha,
+    )
     return manifest
 
 
@@ -222,25 +298,43 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--snapshot", type=Path, required=True, help="census snapshot folder")
     p.add_argument("--top", type=int, required=True, help="how many of the most-downloaded models")
-    p.add_argument("--no-commits", action="store_true", help="skip the commit counts (one request a model less)")
+    p.add_argument(
+        "--no-commits", action="store_true", help="skip the commit counts (one request a model less)"
+    )
     fetch.add_http_arguments(p)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.top < 1:
         p.error("--top must be positive")
-    opts = RefsOptions(commits=not args.no_commits, endpoint=args.endpoint, max_retries=args.max_retries,
-                       backoff=args.backoff, max_backoff=args.max_backoff, timeout=args.timeout,
-                       log_every=args.log_every)
+    opts = RefsOptions(
+        commits=not args.no_commits,
+        endpoint=args.endpoint,
+        max_retries=args.max_retries,
+        backoff=args.backoff,
+        max_backoff=args.max_backoff,
+        timeout=args.timeout,
+        log_every=args.log_every,
+    )
     partial = args.snapshot / f"{REFS_DIR}.partial"
     try:
         collect(args.snapshot, args.top, opts)
     except (CrawlError, SnapshotError) as e:
-        log.error("%s%s", e, f"\nprogress is saved in {partial}; run the same command again to resume"
-                  if (partial / STATE).is_file() else "")
+        log.error(
+            "%s%s",
+            e,
+            f"\nprogress is saved in {partial}; run the same command again to resume"
+            if (partial / STATE).is_file()
+            else "",
+        )
         return 1
     except (HfHubHTTPError, httpx2.HTTPError) as e:
-        log.error("request failed after %d retries: %s\nprogress is saved in %s; run the same command again "
-                  "to resume", args.max_retries, _short(e), partial)
+        log.error(
+            "request failed after %d retries: %s\nprogress is saved in %s; run the same command again "
+            "to resume",
+            args.max_retries,
+            _short(e),
+            partial,
+        )
         return 1
     except KeyboardInterrupt:
         log.error("interrupted; progress is saved in %s; run the same command again to resume", partial)

@@ -57,34 +57,83 @@ def create_tables(db: sqlite_utils.Database) -> None:
     for table in TABLES:
         db[table].drop(ignore=True)
     db["hub_registry_versions"].create(
-        {"model": int, "snapshot": str, "author": str, "family": str, "registered_model": str,
-         "model_id": str, "created_at": str, "order_basis": str, "registry_version": int,
-         "family_versions": int, "is_latest": int, "declared_text": str, "declared_form": str,
-         "declared_scheme": str, "declared_major": int, "declared_minor": int,
-         "declared_patch": int, "declared_date": str, "declared_key": str,
-         "earlier_higher_model": int, "earlier_higher_model_id": str, "earlier_higher_version": str},
+        {
+            "model": int,
+            "snapshot": str,
+            "author": str,
+            "family": str,
+            "registered_model": str,
+            "model_id": str,
+            "created_at": str,
+            "order_basis": str,
+            "registry_version": int,
+            "family_versions": int,
+            "is_latest": int,
+            "declared_text": str,
+            "declared_form": str,
+            "declared_scheme": str,
+            "declared_major": int,
+            "declared_minor": int,
+            "declared_patch": int,
+            "declared_date": str,
+            "declared_key": str,
+            "earlier_higher_model": int,
+            "earlier_higher_model_id": str,
+            "earlier_higher_version": str,
+        },
         pk="model",
-        foreign_keys=[("model", "models", "key"), ("snapshot", "snapshots", "snapshot"),
-                      ("earlier_higher_model", "models", "key")],
+        foreign_keys=[
+            ("model", "models", "key"),
+            ("snapshot", "snapshots", "snapshot"),
+            ("earlier_higher_model", "models", "key"),
+        ],
     )
     db["hub_registry_gaps"].create(
-        {"snapshot": str, "registered_model": str, "author": str, "family": str, "level": str,
-         "after_version": str, "before_version": str, "missing": int, "missing_versions": str,
-         "after_model": int, "after_model_id": str, "before_model": int, "before_model_id": str},
-        foreign_keys=[("snapshot", "snapshots", "snapshot"), ("after_model", "models", "key"),
-                      ("before_model", "models", "key")],
+        {
+            "snapshot": str,
+            "registered_model": str,
+            "author": str,
+            "family": str,
+            "level": str,
+            "after_version": str,
+            "before_version": str,
+            "missing": int,
+            "missing_versions": str,
+            "after_model": int,
+            "after_model_id": str,
+            "before_model": int,
+            "before_model_id": str,
+        },
+        foreign_keys=[
+            ("snapshot", "snapshots", "snapshot"),
+            ("after_model", "models", "key"),
+            ("before_model", "models", "key"),
+        ],
     )
     db["hub_registry_families"].create(
-        {"snapshot": str, "registered_model": str, "author": str, "family": str, "versions": int,
-         "declared_versions": int, "first_created_at": str, "latest_created_at": str,
-         "latest_model": int, "latest_model_id": str, "latest_declared": str,
-         "order_conflicts": int, "gaps": int, "placeholder_dates": int},
+        {
+            "snapshot": str,
+            "registered_model": str,
+            "author": str,
+            "family": str,
+            "versions": int,
+            "declared_versions": int,
+            "first_created_at": str,
+            "latest_created_at": str,
+            "latest_model": int,
+            "latest_model_id": str,
+            "latest_declared": str,
+            "order_conflicts": int,
+            "gaps": int,
+            "placeholder_dates": int,
+        },
         pk=("snapshot", "registered_model"),
         foreign_keys=[("snapshot", "snapshots", "snapshot"), ("latest_model", "models", "key")],
     )
     db["hub_registry_sizes"].create(
         {"snapshot": str, "versions": int, "families": int, "models": int},
-        pk=("snapshot", "versions"), foreign_keys=[("snapshot", "snapshots", "snapshot")],
+        pk=("snapshot", "versions"),
+        foreign_keys=[("snapshot", "snapshots", "snapshot")],
     )
 
 
@@ -107,7 +156,7 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
         where rn = 1""")
     conn.execute("create unique index temp.hr_declared_model on hr_declared(model)")
 
-    conn.execute(f"""
+    conn.execute("""
         insert into hub_registry_versions (model, snapshot, author, family, registered_model,
             model_id, created_at, order_basis, registry_version, family_versions, is_latest,
             declared_text, declared_form, declared_scheme, declared_major, declared_minor,
@@ -131,8 +180,12 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
         ) as f
         left join hr_declared d on d.model = f.model
         where f.family_versions >= 2""")
-    db["hub_registry_versions"].create_index(["snapshot", "registered_model", "registry_version"], unique=True)
-    db["hub_registry_versions"].create_index(["snapshot", "registered_model", "declared_scheme", "declared_key"])
+    db["hub_registry_versions"].create_index(
+        ["snapshot", "registered_model", "registry_version"], unique=True
+    )
+    db["hub_registry_versions"].create_index(
+        ["snapshot", "registered_model", "declared_scheme", "declared_key"]
+    )
 
     # Order conflicts: a model whose declared version is lower than one created strictly earlier
     # in the same family and scheme (v2 published before v1). The GROUPS frame makes models with

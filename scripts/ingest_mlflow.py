@@ -24,9 +24,9 @@ import shutil
 import sys
 import tempfile
 import warnings
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterable, Iterator
 from urllib.parse import urlsplit
 
 from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, sha256_of
@@ -35,11 +35,30 @@ KIND = "mlflow-registry"
 DATA_FILE = "registry.jsonl.gz"
 PAGE_SIZE = 1000  # registered models per search page; MLflow servers cap it at 1000
 
-MODEL_FIELDS = ["id", "name", "description", "creation_timestamp", "last_updated_timestamp",
-                "tags", "aliases", "versions"]
-VERSION_FIELDS = ["version", "creation_timestamp", "last_updated_timestamp", "source", "run_id",
-                  "status", "status_message", "current_stage", "description", "tags", "user_id",
-                  "model_id"]
+MODEL_FIELDS = [
+    "id",
+    "name",
+    "description",
+    "creation_timestamp",
+    "last_updated_timestamp",
+    "tags",
+    "aliases",
+    "versions",
+]
+VERSION_FIELDS = [
+    "version",
+    "creation_timestamp",
+    "last_updated_timestamp",
+    "source",
+    "run_id",
+    "status",
+    "status_message",
+    "current_stage",
+    "description",
+    "tags",
+    "user_id",
+    "model_id",
+]
 
 CAVEATS = [
     "aliases, stages, tags and descriptions are as they stood at collection time: MLflow keeps no "
@@ -91,7 +110,8 @@ def check_label(label: str) -> str:
     if not label or "/" in label or "\\" in label or label.startswith(".") or label.endswith(".partial"):
         raise IngestError(
             f"--name {label!r}: must be a plain folder name (no '/', not starting with '.', "
-            "not ending in '.partial')")
+            "not ending in '.partial')"
+        )
     return label
 
 
@@ -104,8 +124,10 @@ def name_filter(name: str) -> str:
     for quote in ("'", '"'):
         if quote not in name:
             return f"name = {quote}{name}{quote}"
-    raise IngestError(f"registered model {name!r}: contains both ' and \", which an MLflow filter "
-                      "string cannot quote; rename it to snapshot it")
+    raise IngestError(
+        f"registered model {name!r}: contains both ' and \", which an MLflow filter "
+        "string cannot quote; rename it to snapshot it"
+    )
 
 
 def version_record(mv) -> dict:
@@ -154,19 +176,28 @@ def registry_records(client) -> Iterator[dict]:
         # get_registered_model returns tags and aliases in full; some backends' search does not.
         rm = client.get_registered_model(name)
         versions = get_results_from_paginated_fn(
-            lambda n, token: client.search_model_versions(name_filter(rm.name), max_results=n,
-                                                          page_token=token),
+            lambda n, token, rm=rm: client.search_model_versions(
+                name_filter(rm.name), max_results=n, page_token=token
+            ),
             PAGE_SIZE,
         )
         yield model_record(rm, versions)
 
 
-def write_snapshot(records: Iterable[dict], out: Path, label: str, source: str,
-                   client_version: str, registry_source: str | None = None) -> dict:
+def write_snapshot(
+    records: Iterable[dict],
+    out: Path,
+    label: str,
+    source: str,
+    client_version: str,
+    registry_source: str | None = None,
+) -> dict:
     """Write MANIFEST.json and the data file into `out` atomically; returns the manifest."""
     out = Path(out)
     if out.exists():
-        raise IngestError(f"{out}: already exists; a snapshot is never overwritten, pick another --name or --out")
+        raise IngestError(
+            f"{out}: already exists; a snapshot is never overwritten, pick another --name or --out"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     # A dot-prefixed sibling: find_snapshots skips it, and the final rename stays on one file system.
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
@@ -188,19 +219,20 @@ def write_snapshot(records: Iterable[dict], out: Path, label: str, source: str,
             "file": DATA_FILE,
             "sha256": sha256_of(tmp / DATA_FILE),
             "format": "gzip JSON Lines; one object per registered model in MLflow's field names "
-                      "(id = name), with its tags, aliases ({alias: version}) and every model version "
-                      "nested under versions, sorted by name",
+            "(id = name), with its tags, aliases ({alias: version}) and every model version "
+            "nested under versions, sorted by name",
             "fields": MODEL_FIELDS,
             "version_fields": VERSION_FIELDS,
-            "collected": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "collected": datetime.now(UTC).isoformat(timespec="seconds"),
             "source": source,
             **({"registry_source": registry_source} if registry_source and registry_source != source else {}),
             "source_license": "private: the registry's owner decides whether it may be shared",
             "client_version": client_version,
             "caveats": CAVEATS,
         }
-        (tmp / "MANIFEST.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                           encoding="utf-8")
+        (tmp / "MANIFEST.json").write_text(
+            json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         if out.exists():  # created by someone else while we read the registry
             raise IngestError(f"{out}: appeared while the snapshot was written; not overwriting it")
         os.rename(tmp, out)
@@ -243,7 +275,9 @@ def ingest(tracking_uri: str, label: str, out: Path | None = None, registry_uri:
     check_label(label)
     out = Path(out) if out is not None else DEFAULT_SNAPSHOTS_DIR / label
     if out.exists():
-        raise IngestError(f"{out}: already exists; a snapshot is never overwritten, pick another --name or --out")
+        raise IngestError(
+            f"{out}: already exists; a snapshot is never overwritten, pick another --name or --out"
+        )
     # The client must not phone home (MLflow's usage telemetry): the project runs without network.
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     check_sqlite_exists(tracking_uri)
@@ -258,17 +292,26 @@ def ingest(tracking_uri: str, label: str, out: Path | None = None, registry_uri:
         # Stages are deprecated; reading current_stage still warns on some versions.
         warnings.simplefilter("ignore", FutureWarning)
         return write_snapshot(
-            registry_records(client), out, label, strip_credentials(tracking_uri),
-            mlflow_distribution(), strip_credentials(registry_uri) if registry_uri else None,
+            registry_records(client),
+            out,
+            label,
+            strip_credentials(tracking_uri),
+            mlflow_distribution(),
+            strip_credentials(registry_uri) if registry_uri else None,
         )
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tracking-uri", required=True,
-                        help="MLflow tracking URI, e.g. http://localhost:5000 or sqlite:///mlflow.db")
+    parser.add_argument(
+        "--tracking-uri",
+        required=True,
+        help="MLflow tracking URI, e.g. http://localhost:5000 or sqlite:///mlflow.db",
+    )
     parser.add_argument("--registry-uri", help="model registry URI when it differs from the tracking URI")
-    parser.add_argument("--name", required=True, help="snapshot label, the folder's name (e.g. acme-2024-08-01)")
+    parser.add_argument(
+        "--name", required=True, help="snapshot label, the folder's name (e.g. acme-2024-08-01)"
+    )
     parser.add_argument("--out", type=Path, help=f"snapshot folder (default: {DEFAULT_SNAPSHOTS_DIR}/LABEL)")
     args = parser.parse_args(argv)
     try:
@@ -278,12 +321,17 @@ def main(argv=None) -> int:
         return 1
     except Exception as e:  # MlflowException and connection errors: say which registry failed
         message = redact(redact(str(e), args.tracking_uri), args.registry_uri)
-        print(f"ingest-mlflow failed reading {strip_credentials(args.tracking_uri)}: "
-              f"{type(e).__name__}: {message}", file=sys.stderr)
+        print(
+            f"ingest-mlflow failed reading {strip_credentials(args.tracking_uri)}: "
+            f"{type(e).__name__}: {message}",
+            file=sys.stderr,
+        )
         return 1
     out = args.out or DEFAULT_SNAPSHOTS_DIR / args.name
-    print(f"{out}: {manifest['records']} registered models, {manifest['versions']} versions, "
-          f"{manifest['aliases']} aliases ({manifest['client_version']})")
+    print(
+        f"{out}: {manifest['records']} registered models, {manifest['versions']} versions, "
+        f"{manifest['aliases']} aliases ({manifest['client_version']})"
+    )
     return 0
 
 

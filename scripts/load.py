@@ -16,10 +16,11 @@ import csv
 import gzip
 import json
 import sqlite3
+from collections.abc import Iterator
 from itertools import repeat
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -38,18 +39,40 @@ BASE_MODEL_RELATIONS = frozenset({"adapter", "finetune", "merge", "quantized"})
 def create_schema(db: sqlite_utils.Database) -> None:
     db["snapshots"].create(
         {
-            "snapshot": str, "kind": str, "headline": int, "records": int, "collected": str,
-            "source": str, "source_license": str, "format": str, "caveats": str, "sha256": str,
-            "file": str, "endpoint": str, "client_version": str,
+            "snapshot": str,
+            "kind": str,
+            "headline": int,
+            "records": int,
+            "collected": str,
+            "source": str,
+            "source_license": str,
+            "format": str,
+            "caveats": str,
+            "sha256": str,
+            "file": str,
+            "endpoint": str,
+            "client_version": str,
         },
         pk="snapshot",
     )
     db["models"].create(
         {
-            "key": int, "snapshot": str, "id": str, "author": str, "name": str,
-            "pipeline_tag": str, "library_name": str, "downloads": int, "likes": int,
-            "created_at": str, "created_at_placeholder": int, "last_modified": str, "sha": str,
-            "private": int, "gated": str, "tags": str,
+            "key": int,
+            "snapshot": str,
+            "id": str,
+            "author": str,
+            "name": str,
+            "pipeline_tag": str,
+            "library_name": str,
+            "downloads": int,
+            "likes": int,
+            "created_at": str,
+            "created_at_placeholder": int,
+            "last_modified": str,
+            "sha": str,
+            "private": int,
+            "gated": str,
+            "tags": str,
         },
         pk="key",
         foreign_keys=[("snapshot", "snapshots", "snapshot")],
@@ -60,8 +83,14 @@ def create_schema(db: sqlite_utils.Database) -> None:
         foreign_keys=[("model", "models", "key"), ("tag", "tags", "tag_key")],
     )
     db["model_base_models"].create(
-        {"model": int, "snapshot": str, "model_id": str, "base_model": str, "relation": str,
-         "base_model_key": int},
+        {
+            "model": int,
+            "snapshot": str,
+            "model_id": str,
+            "base_model": str,
+            "relation": str,
+            "base_model_key": int,
+        },
         foreign_keys=[("model", "models", "key"), ("base_model_key", "models", "key")],
     )
     db["model_datasets"].create(
@@ -102,12 +131,19 @@ def load_snapshot_row(db: sqlite_utils.Database, snapshot: Snapshot, headline: b
     m = snapshot.manifest
     db["snapshots"].insert(
         {
-            "snapshot": snapshot.name, "kind": snapshot.kind, "headline": int(headline),
-            "records": records, "collected": m.get("collected"), "source": m.get("source"),
-            "source_license": m.get("source_license"), "format": m.get("format"),
+            "snapshot": snapshot.name,
+            "kind": snapshot.kind,
+            "headline": int(headline),
+            "records": records,
+            "collected": m.get("collected"),
+            "source": m.get("source"),
+            "source_license": m.get("source_license"),
+            "format": m.get("format"),
             "caveats": json.dumps(m.get("caveats", []), ensure_ascii=False),
-            "sha256": m.get("sha256"), "file": repo_path(snapshot.data_file),
-            "endpoint": m.get("endpoint"), "client_version": m.get("client_version"),
+            "sha256": m.get("sha256"),
+            "file": repo_path(snapshot.data_file),
+            "endpoint": m.get("endpoint"),
+            "client_version": m.get("client_version"),
         },
         replace=True,
     )
@@ -121,22 +157,23 @@ READ_BLOCK = 1 << 22
 
 class ChunkTask(NamedTuple):
     """A run of lines of one census file, with what is needed to turn them into rows anywhere."""
-    source: str            # the data file, for error messages
+
+    source: str  # the data file, for error messages
     snapshot: str
-    first_lineno: int      # line number of lines[0] (1-based)
-    first_key: int         # models.key of lines[0]: keys run in line order
-    lines: list            # bytes, without their "\n"
-    final_newline: bool    # whether the last line ended with "\n" (only the file's last may not)
+    first_lineno: int  # line number of lines[0] (1-based)
+    first_key: int  # models.key of lines[0]: keys run in line order
+    lines: list  # bytes, without their "\n"
+    final_newline: bool  # whether the last line ended with "\n" (only the file's last may not)
 
 
 class ParsedChunk(NamedTuple):
-    models: list           # rows of `models`
-    tag_lists: list        # each model's tags (for the classifier; not sent back to the writer)
-    tag_texts: list        # the chunk's distinct tags, in order of first appearance
-    tag_models: list       # model key of each (model, tag) pair, in file order
-    tag_indexes: list      # index into tag_texts of each pair
-    bases: list            # rows of `model_base_models` (without base_model_key)
-    datasets: list         # rows of `model_datasets`
+    models: list  # rows of `models`
+    tag_lists: list  # each model's tags (for the classifier; not sent back to the writer)
+    tag_texts: list  # the chunk's distinct tags, in order of first appearance
+    tag_models: list  # model key of each (model, tag) pair, in file order
+    tag_indexes: list  # index into tag_texts of each pair
+    bases: list  # rows of `model_base_models` (without base_model_key)
+    datasets: list  # rows of `model_datasets`
 
 
 def census_chunks(snapshot: Snapshot, first_key: int, size: int = CHUNK_LINES) -> Iterator[ChunkTask]:
@@ -201,8 +238,9 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
             except ValueError as e:
                 raise SnapshotError(f"{task.source}:{task.first_lineno + i}: not valid JSON ({e})") from None
         if not isinstance(r, dict) or not isinstance(r.get("id"), str):
-            raise SnapshotError(f"{task.source}:{task.first_lineno + i}: not a model record "
-                                "(a JSON object with a string id)")
+            raise SnapshotError(
+                f"{task.source}:{task.first_lineno + i}: not a model record (a JSON object with a string id)"
+            )
         model_id = r["id"]
         author, slash, model_name = model_id.partition("/")
         if not slash:  # legacy ids such as "bert-base-uncased" have no namespace
@@ -211,13 +249,26 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
         created = r.get("createdAt")
         placeholder = created in PLACEHOLDER_CREATED_AT
         gated = r.get("gated")
-        models.append((
-            key, name, model_id, r.get("author", author), model_name, r.get("pipeline_tag"),
-            r.get("library_name"), r.get("downloads"), r.get("likes"),
-            None if placeholder else created, int(placeholder), r.get("lastModified"), r.get("sha"),
-            int(bool(r.get("private"))), None if gated in (None, False) else str(gated),
-            tags_json(tags),
-        ))
+        models.append(
+            (
+                key,
+                name,
+                model_id,
+                r.get("author", author),
+                model_name,
+                r.get("pipeline_tag"),
+                r.get("library_name"),
+                r.get("downloads"),
+                r.get("likes"),
+                None if placeholder else created,
+                int(placeholder),
+                r.get("lastModified"),
+                r.get("sha"),
+                int(bool(r.get("private"))),
+                None if gated in (None, False) else str(gated),
+                tags_json(tags),
+            )
+        )
         tag_lists.append(tags)
         # Each tag's index in the chunk's list of distinct tags (numbered as they first appear).
         tag_indexes.extend([intern(tag, len(local)) for tag in tags])
@@ -255,8 +306,10 @@ def insert_parsed(conn: sqlite3.Connection, parsed: ParsedChunk, tag_keys: dict[
         if tag_key is None:
             tag_key = tag_keys[tag] = len(tag_keys) + 1
         keys.append(tag_key)
-    conn.executemany("insert into model_tags values (?, ?)",
-                     zip(parsed.tag_models, map(keys.__getitem__, parsed.tag_indexes)))
+    conn.executemany(
+        "insert into model_tags values (?, ?)",
+        zip(parsed.tag_models, map(keys.__getitem__, parsed.tag_indexes)),
+    )
     conn.executemany("insert into model_base_models values (?, ?, ?, ?, ?, NULL)", parsed.bases)
     conn.executemany("insert into model_datasets values (?, ?, ?, ?)", parsed.datasets)
     return len(parsed.models)
@@ -285,17 +338,23 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
         ((k, t, *tag_kind(t)) for t, k in tag_keys.items()),
     )
     db["model_tags"].create_index(["tag", "model"])
-    db.execute("update tags set models = (select count(*) from model_tags where model_tags.tag = tags.tag_key)")
+    db.execute(
+        "update tags set models = (select count(*) from model_tags where model_tags.tag = tags.tag_key)"
+    )
     db.execute(
         """update model_base_models set base_model_key = (
              select key from models where models.snapshot = model_base_models.snapshot
              and models.id = model_base_models.base_model)"""
     )
     for table, cols in [
-        ("model_base_models", ["base_model"]), ("model_base_models", ["base_model_key"]),
-        ("model_datasets", ["dataset"]), ("tags", ["kind", "models"]),
-        ("models", ["snapshot", "downloads"]), ("models", ["author"]),
-        ("models", ["pipeline_tag"]), ("models", ["library_name"]),
+        ("model_base_models", ["base_model"]),
+        ("model_base_models", ["base_model_key"]),
+        ("model_datasets", ["dataset"]),
+        ("tags", ["kind", "models"]),
+        ("models", ["snapshot", "downloads"]),
+        ("models", ["author"]),
+        ("models", ["pipeline_tag"]),
+        ("models", ["library_name"]),
         # The table's default sort on the site (sort_desc: downloads): without it, every visit to
         # /hub/models sorts 790,000 rows.
         ("models", ["downloads"]),
@@ -309,8 +368,9 @@ FTS_TABLE = "models_fts"
 FTS_SHADOW_TABLES = ("data", "idx", "docsize", "config")
 
 
-def build_fts(fts_path: Path, source_path: Path,
-              source_select: str = "select rowid, [id] from source.models") -> Path:
+def build_fts(
+    fts_path: Path, source_path: Path, source_select: str = "select rowid, [id] from source.models"
+) -> Path:
     """Build the models_fts index into a database of its own at fts_path, from the (rowid, id)
     pairs that source_select reads in the database at source_path, attached read-only as `source`.
 
@@ -344,7 +404,8 @@ def attach_fts(db: sqlite_utils.Database, fts_path: Path) -> None:
     db.execute("attach database ? as fts_source", [str(fts_path)])
     try:
         (create_sql,) = db.execute(
-            "select sql from fts_source.sqlite_master where name = ?", [FTS_TABLE]).fetchone()
+            "select sql from fts_source.sqlite_master where name = ?", [FTS_TABLE]
+        ).fetchone()
         db.execute(create_sql)
         with db.conn:
             for shadow in FTS_SHADOW_TABLES:
@@ -354,7 +415,8 @@ def attach_fts(db: sqlite_utils.Database, fts_path: Path) -> None:
     finally:
         db.execute("detach database fts_source")
     indexed, models = db.execute(
-        f"select (select count(*) from [{FTS_TABLE}_docsize]), (select count(*) from models)").fetchone()
+        f"select (select count(*) from [{FTS_TABLE}_docsize]), (select count(*) from models)"
+    ).fetchone()
     if indexed != models:
         raise RuntimeError(f"{fts_path}: the full-text index holds {indexed} ids, models has {models}")
 
@@ -367,8 +429,9 @@ def duplicate_ids_message(db: sqlite_utils.Database) -> str:
            join (select snapshot, min(key) as first from models group by snapshot) f using (snapshot)
            group by m.snapshot, m.id having count(*) > 1 limit 5"""
     ).fetchall()
-    return "; ".join(f"{file}: model id {mid!r} appears more than once (lines {lines})"
-                     for _, file, mid, lines in rows)
+    return "; ".join(
+        f"{file}: model id {mid!r} appears more than once (lines {lines})" for _, file, mid, lines in rows
+    )
 
 
 def load_organizations(db: sqlite_utils.Database, path: Path = ORGANIZATIONS_CSV) -> int:
@@ -379,7 +442,8 @@ def load_organizations(db: sqlite_utils.Database, path: Path = ORGANIZATIONS_CSV
     columns = list(rows[0]) if rows else ["namespace"]
     db.execute(
         "create table organizations (namespace text primary key collate nocase, "
-        + ", ".join(f"[{c}] text" for c in columns if c != "namespace") + ")"
+        + ", ".join(f"[{c}] text" for c in columns if c != "namespace")
+        + ")"
     )
     db["organizations"].insert_all(rows)
     return len(rows)

@@ -37,6 +37,7 @@ def read_yaml(path: Path):
 def canned_queries(folder: Path = CANNED_QUERIES_DIR) -> dict[str, dict]:
     """name -> Datasette canned query dict, in name order; a missing or odd sidecar is an error."""
     queries = {}
+
     def order(path: Path):
         topics = [i for i, t in enumerate(TOPIC_ORDER) if path.stem.startswith(t + "_")]
         return (topics[-1] if topics else len(TOPIC_ORDER), path.stem)
@@ -52,16 +53,21 @@ def canned_queries(folder: Path = CANNED_QUERIES_DIR) -> dict[str, dict]:
         if "title" not in settings:
             raise MetadataError(f"{yml_path}: needs a title")
         chart = settings.get("chart")
-        if chart is not None and (set(chart) - CHART_KEYS or not {"mark", "x_column", "y_column"} <= set(chart)):
-            raise MetadataError(f"{yml_path}: chart needs mark, x_column, y_column and only {sorted(CHART_KEYS)}")
+        if chart is not None and (
+            set(chart) - CHART_KEYS or not {"mark", "x_column", "y_column"} <= set(chart)
+        ):
+            raise MetadataError(
+                f"{yml_path}: chart needs mark, x_column, y_column and only {sorted(CHART_KEYS)}"
+            )
         queries[sql_path.stem] = {"sql": sql_path.read_text(encoding="utf-8").strip(), **settings}
     for orphan in sorted(set(p.stem for p in folder.glob("*.yml")) - set(queries)):
         raise MetadataError(f"{folder / (orphan + '.yml')}: no {orphan}.sql beside it")
     return queries
 
 
-def site_metadata(metadata_path: Path = METADATA_YML, queries_dir: Path = CANNED_QUERIES_DIR,
-                  db_path: Path | None = None) -> dict:
+def site_metadata(
+    metadata_path: Path = METADATA_YML, queries_dir: Path = CANNED_QUERIES_DIR, db_path: Path | None = None
+) -> dict:
     """The metadata Datasette serves. With db_path, every canned query is checked to compile."""
     metadata = read_yaml(metadata_path)
     database = metadata.setdefault("databases", {}).setdefault(DATABASE, {})

@@ -28,9 +28,18 @@ def create_schema(db: sqlite_utils.Database) -> None:
     if "model_refs" not in db.table_names():
         db["model_refs"].create(
             {
-                "snapshot": str, "model": int, "model_id": str, "kind": str, "name": str, "ref": str,
-                "target_commit": str, "is_main": int, "seed_rule": int, "own_version": int,
-                "marker_text": str, "marker_form": str,
+                "snapshot": str,
+                "model": int,
+                "model_id": str,
+                "kind": str,
+                "name": str,
+                "ref": str,
+                "target_commit": str,
+                "is_main": int,
+                "seed_rule": int,
+                "own_version": int,
+                "marker_text": str,
+                "marker_form": str,
             },
             foreign_keys=[("model", "models", "key")],
         )
@@ -39,8 +48,15 @@ def create_schema(db: sqlite_utils.Database) -> None:
     if "model_commit_counts" not in db.table_names():
         db["model_commit_counts"].create(
             {
-                "snapshot": str, "model": int, "model_id": str, "rank": int, "downloads": int,
-                "status": str, "branches": int, "tags": int, "commit_count": int,
+                "snapshot": str,
+                "model": int,
+                "model_id": str,
+                "rank": int,
+                "downloads": int,
+                "status": str,
+                "branches": int,
+                "tags": int,
+                "commit_count": int,
             },
             foreign_keys=[("model", "models", "key")],
         )
@@ -67,8 +83,10 @@ def refs_snapshot(snapshot: Snapshot) -> Snapshot | None:
     if manifest.get("kind") != "refs":
         raise SnapshotError(f"{folder / 'MANIFEST.json'}: kind {manifest.get('kind')!r}, expected 'refs'")
     if manifest.get("snapshot") not in (None, snapshot.name):
-        raise SnapshotError(f"{folder / 'MANIFEST.json'}: collected for snapshot {manifest.get('snapshot')!r}, "
-                            f"but it lies in {snapshot.name!r}")
+        raise SnapshotError(
+            f"{folder / 'MANIFEST.json'}: collected for snapshot {manifest.get('snapshot')!r}, "
+            f"but it lies in {snapshot.name!r}"
+        )
     return Snapshot(snapshot.name, folder, manifest)
 
 
@@ -99,11 +117,32 @@ def load_refs(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
                     raise SnapshotError(f"{path}:{lineno}: a {kind} of {model_id} has no name")
                 if name not in classified:
                     classified[name] = classify_ref(name)
-                ref_rows.append((snapshot.name, key, model_id, kind, name, item.get("ref"),
-                                 item.get("targetCommit"), int(kind == "branch" and name == "main"),
-                                 *classified[name]))
-        count_rows.append((snapshot.name, key, model_id, rec.get("rank"), rec.get("downloads"),
-                           rec.get("status", "ok"), len(branches), len(tags), rec.get("commit_count")))
+                ref_rows.append(
+                    (
+                        snapshot.name,
+                        key,
+                        model_id,
+                        kind,
+                        name,
+                        item.get("ref"),
+                        item.get("targetCommit"),
+                        int(kind == "branch" and name == "main"),
+                        *classified[name],
+                    )
+                )
+        count_rows.append(
+            (
+                snapshot.name,
+                key,
+                model_id,
+                rec.get("rank"),
+                rec.get("downloads"),
+                rec.get("status", "ok"),
+                len(branches),
+                len(tags),
+                rec.get("commit_count"),
+            )
+        )
     conn.executemany("insert into model_refs values (" + ",".join("?" * 12) + ")", ref_rows)
     try:
         conn.executemany("insert into model_commit_counts values (" + ",".join("?" * 9) + ")", count_rows)

@@ -14,7 +14,7 @@ the `registry_*` canned queries always compile and answer with no rows.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlite_utils
 
@@ -24,39 +24,95 @@ from scripts.snapshots import Snapshot, SnapshotError, iter_records
 KIND = "mlflow-registry"
 
 # Classifier columns stored beside a registered model's or an alias's name.
-CLASSIFIER_COLUMNS = {"seed_rule": int, "own_version": int, "marker_count": int,
-                      "primary_form": str, "primary_text": str, "family": str}
+CLASSIFIER_COLUMNS = {
+    "seed_rule": int,
+    "own_version": int,
+    "marker_count": int,
+    "primary_form": str,
+    "primary_text": str,
+    "family": str,
+}
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
     """The four registry tables and their indexes; does nothing to tables that already exist."""
     snapshot_fk = [("snapshot", "snapshots", "snapshot")] if db["snapshots"].exists() else []
     db["registry_models"].create(
-        {"key": int, "snapshot": str, "name": str, "description": str, "created_at": str,
-         "last_updated_at": str, "versions": int, "latest_version": int, "aliases": int,
-         "tags": int, "staged_versions": int, **CLASSIFIER_COLUMNS},
-        pk="key", foreign_keys=snapshot_fk, if_not_exists=True,
+        {
+            "key": int,
+            "snapshot": str,
+            "name": str,
+            "description": str,
+            "created_at": str,
+            "last_updated_at": str,
+            "versions": int,
+            "latest_version": int,
+            "aliases": int,
+            "tags": int,
+            "staged_versions": int,
+            **CLASSIFIER_COLUMNS,
+        },
+        pk="key",
+        foreign_keys=snapshot_fk,
+        if_not_exists=True,
     )
     db["registry_versions"].create(
-        {"key": int, "registered_model": int, "snapshot": str, "name": str, "version": int,
-         "created_at": str, "last_updated_at": str, "stage": str, "status": str,
-         "status_message": str, "source": str, "run_id": str, "logged_model_id": str,
-         "user_id": str, "description": str, "aliases": str, "is_latest": int},
-        pk="key", foreign_keys=[("registered_model", "registry_models", "key")] + snapshot_fk,
+        {
+            "key": int,
+            "registered_model": int,
+            "snapshot": str,
+            "name": str,
+            "version": int,
+            "created_at": str,
+            "last_updated_at": str,
+            "stage": str,
+            "status": str,
+            "status_message": str,
+            "source": str,
+            "run_id": str,
+            "logged_model_id": str,
+            "user_id": str,
+            "description": str,
+            "aliases": str,
+            "is_latest": int,
+        },
+        pk="key",
+        foreign_keys=[("registered_model", "registry_models", "key")] + snapshot_fk,
         if_not_exists=True,
     )
     db["registry_aliases"].create(
-        {"registered_model": int, "model_version": int, "snapshot": str, "name": str,
-         "alias": str, "version": int, **CLASSIFIER_COLUMNS},
-        foreign_keys=[("registered_model", "registry_models", "key"),
-                      ("model_version", "registry_versions", "key")] + snapshot_fk,
+        {
+            "registered_model": int,
+            "model_version": int,
+            "snapshot": str,
+            "name": str,
+            "alias": str,
+            "version": int,
+            **CLASSIFIER_COLUMNS,
+        },
+        foreign_keys=[
+            ("registered_model", "registry_models", "key"),
+            ("model_version", "registry_versions", "key"),
+        ]
+        + snapshot_fk,
         if_not_exists=True,
     )
     db["registry_tags"].create(
-        {"registered_model": int, "model_version": int, "snapshot": str, "name": str,
-         "version": int, "level": str, "tag": str, "value": str},
-        foreign_keys=[("registered_model", "registry_models", "key"),
-                      ("model_version", "registry_versions", "key")] + snapshot_fk,
+        {
+            "registered_model": int,
+            "model_version": int,
+            "snapshot": str,
+            "name": str,
+            "version": int,
+            "level": str,
+            "tag": str,
+            "value": str,
+        },
+        foreign_keys=[
+            ("registered_model", "registry_models", "key"),
+            ("model_version", "registry_versions", "key"),
+        ]
+        + snapshot_fk,
         if_not_exists=True,
     )
     for table, cols, unique in [
@@ -75,7 +131,7 @@ def iso_ms(ms) -> str | None:
     """MLflow's milliseconds since the epoch as the Hub's timestamp format, 2024-05-01T09:30:00.123Z."""
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def classifier_columns(name: str) -> dict:
@@ -86,9 +142,14 @@ def classifier_columns(name: str) -> dict:
     """
     c = classify_name(name)
     primary = next((m for m in c.markers if m.refers_to == "self"), None)
-    return {"seed_rule": int(c.seed_rule), "own_version": int(c.own_version),
-            "marker_count": len(c.markers), "primary_form": c.primary_form,
-            "primary_text": primary.text if primary else None, "family": c.family}
+    return {
+        "seed_rule": int(c.seed_rule),
+        "own_version": int(c.own_version),
+        "marker_count": len(c.markers),
+        "primary_form": c.primary_form,
+        "primary_text": primary.text if primary else None,
+        "family": c.family,
+    }
 
 
 def classified_part(name: str, unity_catalog: bool) -> str:
@@ -97,6 +158,7 @@ def classified_part(name: str, unity_catalog: bool) -> str:
 
 def _check_record(path, lineno: int, r: dict) -> None:
     """Raise SnapshotError naming file and line when a record lacks what the tables need."""
+
     def bad(what):
         raise SnapshotError(f"{path}:{lineno}: registered model {r.get('id')!r}: {what}")
 
@@ -133,7 +195,9 @@ def load_registry(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
     model_key = conn.execute("select coalesce(max(key), 0) from registry_models").fetchone()[0]
     version_key = conn.execute("select coalesce(max(key), 0) from registry_versions").fetchone()[0]
     if conn.execute("select 1 from registry_models where snapshot = ?", [snapshot.name]).fetchone():
-        raise SnapshotError(f"{snapshot.folder}: a registry snapshot named {snapshot.name!r} is already loaded")
+        raise SnapshotError(
+            f"{snapshot.folder}: a registry snapshot named {snapshot.name!r} is already loaded"
+        )
     models, versions, aliases, tags = [], [], [], []
     names: dict[str, int] = {}
     path = snapshot.data_file
@@ -157,43 +221,88 @@ def load_registry(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
             version_keys[v["version"]] = version_key
             stage = v.get("current_stage")
             staged += stage not in (None, "None")
-            versions.append({
-                "key": version_key, "registered_model": model_key, "snapshot": snapshot.name,
-                "name": name, "version": v["version"], "created_at": iso_ms(v.get("creation_timestamp")),
-                "last_updated_at": iso_ms(v.get("last_updated_timestamp")), "stage": stage,
-                "status": v.get("status"), "status_message": v.get("status_message"),
-                "source": v.get("source"), "run_id": v.get("run_id"),
-                "logged_model_id": v.get("model_id"), "user_id": v.get("user_id"),
-                "description": v.get("description"),
-                "aliases": ", ".join(sorted(by_version.get(v["version"], []))) or None,
-                "is_latest": int(v["version"] == latest),
-            })
+            versions.append(
+                {
+                    "key": version_key,
+                    "registered_model": model_key,
+                    "snapshot": snapshot.name,
+                    "name": name,
+                    "version": v["version"],
+                    "created_at": iso_ms(v.get("creation_timestamp")),
+                    "last_updated_at": iso_ms(v.get("last_updated_timestamp")),
+                    "stage": stage,
+                    "status": v.get("status"),
+                    "status_message": v.get("status_message"),
+                    "source": v.get("source"),
+                    "run_id": v.get("run_id"),
+                    "logged_model_id": v.get("model_id"),
+                    "user_id": v.get("user_id"),
+                    "description": v.get("description"),
+                    "aliases": ", ".join(sorted(by_version.get(v["version"], []))) or None,
+                    "is_latest": int(v["version"] == latest),
+                }
+            )
             for tag, value in (v.get("tags") or {}).items():
-                tags.append({"registered_model": model_key, "model_version": version_key,
-                             "snapshot": snapshot.name, "name": name, "version": v["version"],
-                             "level": "model_version", "tag": tag, "value": value})
+                tags.append(
+                    {
+                        "registered_model": model_key,
+                        "model_version": version_key,
+                        "snapshot": snapshot.name,
+                        "name": name,
+                        "version": v["version"],
+                        "level": "model_version",
+                        "tag": tag,
+                        "value": value,
+                    }
+                )
         for tag, value in (r.get("tags") or {}).items():
-            tags.append({"registered_model": model_key, "model_version": None, "snapshot": snapshot.name,
-                         "name": name, "version": None, "level": "registered_model", "tag": tag,
-                         "value": value})
+            tags.append(
+                {
+                    "registered_model": model_key,
+                    "model_version": None,
+                    "snapshot": snapshot.name,
+                    "name": name,
+                    "version": None,
+                    "level": "registered_model",
+                    "tag": tag,
+                    "value": value,
+                }
+            )
         for alias, v in sorted(alias_map.items()):
-            aliases.append({"registered_model": model_key, "model_version": version_keys.get(v),
-                            "snapshot": snapshot.name, "name": name, "alias": alias, "version": v,
-                            **classifier_columns(alias)})
-        models.append({
-            "key": model_key, "snapshot": snapshot.name, "name": name,
-            "description": r.get("description"), "created_at": iso_ms(r.get("creation_timestamp")),
-            "last_updated_at": iso_ms(r.get("last_updated_timestamp")), "versions": len(vs),
-            "latest_version": latest, "aliases": len(alias_map), "tags": len(r.get("tags") or {}),
-            "staged_versions": staged, **classifier_columns(classified_part(name, unity_catalog)),
-        })
+            aliases.append(
+                {
+                    "registered_model": model_key,
+                    "model_version": version_keys.get(v),
+                    "snapshot": snapshot.name,
+                    "name": name,
+                    "alias": alias,
+                    "version": v,
+                    **classifier_columns(alias),
+                }
+            )
+        models.append(
+            {
+                "key": model_key,
+                "snapshot": snapshot.name,
+                "name": name,
+                "description": r.get("description"),
+                "created_at": iso_ms(r.get("creation_timestamp")),
+                "last_updated_at": iso_ms(r.get("last_updated_timestamp")),
+                "versions": len(vs),
+                "latest_version": latest,
+                "aliases": len(alias_map),
+                "tags": len(r.get("tags") or {}),
+                "staged_versions": staged,
+                **classifier_columns(classified_part(name, unity_catalog)),
+            }
+        )
     expected = snapshot.manifest.get("records")
     if expected is not None and expected != len(models):
-        raise SnapshotError(f"{path}: {len(models)} registered models, "
-                            f"{snapshot.folder / 'MANIFEST.json'} says {expected}")
+        raise SnapshotError(
+            f"{path}: {len(models)} registered models, {snapshot.folder / 'MANIFEST.json'} says {expected}"
+        )
     db["registry_models"].insert_all(models)
     db["registry_versions"].insert_all(versions)
     db["registry_aliases"].insert_all(aliases)
     db["registry_tags"].insert_all(tags)
     return len(models)
-

@@ -11,11 +11,11 @@ from pathlib import Path
 
 BUILD = Path("build")
 SETTINGS = {
-    "sql_time_limit_ms": 3000,   # long enough for ad-hoc SQL on 790,000 rows, short enough to share
+    "sql_time_limit_ms": 3000,  # long enough for ad-hoc SQL on 790,000 rows, short enough to share
     "default_page_size": 100,
     "max_returned_rows": 5000,
-    "allow_csv_stream": "on",    # full CSV export of any table or query
-    "allow_download": "on",      # the whole database file
+    "allow_csv_stream": "on",  # full CSV export of any table or query
+    "allow_download": "on",  # the whole database file
     "facet_time_limit_ms": 500,
     # Facet suggestions cost ~50 queries per table page on 790,000 rows (2.5 s, docs/benchmarks.md);
     # the useful facets are configured per table in metadata.yml instead.
@@ -30,8 +30,14 @@ def database_args(build: Path = BUILD) -> list[str]:
 
 def site_args(build: Path = BUILD) -> list[str]:
     """Metadata, plugins, templates and settings, without the database."""
-    args = ["--metadata", str(build / "metadata.json"), "--plugins-dir", "plugins",
-            "--template-dir", "templates"]
+    args = [
+        "--metadata",
+        str(build / "metadata.json"),
+        "--plugins-dir",
+        "plugins",
+        "--template-dir",
+        "templates",
+    ]
     for name, value in SETTINGS.items():
         args += ["--setting", name, str(value)]
     return args

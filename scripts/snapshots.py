@@ -10,9 +10,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 DEFAULT_SNAPSHOTS_DIR = Path(__file__).resolve().parent.parent / "data" / "snapshots"
 
@@ -41,9 +41,9 @@ def read_manifest(folder: Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SnapshotError(f"{path}: missing; every snapshot folder needs a MANIFEST.json")
+        raise SnapshotError(f"{path}: missing; every snapshot folder needs a MANIFEST.json") from None
     except json.JSONDecodeError as e:
-        raise SnapshotError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})")
+        raise SnapshotError(f"{path}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from e
     if not isinstance(manifest, dict):
         raise SnapshotError(f"{path}: must hold a JSON object")
     return manifest
@@ -109,7 +109,9 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
                 except ValueError as e:
                     raise SnapshotError(f"{path}:{lineno}: not valid JSON ({e})") from None
                 if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                    raise SnapshotError(f"{path}:{lineno}: not a model record (a JSON object with a string id)")
+                    raise SnapshotError(
+                        f"{path}:{lineno}: not a model record (a JSON object with a string id)"
+                    )
                 yield lineno, record
     except (OSError, EOFError) as e:  # gzip corruption or truncation
         raise SnapshotError(f"{path}: unreadable after line {lineno} ({e})") from None

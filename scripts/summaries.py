@@ -16,7 +16,7 @@ import sqlite_utils
 FORM = "coalesce(primary_form, 'unversioned')"
 
 SUMMARIES = {
-    "summary_downloads": f"""
+    "summary_downloads": """
         select snapshot, downloads, count(*) as models, sum(seed_rule) as seed_rule,
                sum(own_version) as own_version
         from model_versioning group by snapshot, downloads""",

@@ -18,8 +18,21 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Authors whose whole output the cut keeps, so that company, family and RL queries have real rows.
 FIXTURE_AUTHORS = {
-    "meta-llama", "facebook", "google", "mistralai", "microsoft", "openai", "Qwen", "stabilityai",
-    "nvidia", "TheBloke", "sb3", "ThomasSimonini", "distilbert", "google-bert", "EleutherAI",
+    "meta-llama",
+    "facebook",
+    "google",
+    "mistralai",
+    "microsoft",
+    "openai",
+    "Qwen",
+    "stabilityai",
+    "nvidia",
+    "TheBloke",
+    "sb3",
+    "ThomasSimonini",
+    "distilbert",
+    "google-bert",
+    "EleutherAI",
 }
 
 
@@ -41,8 +54,11 @@ def cut_snapshot(source: Path, dest: Path, step: int, per_author: int = 400) -> 
                 taken[author] = taken.get(author, 0) + 1
                 out.write(line)
                 kept += 1
-    manifest.update(records=kept, sha256=sha256_of(dest / manifest["file"]),
-                    caveats=manifest.get("caveats", []) + [f"test fixture: a cut of {kept} records"])
+    manifest.update(
+        records=kept,
+        sha256=sha256_of(dest / manifest["file"]),
+        caveats=manifest.get("caveats", []) + [f"test fixture: a cut of {kept} records"],
+    )
     (dest / "MANIFEST.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return kept
 

@@ -34,8 +34,12 @@ def cut_census(dest: Path, first: int, also: set[str] = frozenset(), scan: int =
             if index < first or rec["id"] in also:
                 out.write(line)
                 kept.append(rec)
-    manifest.update(snapshot=dest.name, records=len(kept), sha256=sha256_of(dest / manifest["file"]),
-                    caveats=manifest["caveats"] + [f"test fixture: a cut of {len(kept)} records"])
+    manifest.update(
+        snapshot=dest.name,
+        records=len(kept),
+        sha256=sha256_of(dest / manifest["file"]),
+        caveats=manifest["caveats"] + [f"test fixture: a cut of {len(kept)} records"],
+    )
     (dest / "MANIFEST.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return kept
 
@@ -59,6 +63,7 @@ def running_hub(snapshot: Path, faults: fakehub.Faults | None = None, **kw):
 def running_hub_for(data: fakehub.HubData, faults: fakehub.Faults | None = None, latency: float = 0.0):
     """Same, for records prepared by the test."""
     import threading
+
     hub = fakehub.FakeHub(data, faults or fakehub.Faults(), latency=latency)
     threading.Thread(target=hub.serve_forever, daemon=True).start()
     try:
@@ -68,18 +73,34 @@ def running_hub_for(data: fakehub.HubData, faults: fakehub.Faults | None = None,
         hub.server_close()
 
 
-def run_module(module: str, *args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_module(
+    module: str, *args: str, env: dict | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """`python -m module args` from the repository root, as a user runs it (not on a terminal)."""
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def start_module(module: str, *args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
 
 
-def wait_for_state(state_path: Path, key: str, at_least: int, proc: subprocess.Popen, timeout: float = 60) -> dict:
+def wait_for_state(
+    state_path: Path, key: str, at_least: int, proc: subprocess.Popen, timeout: float = 60
+) -> dict:
     """Poll a crawl's checkpoint until state[key] >= at_least (the crawl must still be running)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -1,7 +1,6 @@
 """The benchmark's pieces on the small fixture census (no timing assertions: those are what the
 benchmark reports, not what a test can promise on a shared machine)."""
 
-import gzip
 import json
 import shutil
 import sys
@@ -41,8 +40,9 @@ def test_synthetic_census_cycles_real_records_with_distinct_ids(fixture_snapshot
         suffix = f"~s{cycle}" if cycle else ""
         assert record["id"] == original["id"] + suffix
         assert record.get("modelId") == (original["modelId"] + suffix if "modelId" in original else None)
-        assert {k: v for k, v in record.items() if k not in ("id", "modelId")} == \
-               {k: v for k, v in original.items() if k not in ("id", "modelId")}
+        assert {k: v for k, v in record.items() if k not in ("id", "modelId")} == {
+            k: v for k, v in original.items() if k not in ("id", "modelId")
+        }
 
 
 def test_suffix_edit_handles_nested_records():
@@ -51,7 +51,11 @@ def test_suffix_edit_handles_nested_records():
     assert record == {"id": "a/b~s2", "cardData": {"id": "inner"}, "modelId": "a/b~s2"}
     flat = b'{"_id":"1","id":"x/\\"q\\"","likes":1,"modelId":"x/\\"q\\""}\n'
     assert json.loads(bench._with_suffix(flat, b"~s1")) == {
-        "_id": "1", "id": 'x/"q"~s1', "likes": 1, "modelId": 'x/"q"~s1'}
+        "_id": "1",
+        "id": 'x/"q"~s1',
+        "likes": 1,
+        "modelId": 'x/"q"~s1',
+    }
 
 
 def test_the_build_reads_the_synthetic_census(fixture_snapshots, tmp_path):
@@ -64,8 +68,10 @@ def test_the_build_reads_the_synthetic_census(fixture_snapshots, tmp_path):
 
 def test_run_measured_counts_the_whole_process_tree():
     # A child that starts a grandchild holding 200 MB: the peak must include the grandchild.
-    code = ("import subprocess, sys; subprocess.run([sys.executable, '-c', "
-            "'x = bytearray(200 * 2**20); import time; time.sleep(0.6)'], check=True); print('done')")
+    code = (
+        "import subprocess, sys; subprocess.run([sys.executable, '-c', "
+        "'x = bytearray(200 * 2**20); import time; time.sleep(0.6)'], check=True); print('done')"
+    )
     seconds, peak_mb, out = bench.run_measured([sys.executable, "-c", code])
     assert out.strip() == "done"
     assert seconds >= 0.6
@@ -98,7 +104,10 @@ def test_pages_cover_every_canned_query(fixture_db, site):
 
 
 def test_served_site_latencies_and_load(fixture_build):
-    pages = {"rq1": "/hub/rq1_versioned_share", "model": bench.site_pages(fixture_build / "hub.db")["model_page"]}
+    pages = {
+        "rq1": "/hub/rq1_versioned_share",
+        "model": bench.site_pages(fixture_build / "hub.db")["model_page"],
+    }
     with bench.served(fixture_build) as base:
         latencies = bench.page_latencies(base, pages, requests=3)
         assert set(latencies) == {"rq1", "model"} and all(ms > 0 for ms in latencies.values())
@@ -106,8 +115,13 @@ def test_served_site_latencies_and_load(fixture_build):
             bench.page_latencies(base, {"missing": "/hub/no_such_table"}, requests=1)
         if shutil.which("wrk") is None:
             pytest.skip("wrk is not installed (make bench installs it)")
-        load = bench.run_wrk(base, [pages["rq1"], pages["rq1"] + ".json?_shape=array", "/hub/no_such_table"],
-                             seconds=2, connections=2, threads=1)
+        load = bench.run_wrk(
+            base,
+            [pages["rq1"], pages["rq1"] + ".json?_shape=array", "/hub/no_such_table"],
+            seconds=2,
+            connections=2,
+            threads=1,
+        )
     assert load["requests"] > 0 and load["rps"] > 0
     # A third of the requests go to a page that does not exist: wrk's Lua counts them as errors.
     assert 0 < load["non2xx"] < load["requests"] and load["errors"] >= load["non2xx"]

@@ -19,11 +19,21 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 # Every charted query over the censuses (MLflow registry charts need a registry, which the
 # fixture census has not; tests/test_mlflow.py covers those queries).
-RQ_QUERIES = sorted(name for name, q in publish.canned_queries().items()
-                    if q.get("chart") and not name.startswith("registry_"))
+RQ_QUERIES = sorted(
+    name
+    for name, q in publish.canned_queries().items()
+    if q.get("chart") and not name.startswith("registry_")
+)
 # As the machine notes advise: no background traffic on a closed network, a fresh profile.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -37,8 +47,12 @@ def server(fixture_build):
     port = free_port()
     datasette = Path(sys.executable).with_name("datasette")
     args = serve_options.database_args(fixture_build) + serve_options.site_args(fixture_build)
-    proc = subprocess.Popen([str(datasette), "serve", *args, "--host", "127.0.0.1", "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [str(datasette), "serve", *args, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:

@@ -16,8 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from scripts.classify import (FORMS, REFERS_TO, SEED_RULE, Classification, Marker, classify_name,
-                              classify_record, family_key)
+from scripts.classify import (
+    FORMS,
+    REFERS_TO,
+    SEED_RULE,
+    Classification,
+    Marker,
+    classify_name,
+    classify_record,
+    family_key,
+)
 from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, find_snapshots, iter_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,23 +47,33 @@ def load_cases(path: Path = CASES_FILE) -> list[dict]:
             continue
         assert len(cells) == len(COLUMNS), f"{path}:{lineno}: {len(cells)} cells, expected {len(COLUMNS)}"
         row = dict(zip(COLUMNS, cells))
-        assert row["seed_rule"] in ("0", "1") and row["own_version"] in ("0", "1"), f"{path}:{lineno}: flags must be 0/1"
+        assert row["seed_rule"] in ("0", "1") and row["own_version"] in ("0", "1"), (
+            f"{path}:{lineno}: flags must be 0/1"
+        )
         markers = []
         if row["markers"] != "-":
             for part in row["markers"].split(" ; "):
                 bits = part.split("|")
                 assert len(bits) == 3, f"{path}:{lineno}: marker {part!r} is not text|form|refers_to"
-                assert bits[1] in FORMS and bits[2] in REFERS_TO, f"{path}:{lineno}: unknown form or refers_to in {part!r}"
+                assert bits[1] in FORMS and bits[2] in REFERS_TO, (
+                    f"{path}:{lineno}: unknown form or refers_to in {part!r}"
+                )
                 markers.append(tuple(bits))
         context = [c for c in row["context"].split(",") if c]
         pipeline = [c.split(":", 1)[1] for c in context if c.startswith("pipeline_tag:")]
-        cases.append({
-            "line": lineno, "snapshot": row["snapshot"], "id": row["id"],
-            "tags": [c for c in context if not c.startswith("pipeline_tag:")],
-            "pipeline_tag": pipeline[0] if pipeline else None,
-            "seed_rule": row["seed_rule"] == "1", "own_version": row["own_version"] == "1",
-            "markers": markers, "note": row["note"],
-        })
+        cases.append(
+            {
+                "line": lineno,
+                "snapshot": row["snapshot"],
+                "id": row["id"],
+                "tags": [c for c in context if not c.startswith("pipeline_tag:")],
+                "pipeline_tag": pipeline[0] if pipeline else None,
+                "seed_rule": row["seed_rule"] == "1",
+                "own_version": row["own_version"] == "1",
+                "markers": markers,
+                "note": row["note"],
+            }
+        )
     return cases
 
 
@@ -91,7 +109,7 @@ def assert_consistent(c: Classification) -> None:
     assert positions == sorted(positions), f"{c.id}: markers out of order"
     for m in c.markers:
         assert m.form in FORMS and m.refers_to in REFERS_TO, (c.id, m)
-        assert c.name[m.position:m.position + len(m.text)] == m.text, (c.id, m)
+        assert c.name[m.position : m.position + len(m.text)] == m.text, (c.id, m)
         assert (m.date is not None) == (m.form == "date"), (c.id, m)
         assert (m.refers_to == "self") == (m.evidence == ""), (c.id, m)
     selfs = [m for m in c.markers if m.refers_to == "self"]
@@ -108,6 +126,7 @@ def triples(c: Classification) -> list[tuple[str, str, str]]:
 # The table of real ids
 # --------------------------------------------------------------------------------------------
 
+
 def test_table_is_large_and_covers_every_form_and_refers_to():
     assert len(CASES) >= 150
     assert len({c["id"] for c in CASES}) == len(CASES), "an id is listed twice"
@@ -116,8 +135,23 @@ def test_table_is_large_and_covers_every_form_and_refers_to():
     assert forms == set(FORMS), f"no case for {set(FORMS) - forms}"
     assert refers == set(REFERS_TO), f"no case for {set(REFERS_TO) - refers}"
     # the brief's hard negatives: each stands in some case, and no marker of that case covers it
-    for token in ("wav2vec2", "resnet50", "7b", "1.5B", "Q4_K_M", "patch16-224", "seed5", "mobilenetv3",
-                  "t5", "e5", "lr1e-4", "8x7b", "GGUF", "6.0bpw", "10-10-0."):
+    for token in (
+        "wav2vec2",
+        "resnet50",
+        "7b",
+        "1.5B",
+        "Q4_K_M",
+        "patch16-224",
+        "seed5",
+        "mobilenetv3",
+        "t5",
+        "e5",
+        "lr1e-4",
+        "8x7b",
+        "GGUF",
+        "6.0bpw",
+        "10-10-0.",
+    ):
         covered = []
         for case in CASES:
             name = case["id"].partition("/")[2]
@@ -145,7 +179,9 @@ def test_cases_are_real_records_and_their_context_is_theirs(snapshot_2024):
             assert case["snapshot"] == "later", f"{CASES_FILE.name}:{case['line']}: unknown snapshot"
             continue
         record = found.get((case["snapshot"], case["id"]))
-        assert record is not None, f"{CASES_FILE.name}:{case['line']}: {case['id']} is not in {case['snapshot']}"
+        assert record is not None, (
+            f"{CASES_FILE.name}:{case['line']}: {case['id']} is not in {case['snapshot']}"
+        )
         assert case["pipeline_tag"] == record.get("pipeline_tag"), case["id"]
         missing = set(case["tags"]) - set(record.get("tags") or [])
         assert not missing, f"{CASES_FILE.name}:{case['line']}: tags {missing} are not the record's"
@@ -160,12 +196,13 @@ def test_cases_are_real_records_and_their_context_is_theirs(snapshot_2024):
 # The seed rule, details of markers, evidence
 # --------------------------------------------------------------------------------------------
 
+
 def test_seed_rule_is_the_spec_regex():
     spec = SPEC.read_text(encoding="utf-8")
     assert "    " + SEED_RULE.pattern + "\n" in spec, "SEED_RULE differs from docs/version-markers.md"
-    assert SEED_RULE.search("ppo-LunarLander-v2")            # counts an environment's version
-    assert not SEED_RULE.search("Llama-3.1-8B")               # misses a bare version
-    assert not SEED_RULE.search("mobilenetv3_large_100")      # a glued v is not preceded by a boundary
+    assert SEED_RULE.search("ppo-LunarLander-v2")  # counts an environment's version
+    assert not SEED_RULE.search("Llama-3.1-8B")  # misses a bare version
+    assert not SEED_RULE.search("mobilenetv3_large_100")  # a glued v is not preceded by a boundary
     assert SEED_RULE.search("stable-diffusion-v1-5").group() == "v1-5"
 
 
@@ -177,7 +214,7 @@ def test_marker_numbers_dates_and_evidence():
     dates = {
         "mideind/nmt-doc-en-is-2022-10": "2022-10",
         "intanm/ct-kld-mbert-20230907": "2023-09-07",
-        "BAAI/Infinity-Instruct-3M-0613-Mistral-7B": "--06-13",      # MMDD: no year in the name
+        "BAAI/Infinity-Instruct-3M-0613-Mistral-7B": "--06-13",  # MMDD: no year in the name
         "lcw99/llama-3-10b-wiki-240709-f": "2024-07-09",
         "cardiffnlp/twitter-roberta-base-dec2021": "2021-12",
         "scb10x/typhoon-7b-instruct-02-19-2024": "2024-02-19",
@@ -186,14 +223,17 @@ def test_marker_numbers_dates_and_evidence():
         (m,) = [m for m in classify_name(model_id).markers if m.form == "date"]
         assert m.date == iso, model_id
         assert (m.major, m.minor, m.patch) == (None, None, None)
-    assert classify_name("x/Mistral-Nemo-Instruct-2407").markers[0].date == "2024-07"   # YYMM
+    assert classify_name("x/Mistral-Nemo-Instruct-2407").markers[0].date == "2024-07"  # YYMM
     step = classify_name("TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T").markers[0]
     assert (step.text, step.major) == ("step-1431k", 1431000)
     glued = classify_name("openai-community/gpt2").markers[0]
     assert (glued.text, glued.position, glued.major) == ("2", 3, 2)
 
-    tagged = classify_name("TheBloke/Mistral-7B-Instruct-v0.2-GGUF",
-                           ["base_model:mistralai/Mistral-7B-Instruct-v0.2"], "text-generation")
+    tagged = classify_name(
+        "TheBloke/Mistral-7B-Instruct-v0.2-GGUF",
+        ["base_model:mistralai/Mistral-7B-Instruct-v0.2"],
+        "text-generation",
+    )
     assert tagged.markers[0].evidence == "base_model tag mistralai/Mistral-7B-Instruct-v0.2"
     env = classify_name("x/ppo-LunarLander-v2", ["LunarLander-v2"], "reinforcement-learning").markers[0]
     assert env.refers_to == "environment" and "LunarLander-v2" in env.evidence
@@ -207,11 +247,14 @@ def test_same_author_base_and_plain_words_in_rl_records():
     assert triples(c) == [("2", "glued", "self")]
     # a plain environment word marks an environment only in a reinforcement-learning record
     assert triples(classify_name("x/taxi-v3")) == [("v3", "v_major", "self")]
-    assert triples(classify_name("x/taxi-v3", (), "reinforcement-learning")) == [("v3", "v_major", "environment")]
+    assert triples(classify_name("x/taxi-v3", (), "reinforcement-learning")) == [
+        ("v3", "v_major", "environment")
+    ]
     # Common Voice's "cv" is a dataset only in an audio model
     assert triples(classify_name("x/whisper-small-cv13")) == []
     assert triples(classify_name("x/whisper-small-cv13", (), "automatic-speech-recognition")) == [
-        ("13", "glued", "dataset")]
+        ("13", "glued", "dataset")
+    ]
 
 
 def test_names_without_author_and_records_without_tags():
@@ -235,19 +278,45 @@ def test_results_are_frozen():
 # Family keys
 # --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("names,key", [
-    (["meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-13b-hf", "meta-llama/Llama-2-70b-hf"], "llama-hf"),
-    (["mistralai/Mistral-7B-Instruct-v0.1", "mistralai/Mistral-7B-Instruct-v0.2",
-      "mistralai/Mistral-7B-Instruct-v0.3", "TheBloke/Mistral-7B-Instruct-v0.2-GGUF"], "mistral-instruct"),
-    (["Qwen/Qwen2-7B-Instruct", "Qwen/Qwen2-1.5B-Instruct", "Qwen/Qwen2-72B-Instruct"], "qwen-instruct"),
-    (["openai-community/gpt2", "gpt2"], "gpt"),
-    (["BAAI/bge-small-en-v1.5", "BAAI/bge-small-en"], "bge-small-en"),
-    (["TheBloke/Llama-2-7B-Chat-GGUF", "TheBloke/Llama-2-13B-chat-GPTQ", "TheBloke/Llama-2-70B-Chat-AWQ"],
-     "llama-chat"),
-    (["stabilityai/stable-diffusion-2-1", "stabilityai/stable-diffusion-2", "runwayml/stable-diffusion-v1-5"],
-     "stable-diffusion"),
-    (["sb3/ppo-LunarLander-v2", "ThomasSimonini/ppo-LunarLander-v2"], "ppo-lunarlander-v2"),  # environment stays
-])
+
+@pytest.mark.parametrize(
+    "names,key",
+    [
+        (["meta-llama/Llama-2-7b-hf", "meta-llama/Llama-2-13b-hf", "meta-llama/Llama-2-70b-hf"], "llama-hf"),
+        (
+            [
+                "mistralai/Mistral-7B-Instruct-v0.1",
+                "mistralai/Mistral-7B-Instruct-v0.2",
+                "mistralai/Mistral-7B-Instruct-v0.3",
+                "TheBloke/Mistral-7B-Instruct-v0.2-GGUF",
+            ],
+            "mistral-instruct",
+        ),
+        (["Qwen/Qwen2-7B-Instruct", "Qwen/Qwen2-1.5B-Instruct", "Qwen/Qwen2-72B-Instruct"], "qwen-instruct"),
+        (["openai-community/gpt2", "gpt2"], "gpt"),
+        (["BAAI/bge-small-en-v1.5", "BAAI/bge-small-en"], "bge-small-en"),
+        (
+            [
+                "TheBloke/Llama-2-7B-Chat-GGUF",
+                "TheBloke/Llama-2-13B-chat-GPTQ",
+                "TheBloke/Llama-2-70B-Chat-AWQ",
+            ],
+            "llama-chat",
+        ),
+        (
+            [
+                "stabilityai/stable-diffusion-2-1",
+                "stabilityai/stable-diffusion-2",
+                "runwayml/stable-diffusion-v1-5",
+            ],
+            "stable-diffusion",
+        ),
+        (
+            ["sb3/ppo-LunarLander-v2", "ThomasSimonini/ppo-LunarLander-v2"],
+            "ppo-lunarlander-v2",
+        ),  # environment stays
+    ],
+)
 def test_family_key_groups_real_families(names, key):
     assert {family_key(n) for n in names} == {key}
 
@@ -264,6 +333,7 @@ def test_family_key_keeps_environments_apart_and_is_never_empty():
 # --------------------------------------------------------------------------------------------
 # Whole-snapshot samples
 # --------------------------------------------------------------------------------------------
+
 
 def test_sample_of_2024_snapshot(snapshot_2024):
     _, sample = snapshot_2024
@@ -295,15 +365,29 @@ def test_sample_of_2022_snapshot():
 # CLI
 # --------------------------------------------------------------------------------------------
 
+
 def run_cli(text: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scripts.classify"], input=text, cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.classify"],
+        input=text,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_cli_writes_one_line_per_record_in_order():
     records = [
-        {"id": "TheBloke/Mistral-7B-Instruct-v0.2-GGUF", "tags": ["base_model:mistralai/Mistral-7B-Instruct-v0.2"]},
-        {"id": "sb3/ppo-LunarLander-v2", "tags": ["LunarLander-v2"], "pipeline_tag": "reinforcement-learning"},
+        {
+            "id": "TheBloke/Mistral-7B-Instruct-v0.2-GGUF",
+            "tags": ["base_model:mistralai/Mistral-7B-Instruct-v0.2"],
+        },
+        {
+            "id": "sb3/ppo-LunarLander-v2",
+            "tags": ["LunarLander-v2"],
+            "pipeline_tag": "reinforcement-learning",
+        },
         {"id": "google-bert/bert-base-uncased", "tags": []},
         {"id": "gpt2"},
     ]
@@ -317,30 +401,44 @@ def test_cli_writes_one_line_per_record_in_order():
         for m in o["markers"]:
             assert {"text", "form", "refers_to"} <= set(m)
     first = out[0]["markers"][0]
-    assert (first["text"], first["form"], first["refers_to"], first["position"]) == ("v0.2", "v_minor", "base_model", 20)
-    assert (out[1]["seed_rule"], out[1]["own_version"], out[1]["markers"][0]["refers_to"]) == (True, False, "environment")
+    assert (first["text"], first["form"], first["refers_to"], first["position"]) == (
+        "v0.2",
+        "v_minor",
+        "base_model",
+        20,
+    )
+    assert (out[1]["seed_rule"], out[1]["own_version"], out[1]["markers"][0]["refers_to"]) == (
+        True,
+        False,
+        "environment",
+    )
     assert out[2]["markers"] == [] and out[2]["family"] == "bert-base-uncased"
     assert out[3]["family"] == "gpt"
 
 
 def test_cli_reports_bad_lines_with_numbers_and_exits_2_after_the_good_ones():
-    text = "\n".join([
-        json.dumps({"id": "x/model-v1"}),
-        "not json",
-        json.dumps(["x/model-v2"]),
-        json.dumps({"name": "x/model-v3"}),
-        json.dumps({"id": 7}),
-        "",
-        json.dumps({"id": "x/model-v4", "tags": "v4"}),
-        json.dumps({"id": "x/model-v5"}),
-    ]) + "\n"
+    text = (
+        "\n".join(
+            [
+                json.dumps({"id": "x/model-v1"}),
+                "not json",
+                json.dumps(["x/model-v2"]),
+                json.dumps({"name": "x/model-v3"}),
+                json.dumps({"id": 7}),
+                "",
+                json.dumps({"id": "x/model-v4", "tags": "v4"}),
+                json.dumps({"id": "x/model-v5"}),
+            ]
+        )
+        + "\n"
+    )
     p = run_cli(text)
     assert p.returncode == 2
     assert [json.loads(line)["id"] for line in p.stdout.splitlines()] == ["x/model-v1", "x/model-v5"]
     errors = p.stderr.splitlines()
     for lineno in (2, 3, 4, 5, 6, 7):
         assert any(e.startswith(f"stdin:{lineno}: ") for e in errors), (lineno, p.stderr)
-    assert "stdin:4: not a JSON object with a string \"id\"" in errors
+    assert 'stdin:4: not a JSON object with a string "id"' in errors
     assert any(e.startswith("stdin:6: blank line") for e in errors)
     assert not any(e.startswith(("stdin:1:", "stdin:8:")) for e in errors)
 

@@ -43,7 +43,9 @@ def test_list_models_pages_through_link_headers_in_download_order(census, hub):
 
 def test_expand_projects_records_and_never_invents_fields(census, hub):
     _, records = census
-    r = httpx2.get(f"{hub.url}/api/models", params=[("limit", 5), ("expand", "downloads"), ("expand", "author")])
+    r = httpx2.get(
+        f"{hub.url}/api/models", params=[("limit", 5), ("expand", "downloads"), ("expand", "author")]
+    )
     assert r.status_code == 200
     page = r.json()
     by_id = {rec["id"]: rec for rec in records}
@@ -75,14 +77,17 @@ def test_bad_parameters_are_400s_as_on_the_hub(hub):
 
 def test_refs_and_commits_through_the_client(hub):
     api = HfApi(endpoint=hub.url, token=False)
-    recorded = {json.loads(line)["id"]: json.loads(line)
-                for line in fakehub.DEFAULT_REFS.read_text().splitlines()}
+    recorded = {
+        json.loads(line)["id"]: json.loads(line) for line in fakehub.DEFAULT_REFS.read_text().splitlines()
+    }
     refs = api.list_repo_refs("nomic-ai/gpt4all-j")
     assert [b.name for b in refs.branches] == [b["name"] for b in recorded["nomic-ai/gpt4all-j"]["branches"]]
     assert all(len(b.target_commit) == 40 for b in refs.branches)
     assert refs.tags == []
     pythia = api.list_repo_refs("EleutherAI/pythia-70m")
-    assert len(pythia.branches) == 155 and {"main", "step0", "step143000"} <= {b.name for b in pythia.branches}
+    assert len(pythia.branches) == 155 and {"main", "step0", "step143000"} <= {
+        b.name for b in pythia.branches
+    }
     # A model without recorded refs has main only, and one commit on it.
     plain = api.list_repo_refs("google-bert/bert-base-uncased")
     assert [b.name for b in plain.branches] == ["main"]
@@ -99,7 +104,9 @@ def test_commits_page_with_link_headers(tmp_path):
     cut_census(folder, 3)
     model = json.loads(gzip.open(folder / "models.jsonl.gz").readline())["id"]
     refs = tmp_path / "refs.jsonl"
-    refs.write_text(json.dumps({"id": model, "branches": [{"name": "main"}], "tags": [], "commit_count": 123}) + "\n")
+    refs.write_text(
+        json.dumps({"id": model, "branches": [{"name": "main"}], "tags": [], "commit_count": 123}) + "\n"
+    )
     with running_hub(folder, refs_file=refs) as h:
         commits = HfApi(endpoint=h.url, token=False).list_repo_commits(model)
     assert len(commits) == 123 and len({c.commit_id for c in commits}) == 123
@@ -139,17 +146,41 @@ def test_quota_is_a_fixed_window_with_ratelimit_headers(census):
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert parse_ratelimit_headers(answers[1].headers).remaining == 1
     info = parse_ratelimit_headers(answers[3].headers)
-    assert info.remaining == 0 and 0 < info.reset_in_seconds <= 60 and info.limit == 3 and info.window_seconds == 60
+    assert (
+        info.remaining == 0
+        and 0 < info.reset_in_seconds <= 60
+        and info.limit == 3
+        and info.window_seconds == 60
+    )
     with pytest.raises(HfHubHTTPError):  # what the client makes of it once out of retries
         from huggingface_hub.utils import hf_raise_for_status
+
         hf_raise_for_status(answers[3])
 
 
 def test_the_cli_prints_its_url_and_serves(census):
-    import subprocess, sys
+    import subprocess
+    import sys
+
     from tests.fakehub_fixture import ROOT
-    proc = subprocess.Popen([sys.executable, "-m", "scripts.fakehub", "--snapshot", str(census[0]), "--port", "0",
-                             "--max-records", "10"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "scripts.fakehub",
+            "--snapshot",
+            str(census[0]),
+            "--port",
+            "0",
+            "--max-records",
+            "10",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         url = proc.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:")

@@ -20,8 +20,16 @@ import pytest
 
 from scripts import fakehub, fetch
 from scripts.snapshots import find_snapshots, read_manifest, verify
-from tests.fakehub_fixture import (ROOT, cut_census, read_jsonl_gz, run_module, running_hub, running_hub_for,
-                                   start_module, wait_for_state)
+from tests.fakehub_fixture import (
+    ROOT,
+    cut_census,
+    read_jsonl_gz,
+    run_module,
+    running_hub,
+    running_hub_for,
+    start_module,
+    wait_for_state,
+)
 
 N = 6_000  # the issue asks for at least 5,000 real records
 KEEP = {"_id", "id", *fetch.EXPAND}
@@ -42,8 +50,16 @@ def listing(records: list[dict], sort: str = "createdAt") -> list[dict]:
 
 
 def all_faults(seed=3, **kw) -> fakehub.Faults:
-    return fakehub.Faults(rate_429=0.05, rate_500=0.05, rate_drop=0.05, rate_truncate=0.05, retry_after=0,
-                          max_streak=2, seed=seed, **kw)
+    return fakehub.Faults(
+        rate_429=0.05,
+        rate_500=0.05,
+        rate_drop=0.05,
+        rate_truncate=0.05,
+        retry_after=0,
+        max_streak=2,
+        seed=seed,
+        **kw,
+    )
 
 
 def quick(endpoint: str, **kw) -> fetch.CrawlOptions:
@@ -51,8 +67,19 @@ def quick(endpoint: str, **kw) -> fetch.CrawlOptions:
 
 
 def cli_args(out, url, *extra):
-    return ["--out", str(out), "--endpoint", url, "--page-size", "100", "--backoff", "0.01",
-            "--max-backoff", "0.05", *extra]
+    return [
+        "--out",
+        str(out),
+        "--endpoint",
+        url,
+        "--page-size",
+        "100",
+        "--backoff",
+        "0.01",
+        "--max-backoff",
+        "0.05",
+        *extra,
+    ]
 
 
 def test_crawl_with_every_fault_gives_exactly_the_source_records(census, tmp_path):
@@ -198,14 +225,19 @@ def test_the_token_is_sent_but_never_written(census, tmp_path):
 
 def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise(census, tmp_path):
     with running_hub(census[0]) as hub:
-        logged = run_module("scripts.fetch", *cli_args(tmp_path / "logs", hub.url, "--limit", "3000",
-                                                       "--log-every", "0"))
+        logged = run_module(
+            "scripts.fetch", *cli_args(tmp_path / "logs", hub.url, "--limit", "3000", "--log-every", "0")
+        )
         master, slave = pty.openpty()
         # A terminal of 100 columns (a bare pty has 0, and tqdm would draw a bar of nothing).
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
-        proc = subprocess.Popen([sys.executable, "-m", "scripts.fetch",
-                                 *cli_args(tmp_path / "tty", hub.url, "--limit", "3000")],
-                                cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "scripts.fetch", *cli_args(tmp_path / "tty", hub.url, "--limit", "3000")],
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+        )
         os.close(slave)
         screen = b""
         while True:

@@ -15,11 +15,21 @@ import sqlite_utils
 from scripts import fakehub, fetch_refs, refs
 from scripts.classify import classify_name
 from scripts.snapshots import Snapshot, SnapshotError, read_manifest, verify
-from tests.fakehub_fixture import (ROOT, cut_census, read_jsonl_gz, recorded_ids, run_module, running_hub_for,
-                                   start_module, wait_for_state)
+from tests.fakehub_fixture import (
+    ROOT,
+    cut_census,
+    read_jsonl_gz,
+    recorded_ids,
+    run_module,
+    running_hub_for,
+    start_module,
+    wait_for_state,
+)
 
 QUERY = ROOT / "canned_queries" / "refs_versions_outside_names.sql"
-RECORDED = {json.loads(line)["id"]: json.loads(line) for line in fakehub.DEFAULT_REFS.read_text().splitlines()}
+RECORDED = {
+    json.loads(line)["id"]: json.loads(line) for line in fakehub.DEFAULT_REFS.read_text().splitlines()
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +47,9 @@ def by_downloads(records):
 
 def hub_data(records, missing=()):
     """The fake Hub's view: the census minus `missing` (deleted since), refs from the recorded file."""
-    return fakehub.HubData([dict(r) for r in records if r["id"] not in missing],
-                           fakehub.load_refs_file(fakehub.DEFAULT_REFS))
+    return fakehub.HubData(
+        [dict(r) for r in records if r["id"] not in missing], fakehub.load_refs_file(fakehub.DEFAULT_REFS)
+    )
 
 
 def copy_census(census, dest):
@@ -52,7 +63,9 @@ def collected(census, tmp_path_factory):
     folder = copy_census(census, tmp_path_factory.mktemp("collected") / "2024-07-11")
     records = census[1]
     gone = by_downloads(records)[3]["id"]
-    faults = fakehub.Faults(rate_429=0.03, rate_500=0.03, rate_drop=0.03, rate_truncate=0.03, retry_after=0, seed=11)
+    faults = fakehub.Faults(
+        rate_429=0.03, rate_500=0.03, rate_drop=0.03, rate_truncate=0.03, retry_after=0, seed=11
+    )
     with running_hub_for(hub_data(records, missing={gone}), faults) as hub:
         opts = fetch_refs.RefsOptions(endpoint=hub.url, backoff=0.01, max_backoff=0.05)
         manifest = fetch_refs.collect(folder, len(records), opts, token=False)
@@ -74,12 +87,17 @@ def test_refs_are_collected_through_faults(census, collected):
     assert statuses.pop(gone) == "not_found" and set(statuses.values()) == {"ok"}
     for row in rows:
         if row["id"] in RECORDED:
-            assert [b["name"] for b in row["branches"]] == [b["name"] for b in RECORDED[row["id"]]["branches"]]
+            assert [b["name"] for b in row["branches"]] == [
+                b["name"] for b in RECORDED[row["id"]]["branches"]
+            ]
         elif row["status"] == "ok":
             assert [b["name"] for b in row["branches"]] == ["main"]
         if row["status"] == "ok":
             assert row["tags"] == [] and row["commit_count"] == 1
-            assert all(b["ref"] == f"refs/heads/{b['name']}" and len(b["targetCommit"]) == 40 for b in row["branches"])
+            assert all(
+                b["ref"] == f"refs/heads/{b['name']}" and len(b["targetCommit"]) == 40
+                for b in row["branches"]
+            )
     assert manifest["crawl"]["statuses"] == {"ok": len(records) - 1, "not_found": 1}
     assert any("1 not_found" in c for c in manifest["caveats"])
     assert not (folder / "refs.partial").exists()
@@ -93,7 +111,9 @@ def test_refs_collection_killed_and_resumed_gives_the_same_file(census, tmp_path
     top = str(len(census[1]))
     # Malformed bodies only: they are retried by fetch_refs' own policy (10 ms here), whereas
     # list_repo_commits waits its library's fixed 1 s before retrying a 500 or a dropped connection.
-    with running_hub_for(hub_data(census[1]), fakehub.Faults(rate_truncate=0.05, seed=2), latency=0.01) as hub:
+    with running_hub_for(
+        hub_data(census[1]), fakehub.Faults(rate_truncate=0.05, seed=2), latency=0.01
+    ) as hub:
         args = ["--top", top, "--endpoint", hub.url, "--backoff", "0.01", "--max-backoff", "0.05"]
         done = run_module("scripts.fetch_refs", "--snapshot", str(whole), *args)
         assert done.returncode == 0, done.stderr
@@ -107,7 +127,9 @@ def test_refs_collection_killed_and_resumed_gives_the_same_file(census, tmp_path
         # Collected refs are never overwritten.
         twice = run_module("scripts.fetch_refs", "--snapshot", str(resumed), *args)
         assert twice.returncode == 1 and "never overwritten" in twice.stderr
-    assert (resumed / "refs" / "refs.jsonl.gz").read_bytes() == (whole / "refs" / "refs.jsonl.gz").read_bytes()
+    assert (resumed / "refs" / "refs.jsonl.gz").read_bytes() == (
+        whole / "refs" / "refs.jsonl.gz"
+    ).read_bytes()
     assert read_manifest(resumed / "refs")["crawl"]["resumes"] == 1
 
 
@@ -115,12 +137,22 @@ def minimal_db(path, census_folder, records) -> sqlite_utils.Database:
     """The tables load_refs and the canned query read, filled the way the build fills them."""
     db = sqlite_utils.Database(path)
     db["models"].insert_all(
-        ({"key": i + 1, "snapshot": census_folder.name, "id": r["id"]} for i, r in enumerate(records)), pk="key")
+        ({"key": i + 1, "snapshot": census_folder.name, "id": r["id"]} for i, r in enumerate(records)),
+        pk="key",
+    )
     with open(ROOT / "data" / "organizations.csv", newline="", encoding="utf-8") as f:
         orgs = {row["namespace"].lower(): row["organization"] for row in csv.DictReader(f)}
     db["model_versioning"].insert_all(
-        ({"model": i + 1, "organization": orgs.get(r["id"].partition("/")[0].lower()),
-          "own_version": int(classify_name(r["id"]).own_version)} for i, r in enumerate(records)), pk="model")
+        (
+            {
+                "model": i + 1,
+                "organization": orgs.get(r["id"].partition("/")[0].lower()),
+                "own_version": int(classify_name(r["id"]).own_version),
+            }
+            for i, r in enumerate(records)
+        ),
+        pk="model",
+    )
     return db
 
 
@@ -131,7 +163,9 @@ def test_load_refs_classifies_ref_names(census, collected, tmp_path):
     snapshot = Snapshot(folder.name, folder, read_manifest(folder))
     n = refs.load_refs(db, snapshot)
     lines = read_jsonl_gz(folder / "refs" / "refs.jsonl.gz")
-    assert n == sum(len(r.get("branches", [])) + len(r.get("tags", [])) for r in lines) == db["model_refs"].count
+    assert (
+        n == sum(len(r.get("branches", [])) + len(r.get("tags", [])) for r in lines) == db["model_refs"].count
+    )
     assert db["model_commit_counts"].count == len(records)
     rows = {(r["model_id"], r["name"]): r for r in db["model_refs"].rows}
     assert rows[("nomic-ai/gpt4all-j", "v1.2-jazzy")]["own_version"] == 1
@@ -141,7 +175,9 @@ def test_load_refs_classifies_ref_names(census, collected, tmp_path):
     assert rows[("EleutherAI/gpt-j-6b", "main")]["is_main"] == 1
     keys = dict(db.execute("select id, key from models").fetchall())
     assert all(r["model"] == keys[r["model_id"]] for r in db["model_refs"].rows)
-    gone_row = db.execute("select status, commit_count from model_commit_counts where model_id = ?", [gone]).fetchone()
+    gone_row = db.execute(
+        "select status, commit_count from model_commit_counts where model_id = ?", [gone]
+    ).fetchone()
     assert gone_row == ("not_found", None)
 
 

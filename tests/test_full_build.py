@@ -42,14 +42,19 @@ def test_every_census_record_is_in_the_database(full_build):
 def test_placeholder_dates_match_the_manifest(full_build):
     build_dir, _ = full_build
     conn = sqlite3.connect(build_dir / "hub.db")
-    caveats = json.loads(conn.execute("select caveats from snapshots where snapshot = '2024-07-11'").fetchone()[0])
+    caveats = json.loads(
+        conn.execute("select caveats from snapshots where snapshot = '2024-07-11'").fetchone()[0]
+    )
     assert any("7,828 records" in c and "22,162 records" in c for c in caveats)
     (flagged,) = conn.execute("select count(*) from models where created_at_placeholder = 1").fetchone()
     assert flagged == 7_828 + 22_162
 
 
-@pytest.mark.parametrize("path", [f"/hub/{name}.json" for name in publish.canned_queries()]
-                         + ["/about", "/hub", "/hub/models?_search=llama", "/hub/model_versioning?_facet=primary_form"])
+@pytest.mark.parametrize(
+    "path",
+    [f"/hub/{name}.json" for name in publish.canned_queries()]
+    + ["/about", "/hub", "/hub/models?_search=llama", "/hub/model_versioning?_facet=primary_form"],
+)
 def test_served_pages_answer(full_build, path):
     build_dir, _ = full_build
     datasette = Path(sys.executable).with_name("datasette")

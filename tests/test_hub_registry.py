@@ -22,20 +22,20 @@ from scripts.hub_registry import derive_hub_registry
 HAND_MADE = [
     ("2024", "acme/widget-v1", "2024-01-10T00:00:00.000Z", 0),
     ("2024", "acme/widget-v3", "2024-03-10T00:00:00.000Z", 0),
-    ("2024", "acme/widget-v2", "2024-05-10T00:00:00.000Z", 0),       # v2 after v3: a conflict
+    ("2024", "acme/widget-v2", "2024-05-10T00:00:00.000Z", 0),  # v2 after v3: a conflict
     ("2024", "acme/tool-v1", "2024-01-01T00:00:00.000Z", 0),
-    ("2024", "acme/tool-v4", "2024-02-01T00:00:00.000Z", 0),         # v2 and v3 missing
+    ("2024", "acme/tool-v4", "2024-02-01T00:00:00.000Z", 0),  # v2 and v3 missing
     ("2024", "acme/lib-v0.1", "2024-01-01T00:00:00.000Z", 0),
-    ("2024", "acme/lib-v0.3", "2024-02-01T00:00:00.000Z", 0),        # v0.2 missing
-    ("2024", "old/net-v2", None, 1),                                  # placeholder dates: older
-    ("2024", "old/net-v1", None, 1),                                  # than any dated model, but
-    ("2024", "old/net-v0.5", "2023-01-01T00:00:00.000Z", 0),         # not ordered between them
-    ("2024", "tie/model-v2", "2024-04-04T04:04:04.000Z", 0),          # same second: never a
-    ("2024", "tie/model-v1", "2024-04-04T04:04:04.000Z", 0),          # conflict
-    ("2024", "solo/only-v1", "2024-01-01T00:00:00.000Z", 0),          # a family of one
-    ("2024", "widget-v1", "2024-01-01T00:00:00.000Z", 0),             # no author: no registry
+    ("2024", "acme/lib-v0.3", "2024-02-01T00:00:00.000Z", 0),  # v0.2 missing
+    ("2024", "old/net-v2", None, 1),  # placeholder dates: older
+    ("2024", "old/net-v1", None, 1),  # than any dated model, but
+    ("2024", "old/net-v0.5", "2023-01-01T00:00:00.000Z", 0),  # not ordered between them
+    ("2024", "tie/model-v2", "2024-04-04T04:04:04.000Z", 0),  # same second: never a
+    ("2024", "tie/model-v1", "2024-04-04T04:04:04.000Z", 0),  # conflict
+    ("2024", "solo/only-v1", "2024-01-01T00:00:00.000Z", 0),  # a family of one
+    ("2024", "widget-v1", "2024-01-01T00:00:00.000Z", 0),  # no author: no registry
     ("2024", "widget-v2", "2023-01-01T00:00:00.000Z", 0),
-    ("2022", "acme/widget-v2", None, 0),                               # no dates at all
+    ("2022", "acme/widget-v2", None, 0),  # no dates at all
     ("2022", "acme/widget-v1", None, 0),
 ]
 
@@ -44,27 +44,93 @@ def hand_made_db() -> sqlite_utils.Database:
     """The lead's core tables with the columns common.md promises, filled via the classifier."""
     db = sqlite_utils.Database(memory=True)
     db["snapshots"].create({"snapshot": str, "kind": str, "headline": int}, pk="snapshot")
-    db["snapshots"].insert_all([{"snapshot": "2024", "kind": "census", "headline": 1},
-                                {"snapshot": "2022", "kind": "census", "headline": 0}])
-    db["models"].create({"key": int, "snapshot": str, "id": str, "author": str, "name": str,
-                         "created_at": str, "created_at_placeholder": int, "downloads": int}, pk="key")
-    db["model_versioning"].create({"model": int, "snapshot": str, "model_id": str, "author": str,
-                                   "family": str, "own_version": int, "primary_form": str}, pk="model")
-    db["version_markers"].create({"model": int, "snapshot": str, "model_id": str, "text": str,
-                                  "form": str, "refers_to": str, "position": int, "major": int,
-                                  "minor": int, "patch": int, "date": str})
+    db["snapshots"].insert_all(
+        [
+            {"snapshot": "2024", "kind": "census", "headline": 1},
+            {"snapshot": "2022", "kind": "census", "headline": 0},
+        ]
+    )
+    db["models"].create(
+        {
+            "key": int,
+            "snapshot": str,
+            "id": str,
+            "author": str,
+            "name": str,
+            "created_at": str,
+            "created_at_placeholder": int,
+            "downloads": int,
+        },
+        pk="key",
+    )
+    db["model_versioning"].create(
+        {
+            "model": int,
+            "snapshot": str,
+            "model_id": str,
+            "author": str,
+            "family": str,
+            "own_version": int,
+            "primary_form": str,
+        },
+        pk="model",
+    )
+    db["version_markers"].create(
+        {
+            "model": int,
+            "snapshot": str,
+            "model_id": str,
+            "text": str,
+            "form": str,
+            "refers_to": str,
+            "position": int,
+            "major": int,
+            "minor": int,
+            "patch": int,
+            "date": str,
+        }
+    )
     for key, (snapshot, model_id, created, placeholder) in enumerate(HAND_MADE, 1):
         c = classify_name(model_id)
-        db["models"].insert({"key": key, "snapshot": snapshot, "id": model_id, "author": c.author,
-                             "name": c.name, "created_at": created,
-                             "created_at_placeholder": placeholder, "downloads": key})
-        db["model_versioning"].insert({"model": key, "snapshot": snapshot, "model_id": model_id,
-                                       "author": c.author, "family": c.family,
-                                       "own_version": int(c.own_version), "primary_form": c.primary_form})
+        db["models"].insert(
+            {
+                "key": key,
+                "snapshot": snapshot,
+                "id": model_id,
+                "author": c.author,
+                "name": c.name,
+                "created_at": created,
+                "created_at_placeholder": placeholder,
+                "downloads": key,
+            }
+        )
+        db["model_versioning"].insert(
+            {
+                "model": key,
+                "snapshot": snapshot,
+                "model_id": model_id,
+                "author": c.author,
+                "family": c.family,
+                "own_version": int(c.own_version),
+                "primary_form": c.primary_form,
+            }
+        )
         db["version_markers"].insert_all(
-            {"model": key, "snapshot": snapshot, "model_id": model_id, "text": m.text, "form": m.form,
-             "refers_to": m.refers_to, "position": m.position, "major": m.major, "minor": m.minor,
-             "patch": m.patch, "date": m.date} for m in c.markers)
+            {
+                "model": key,
+                "snapshot": snapshot,
+                "model_id": model_id,
+                "text": m.text,
+                "form": m.form,
+                "refers_to": m.refers_to,
+                "position": m.position,
+                "major": m.major,
+                "minor": m.minor,
+                "patch": m.patch,
+                "date": m.date,
+            }
+            for m in c.markers
+        )
     return db
 
 
@@ -89,8 +155,13 @@ def test_versions_are_numbered_by_creation_time(hand_made):
     assert [v[("2024", f"acme/widget-v{n}")]["registry_version"] for n in (1, 3, 2)] == [1, 2, 3]
     assert v[("2024", "acme/widget-v2")]["is_latest"] == 1
     assert v[("2024", "acme/widget-v1")]["is_latest"] == 0
-    assert v[("2024", "acme/widget-v3")]["registered_model"] == "acme/" + classify_name("acme/widget-v3").family
-    assert (v[("2024", "acme/widget-v3")]["declared_text"], v[("2024", "acme/widget-v3")]["declared_major"]) == ("v3", 3)
+    assert (
+        v[("2024", "acme/widget-v3")]["registered_model"] == "acme/" + classify_name("acme/widget-v3").family
+    )
+    assert (
+        v[("2024", "acme/widget-v3")]["declared_text"],
+        v[("2024", "acme/widget-v3")]["declared_major"],
+    ) == ("v3", 3)
 
 
 def test_only_authored_families_of_two_or_more(hand_made):
@@ -107,15 +178,20 @@ def test_placeholder_dates_rank_first_and_never_conflict_among_themselves(hand_m
     net = {n: v[("2024", f"old/net-{n}")] for n in ("v0.5", "v1", "v2")}
     # placeholders first, by id (net-v1 < net-v2), then the dated model
     assert [net[n]["registry_version"] for n in ("v1", "v2", "v0.5")] == [1, 2, 3]
-    assert net["v1"]["order_basis"] == "on or before 2022-03-02" and net["v0.5"]["order_basis"] == "created_at"
+    assert (
+        net["v1"]["order_basis"] == "on or before 2022-03-02" and net["v0.5"]["order_basis"] == "created_at"
+    )
     assert net["v1"]["earlier_higher_model"] is None  # v1 and v2: order unknown
     assert net["v0.5"]["earlier_higher_model_id"] == "old/net-v2"  # dated v0.5 is surely later
 
 
 def test_order_conflicts(hand_made):
     _, v = hand_made
-    conflicts = {k[1]: (r["earlier_higher_model_id"], r["earlier_higher_version"])
-                 for k, r in v.items() if r["earlier_higher_model"] is not None}
+    conflicts = {
+        k[1]: (r["earlier_higher_model_id"], r["earlier_higher_version"])
+        for k, r in v.items()
+        if r["earlier_higher_model"] is not None
+    }
     assert conflicts == {"acme/widget-v2": ("acme/widget-v3", "v3"), "old/net-v0.5": ("old/net-v2", "v2")}
     # the same second is a tie (tie/model-v1), no dates is no order (2022): no conflict there
 
@@ -128,9 +204,16 @@ def test_snapshot_without_dates_is_numbered_by_id(hand_made):
 
 def test_gaps(hand_made):
     db, _ = hand_made
-    gaps = {(r["registered_model"], r["level"]): (r["after_version"], r["before_version"], r["missing"],
-                                                  r["missing_versions"]) for r in db["hub_registry_gaps"].rows
-            if r["snapshot"] == "2024"}
+    gaps = {
+        (r["registered_model"], r["level"]): (
+            r["after_version"],
+            r["before_version"],
+            r["missing"],
+            r["missing_versions"],
+        )
+        for r in db["hub_registry_gaps"].rows
+        if r["snapshot"] == "2024"
+    }
     tool = "acme/" + classify_name("acme/tool-v1").family
     lib = "acme/" + classify_name("acme/lib-v0.1").family
     assert gaps == {(tool, "major"): ("v1", "v4", 2, "2-3"), (lib, "minor"): ("v0.1", "v0.3", 1, "0.2")}
@@ -155,14 +238,16 @@ def expected_registry(conn: sqlite3.Connection):
     """The Hub-as-registry rule re-read in plain Python from the core tables."""
     declared = {}
     for model, text, form, major, minor, patch, date in conn.execute(
-            "select model, text, form, major, minor, patch, date from version_markers "
-            "where refers_to = 'self' order by model, position, rowid"):
+        "select model, text, form, major, minor, patch, date from version_markers "
+        "where refers_to = 'self' order by model, position, rowid"
+    ):
         declared.setdefault(model, (text, form, major, minor, patch, date))
     families = defaultdict(list)
     for model, snapshot, author, family, model_id, created in conn.execute(
-            "select mv.model, mv.snapshot, mv.author, mv.family, m.id, m.created_at "
-            "from model_versioning mv join models m on m.key = mv.model "
-            "where mv.author is not null and mv.family <> ''"):
+        "select mv.model, mv.snapshot, mv.author, mv.family, m.id, m.created_at "
+        "from model_versioning mv join models m on m.key = mv.model "
+        "where mv.author is not null and mv.family <> ''"
+    ):
         families[(snapshot, f"{author}/{family}")].append((created or "", model_id, model))
     rows, gaps = {}, set()
     for (snapshot, registered), members in families.items():
@@ -170,13 +255,16 @@ def expected_registry(conn: sqlite3.Connection):
             continue
         members.sort()
         info = []
-        for rank, (created, model_id, model) in enumerate(members, 1):
+        for rank, (created, _model_id, model) in enumerate(members, 1):
             d = declared.get(model)
             scheme = key = None
             if d:
                 text, form, major, minor, patch, date = d
-                scheme = "number" if form in NUMBER_FORMS else (
-                    "month-day" if form == "date" and date.startswith("--") else form)
+                scheme = (
+                    "number"
+                    if form in NUMBER_FORMS
+                    else ("month-day" if form == "date" and date.startswith("--") else form)
+                )
                 if form == "date":
                     key = date
                 elif form != "prerelease" and major is not None:
@@ -188,7 +276,14 @@ def expected_registry(conn: sqlite3.Connection):
                 before = [k for _, c, _, _, s, k in info if s == scheme and k is not None and c < created]
                 if before and max(before) > key:
                     earlier = min((r, m) for r, _, m, _, s, k in info if s == scheme and k == max(before))[1]
-            rows[model] = (snapshot, registered, rank, int(rank == len(members)), d[0] if d else None, earlier)
+            rows[model] = (
+                snapshot,
+                registered,
+                rank,
+                int(rank == len(members)),
+                d[0] if d else None,
+                earlier,
+            )
         numbered = [d for _, _, _, d, s, k in info if s == "number" and k is not None]
         majors = sorted({d[2] for d in numbered})
         for a, b in zip(majors, majors[1:]):
@@ -205,17 +300,23 @@ def expected_registry(conn: sqlite3.Connection):
 def test_real_census_cut_matches_the_rule(fixture_db):
     conn = sqlite3.connect(fixture_db)
     expected_rows, expected_gaps = expected_registry(conn)
-    actual_rows = {model: (snapshot, registered, rank, latest, declared, earlier)
-                   for model, snapshot, registered, rank, latest, declared, earlier in conn.execute(
-                       "select model, snapshot, registered_model, registry_version, is_latest, "
-                       "declared_text, earlier_higher_model from hub_registry_versions")}
+    actual_rows = {
+        model: (snapshot, registered, rank, latest, declared, earlier)
+        for model, snapshot, registered, rank, latest, declared, earlier in conn.execute(
+            "select model, snapshot, registered_model, registry_version, is_latest, "
+            "declared_text, earlier_higher_model from hub_registry_versions"
+        )
+    }
     assert actual_rows == expected_rows
-    actual_gaps = set(conn.execute(
-        "select g.snapshot, g.registered_model, g.level, "
-        "case g.level when 'major' then a.declared_major else a.declared_minor end, "
-        "case g.level when 'major' then b.declared_major else b.declared_minor end "
-        "from hub_registry_gaps g join hub_registry_versions a on a.model = g.after_model "
-        "join hub_registry_versions b on b.model = g.before_model"))
+    actual_gaps = set(
+        conn.execute(
+            "select g.snapshot, g.registered_model, g.level, "
+            "case g.level when 'major' then a.declared_major else a.declared_minor end, "
+            "case g.level when 'major' then b.declared_major else b.declared_minor end "
+            "from hub_registry_gaps g join hub_registry_versions a on a.model = g.after_model "
+            "join hub_registry_versions b on b.model = g.before_model"
+        )
+    )
     assert actual_gaps == expected_gaps
     # Real families, real conflicts: the cut of 2024-07-11 has both.
     conflicts = [r for r in expected_rows.values() if r[0] == "2024-07-11" and r[5] is not None]
@@ -230,23 +331,30 @@ def test_order_conflicts_query_shows_real_2024_families(site, fixture_db):
     conn = sqlite3.connect(fixture_db)
     for r in rows:
         # the later model really was created after the earlier one, in the headline census
-        (later_created, snapshot), = conn.execute(
+        ((later_created, snapshot),) = conn.execute(
             "select created_at, snapshot from models where id = ? and snapshot = '2024-07-11'",
-            [r["published_later"]]).fetchall()
+            [r["published_later"]],
+        ).fetchall()
         (earlier_created,) = conn.execute(
             "select coalesce(created_at, '') from models where id = ? and snapshot = '2024-07-11'",
-            [r["published_earlier"]]).fetchone()
+            [r["published_earlier"]],
+        ).fetchone()
         assert earlier_created < later_created
         assert r["registry_version"] > r["earlier_registry_version"]
         assert r["registered_model"].split("/")[0] == r["published_later"].split("/")[0]
 
 
 def test_missing_versions_query_respects_max_missing(site):
-    all_rows = site.get("/hub/hub_registry_missing_versions.json?_shape=objects&_size=max&max_missing=1000").json()["rows"]
-    small = site.get("/hub/hub_registry_missing_versions.json?_shape=objects&_size=max&max_missing=1").json()["rows"]
+    all_rows = site.get(
+        "/hub/hub_registry_missing_versions.json?_shape=objects&_size=max&max_missing=1000"
+    ).json()["rows"]
+    small = site.get("/hub/hub_registry_missing_versions.json?_shape=objects&_size=max&max_missing=1").json()[
+        "rows"
+    ]
     assert all_rows and all(r["missing"] >= 1 for r in all_rows)
     assert {(r["registered_model"], r["level"], r["after_version"]) for r in small} == {
-        (r["registered_model"], r["level"], r["after_version"]) for r in all_rows if r["missing"] <= 1}
+        (r["registered_model"], r["level"], r["after_version"]) for r in all_rows if r["missing"] <= 1
+    }
 
 
 def test_family_versions_query(site, fixture_db):
@@ -255,5 +363,7 @@ def test_family_versions_query(site, fixture_db):
     assert [r["registry_version"] for r in rows] == list(range(1, len(rows) + 1))
     assert [r["alias"] for r in rows] == [None] * (len(rows) - 1) + ["latest"]
     name = rows[0]["registered_model"]
-    again = site.get(f"/hub/hub_registry_family_versions.json?_shape=objects&registered_model={name.upper()}").json()["rows"]
+    again = site.get(
+        f"/hub/hub_registry_family_versions.json?_shape=objects&registered_model={name.upper()}"
+    ).json()["rows"]
     assert again == rows  # names match case-insensitively

@@ -30,7 +30,9 @@ def test_fields_are_carried_over(fixture_db, fixture_snapshots):
     conn = sqlite3.connect(fixture_db)
     conn.row_factory = sqlite3.Row
     record = source_records(fixture_snapshots, "2022-02-21")[0]
-    row = conn.execute("select * from models where snapshot = '2022-02-21' and id = ?", [record["id"]]).fetchone()
+    row = conn.execute(
+        "select * from models where snapshot = '2022-02-21' and id = ?", [record["id"]]
+    ).fetchone()
     assert row["sha"] == record["sha"] and row["last_modified"] == record["lastModified"]
     assert row["downloads"] == record["downloads"] and row["likes"] == record["likes"]
     assert [row["author"], row["name"]] == record["id"].split("/", 1)
@@ -42,29 +44,51 @@ def test_placeholder_creation_dates_become_null(fixture_db, fixture_snapshots):
     placeholders = {r["id"] for r in records if r.get("createdAt") in PLACEHOLDER_CREATED_AT}
     assert placeholders, "the fixture holds models with placeholder dates"
     conn = sqlite3.connect(fixture_db)
-    flagged = {r[0] for r in conn.execute(
-        "select id from models where snapshot = '2024-07-11' and created_at_placeholder = 1")}
+    flagged = {
+        r[0]
+        for r in conn.execute(
+            "select id from models where snapshot = '2024-07-11' and created_at_placeholder = 1"
+        )
+    }
     assert flagged == placeholders
-    assert conn.execute("select count(*) from models where created_at_placeholder = 1 "
-                        "and created_at is not null").fetchone()[0] == 0
-    assert conn.execute("select count(*) from models where created_at like '2022-03-02T23:29:0%'").fetchone()[0] == 0
+    assert (
+        conn.execute(
+            "select count(*) from models where created_at_placeholder = 1 and created_at is not null"
+        ).fetchone()[0]
+        == 0
+    )
+    assert (
+        conn.execute("select count(*) from models where created_at like '2022-03-02T23:29:0%'").fetchone()[0]
+        == 0
+    )
 
 
 def test_base_model_and_dataset_relations(fixture_db, fixture_snapshots):
     records = source_records(fixture_snapshots, "2024-07-11")
-    expected_bases = {(r["id"], t[len("base_model:"):]) for r in records for t in r.get("tags", [])
-                      if t.startswith("base_model:")}
-    expected_datasets = {(r["id"], t[len("dataset:"):]) for r in records for t in r.get("tags", [])
-                         if t.startswith("dataset:")}
+    expected_bases = {
+        (r["id"], t[len("base_model:") :])
+        for r in records
+        for t in r.get("tags", [])
+        if t.startswith("base_model:")
+    }
+    expected_datasets = {
+        (r["id"], t[len("dataset:") :])
+        for r in records
+        for t in r.get("tags", [])
+        if t.startswith("dataset:")
+    }
     conn = sqlite3.connect(fixture_db)
-    bases = set(conn.execute("select model_id, base_model from model_base_models where snapshot = '2024-07-11'"))
+    bases = set(
+        conn.execute("select model_id, base_model from model_base_models where snapshot = '2024-07-11'")
+    )
     datasets = set(conn.execute("select model_id, dataset from model_datasets where snapshot = '2024-07-11'"))
     assert bases == expected_bases and len(bases) > 10
     assert datasets == expected_datasets and len(datasets) > 10
     # A base model that is itself in the census is resolved to its row.
     resolved = conn.execute(
         """select b.base_model, m.id from model_base_models b join models m on m.key = b.base_model_key
-           where b.snapshot = '2024-07-11'""").fetchall()
+           where b.snapshot = '2024-07-11'"""
+    ).fetchall()
     assert resolved and all(base == mid for base, mid in resolved)
 
 
@@ -74,16 +98,19 @@ def test_tags_are_queryable_with_their_kinds(fixture_db):
     assert {"plain", "license", "dataset", "base_model", "arxiv", "region"} <= set(kinds)
     (mit_models,) = conn.execute(
         """select count(*) from model_tags mt join tags t on t.tag_key = mt.tag
-           where t.kind = 'license' and t.value = 'mit'""").fetchone()
+           where t.kind = 'license' and t.value = 'mit'"""
+    ).fetchone()
     (by_json,) = conn.execute(
-        "select count(*) from models where exists (select 1 from json_each(models.tags) where value = 'license:mit')").fetchone()
+        "select count(*) from models where exists (select 1 from json_each(models.tags) where value = 'license:mit')"
+    ).fetchone()
     assert mit_models == by_json > 0
 
 
 def test_organizations_match_without_case(fixture_db):
     conn = sqlite3.connect(fixture_db)
     rows = conn.execute(
-        "select author, organization from model_versioning where author = 'meta-llama' limit 1").fetchall()
+        "select author, organization from model_versioning where author = 'meta-llama' limit 1"
+    ).fetchall()
     assert rows == [("meta-llama", "Meta")]
 
 
@@ -121,7 +148,10 @@ def test_failed_build_leaves_previous_database_untouched(snapshots_copy, tmp_pat
     manifest = read_manifest(folder)
     manifest.update(sha256=sha256_of(folder / "models.jsonl.gz"), records=len(lines) + 1)
     (folder / "MANIFEST.json").write_text(json.dumps(manifest))
-    with pytest.raises(SnapshotError, match=rf"models.jsonl.gz: model id '{json.loads(lines[5])['id']}' appears more than once \(lines 6, {len(lines) + 1}\)"):
+    with pytest.raises(
+        SnapshotError,
+        match=rf"models.jsonl.gz: model id '{json.loads(lines[5])['id']}' appears more than once \(lines 6, {len(lines) + 1}\)",
+    ):
         build.build(out, snapshots_copy, workers=1)
     assert sha256_of(out) == before
     assert (out.parent / "inspect.json").read_text() == inspect_before

@@ -26,7 +26,9 @@ import sqlite_utils
 if os.environ.get("CI"):
     import mlflow  # CI installs requirements-mlflow.txt: a missing MLflow there is a failure
 else:
-    mlflow = pytest.importorskip("mlflow", reason="MLflow is optional: pip install -r requirements-mlflow.txt")
+    mlflow = pytest.importorskip(
+        "mlflow", reason="MLflow is optional: pip install -r requirements-mlflow.txt"
+    )
 
 from scripts import build, ingest_mlflow, registry  # noqa: E402
 from scripts.classify import classify_name  # noqa: E402
@@ -49,14 +51,22 @@ def fill_registry(uri: str) -> None:
     def version(name, description=None, tags=None, with_run=True):
         run_id = client.create_run(experiment).info.run_id if with_run else None
         source = f"runs:/{run_id}/model" if run_id else f"s3://acme-models/{name}/artifact"
-        return client.create_model_version(name, source=source, run_id=run_id, tags=tags,
-                                           description=description)
+        return client.create_model_version(
+            name, source=source, run_id=run_id, tags=tags, description=description
+        )
 
-    client.create_registered_model("fraud-detector", tags={"team": "risk", "task": "classification"},
-                                   description="# Fraud detector\n\nScores card transactions.")
+    client.create_registered_model(
+        "fraud-detector",
+        tags={"team": "risk", "task": "classification"},
+        description="# Fraud detector\n\nScores card transactions.",
+    )
     for i in range(1, 5):
-        version("fraud-detector", description=f"retrained, week {i}",
-                tags={"validation_status": "approved"} if i == 3 else None, with_run=i != 2)
+        version(
+            "fraud-detector",
+            description=f"retrained, week {i}",
+            tags={"validation_status": "approved"} if i == 3 else None,
+            with_run=i != 2,
+        )
     client.set_registered_model_alias("fraud-detector", "champion", "3")
     client.set_registered_model_alias("fraud-detector", "challenger", "4")
 
@@ -97,10 +107,14 @@ def read_back(uri: str) -> dict:
     for rm in client.search_registered_models(max_results=1000):
         rm = client.get_registered_model(rm.name)
         quote = '"' if "'" in rm.name else "'"
-        versions = {int(mv.version): mv
-                    for mv in client.search_model_versions(f"name = {quote}{rm.name}{quote}")}
-        truth[rm.name] = {"model": rm, "aliases": {a: int(v) for a, v in rm.aliases.items()},
-                          "versions": versions}
+        versions = {
+            int(mv.version): mv for mv in client.search_model_versions(f"name = {quote}{rm.name}{quote}")
+        }
+        truth[rm.name] = {
+            "model": rm,
+            "aliases": {a: int(v) for a, v in rm.aliases.items()},
+            "versions": versions,
+        }
     return truth
 
 
@@ -118,8 +132,14 @@ def truth(registry_uri) -> dict:
 
 
 def run_ingest(*args):
-    return subprocess.run([sys.executable, "-m", "scripts.ingest_mlflow", *args], cwd=ROOT, env=ENV,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.ingest_mlflow", *args],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -133,10 +153,17 @@ def snapshot_dir(registry_uri, tmp_path_factory) -> Path:
 
 # --- the snapshot folder -------------------------------------------------------------------------
 
+
 def test_the_truth_is_what_the_registry_was_filled_with(truth):
     # Guards the comparison below: a fill that silently failed would make every test vacuous.
-    assert sorted(truth) == ["bob's ranker", "churn-model-v1", "churn-model-v2", "empty-model",
-                             "fraud-detector", "recsys_2024_05"]
+    assert sorted(truth) == [
+        "bob's ranker",
+        "churn-model-v1",
+        "churn-model-v2",
+        "empty-model",
+        "fraud-detector",
+        "recsys_2024_05",
+    ]
     assert sorted(truth["churn-model-v2"]["versions"]) == [1, 3]
     assert truth["fraud-detector"]["versions"][1].current_stage == "Archived"
 
@@ -171,10 +198,23 @@ def test_snapshot_holds_every_model_version_alias_and_tag(snapshot_dir, truth):
         assert [v["version"] for v in r["versions"]] == sorted(t["versions"])
         for v in r["versions"]:
             mv = t["versions"][v["version"]]
-            assert (v["source"], v["run_id"], v["status"], v["current_stage"], v["description"],
-                    v["tags"], v["creation_timestamp"]) == (
-                mv.source, mv.run_id or None, mv.status, mv.current_stage, mv.description or None,
-                mv.tags, mv.creation_timestamp), (name, v["version"])
+            assert (
+                v["source"],
+                v["run_id"],
+                v["status"],
+                v["current_stage"],
+                v["description"],
+                v["tags"],
+                v["creation_timestamp"],
+            ) == (
+                mv.source,
+                mv.run_id or None,
+                mv.status,
+                mv.current_stage,
+                mv.description or None,
+                mv.tags,
+                mv.creation_timestamp,
+            ), (name, v["version"])
 
 
 def test_paging_through_the_registry_loses_nothing(registry_uri, snapshot_dir, tmp_path, monkeypatch):
@@ -211,13 +251,19 @@ def test_an_interrupted_write_leaves_nothing(tmp_path):
     assert list((tmp_path / "snaps").iterdir()) == []
 
 
-@pytest.mark.parametrize("uri, source", [
-    ("https://alice:s3cret-token@mlflow.example.com:5000/", "https://mlflow.example.com:5000/"),
-    ("postgresql://ml:pw@db.internal/mlflow?sslmode=require&password=x", "postgresql://db.internal/mlflow"),
-    ("sqlite:////srv/mlflow/mlflow.db", "sqlite:////srv/mlflow/mlflow.db"),
-    ("sqlite:///mlflow.db", "sqlite:///mlflow.db"),
-    ("databricks-uc", "databricks-uc"),
-])
+@pytest.mark.parametrize(
+    "uri, source",
+    [
+        ("https://alice:s3cret-token@mlflow.example.com:5000/", "https://mlflow.example.com:5000/"),
+        (
+            "postgresql://ml:pw@db.internal/mlflow?sslmode=require&password=x",
+            "postgresql://db.internal/mlflow",
+        ),
+        ("sqlite:////srv/mlflow/mlflow.db", "sqlite:////srv/mlflow/mlflow.db"),
+        ("sqlite:///mlflow.db", "sqlite:///mlflow.db"),
+        ("databricks-uc", "databricks-uc"),
+    ],
+)
 def test_credentials_are_stripped_from_the_source(uri, source):
     assert ingest_mlflow.strip_credentials(uri) == source
 
@@ -229,6 +275,7 @@ def test_bad_label_is_refused():
 
 
 # --- the loader ----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def loaded(snapshot_dir, tmp_path_factory) -> sqlite_utils.Database:
@@ -247,8 +294,12 @@ def test_loaded_tables_match_the_registry(loaded, truth):
     assert aliases == {(n, a): v for n, t in truth.items() for a, v in t["aliases"].items()}
     tags = {(r["name"], r["version"], r["tag"]): r["value"] for r in loaded["registry_tags"].rows}
     expected_tags = {(n, None, k): v for n, t in truth.items() for k, v in t["model"].tags.items()}
-    expected_tags |= {(n, num, k): val for n, t in truth.items()
-                      for num, mv in t["versions"].items() for k, val in mv.tags.items()}
+    expected_tags |= {
+        (n, num, k): val
+        for n, t in truth.items()
+        for num, mv in t["versions"].items()
+        for k, val in mv.tags.items()
+    }
     assert tags == expected_tags
     for name, t in truth.items():
         m = models[name]
@@ -264,7 +315,8 @@ def test_loaded_tables_match_the_registry(loaded, truth):
             assert row["is_latest"] == (number == m["latest_version"])
             assert row["created_at"].endswith("Z")
             assert datetime.fromisoformat(row["created_at"]).timestamp() * 1000 == pytest.approx(
-                mv.creation_timestamp, abs=1)
+                mv.creation_timestamp, abs=1
+            )
 
 
 def test_names_and_aliases_are_classified_like_hub_names(loaded):
@@ -272,7 +324,11 @@ def test_names_and_aliases_are_classified_like_hub_names(loaded):
     for name, row in models.items():
         c = classify_name(name)
         assert (row["own_version"], row["seed_rule"], row["primary_form"], row["family"]) == (
-            int(c.own_version), int(c.seed_rule), c.primary_form, c.family)
+            int(c.own_version),
+            int(c.seed_rule),
+            c.primary_form,
+            c.family,
+        )
     # What a reader of the names expects, whatever the classifier's internals:
     assert models["churn-model-v2"]["own_version"] == 1 and models["churn-model-v2"]["primary_text"] == "v2"
     assert models["churn-model-v1"]["family"] == models["churn-model-v2"]["family"]
@@ -285,18 +341,22 @@ def test_names_and_aliases_are_classified_like_hub_names(loaded):
 def test_a_bad_record_is_reported_with_file_and_line(tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()
-    lines = [{"id": "ok", "name": "ok", "versions": [{"version": 1}], "aliases": {}, "tags": {}},
-             {"id": "broken", "name": "broken", "versions": [{"version": "two"}], "aliases": {}, "tags": {}}]
+    lines = [
+        {"id": "ok", "name": "ok", "versions": [{"version": 1}], "aliases": {}, "tags": {}},
+        {"id": "broken", "name": "broken", "versions": [{"version": "two"}], "aliases": {}, "tags": {}},
+    ]
     with gzip.open(folder / "registry.jsonl.gz", "wt") as f:
         f.writelines(json.dumps(r) + "\n" for r in lines)
-    (folder / "MANIFEST.json").write_text(json.dumps({"snapshot": "bad", "kind": "mlflow-registry",
-                                                       "records": 2, "file": "registry.jsonl.gz"}))
+    (folder / "MANIFEST.json").write_text(
+        json.dumps({"snapshot": "bad", "kind": "mlflow-registry", "records": 2, "file": "registry.jsonl.gz"})
+    )
     (snapshot,) = find_snapshots(tmp_path)
     with pytest.raises(SnapshotError, match=r"registry\.jsonl\.gz:2: registered model 'broken'"):
         registry.load_registry(sqlite_utils.Database(memory=True), snapshot)
 
 
 # --- the site ------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def site_with_registry(fixture_snapshots, snapshot_dir, tmp_path_factory):
@@ -322,13 +382,16 @@ def test_site_shows_every_model_version_and_alias(site_with_registry, truth):
     client, _ = site_with_registry
     models = rows(client, "/hub/registry_models.json?_shape=objects&_size=max")
     assert sorted((m["name"], m["versions"], m["latest_version"]) for m in models) == sorted(
-        (n, len(t["versions"]), max(t["versions"], default=None)) for n, t in truth.items())
+        (n, len(t["versions"]), max(t["versions"], default=None)) for n, t in truth.items()
+    )
     versions = rows(client, "/hub/registry_versions.json?_shape=objects&_size=max")
     assert sorted((v["name"], v["version"], v["stage"], v["source"]) for v in versions) == sorted(
-        (n, num, mv.current_stage, mv.source) for n, t in truth.items() for num, mv in t["versions"].items())
+        (n, num, mv.current_stage, mv.source) for n, t in truth.items() for num, mv in t["versions"].items()
+    )
     aliases = rows(client, "/hub/registry_aliases.json?_shape=objects&_size=max")
     assert sorted((a["name"], a["alias"], a["version"]) for a in aliases) == sorted(
-        (n, a, v) for n, t in truth.items() for a, v in t["aliases"].items())
+        (n, a, v) for n, t in truth.items() for a, v in t["aliases"].items()
+    )
     snapshot = rows(client, f"/hub/snapshots.json?_shape=objects&snapshot={LABEL}")
     assert snapshot[0]["kind"] == "mlflow-registry" and snapshot[0]["records"] == len(truth)
 
@@ -341,28 +404,37 @@ def test_registry_overview_beside_the_hub(site_with_registry, truth):
     assert r["kind"] == "MLflow registry" and r["registered_models"] == n
     assert r["model_versions"] == sum(len(t["versions"]) for t in truth.values())
     assert r["share_with_alias"] == round(sum(bool(t["aliases"]) for t in truth.values()) / n, 4)
-    assert r["share_with_stage"] == round(sum(any(mv.current_stage != "None" for mv in t["versions"].values())
-                                              for t in truth.values()) / n, 4)
+    assert r["share_with_stage"] == round(
+        sum(any(mv.current_stage != "None" for mv in t["versions"].values()) for t in truth.values()) / n, 4
+    )
     assert r["names_with_version"] == sum(classify_name(name).own_version for name in truth)
     # The Hub's row for the census beside it, from the census tables.
     conn = sqlite3.connect(db_path)
     hub = by_source["2024-07-11"]
     assert hub["kind"] == "Hub families as registry"
-    assert hub["names"] == conn.execute("select count(*) from models where snapshot = '2024-07-11'").fetchone()[0]
-    assert hub["registered_models"] == conn.execute(
-        "select count(*) from (select distinct author, family from model_versioning "
-        "where snapshot = '2024-07-11' and author is not null)").fetchone()[0]
+    assert (
+        hub["names"]
+        == conn.execute("select count(*) from models where snapshot = '2024-07-11'").fetchone()[0]
+    )
+    assert (
+        hub["registered_models"]
+        == conn.execute(
+            "select count(*) from (select distinct author, family from model_versioning "
+            "where snapshot = '2024-07-11' and author is not null)"
+        ).fetchone()[0]
+    )
 
 
 def test_registry_queries_count_aliases_stages_and_versioned_names(site_with_registry, truth):
     client, _ = site_with_registry
     aliases = {r["alias"]: r for r in rows(client, "/hub/registry_alias_names.json?_shape=objects")}
     uses: dict[str, list] = {}
-    for name, t in truth.items():
+    for t in truth.values():
         for alias, v in t["aliases"].items():
             uses.setdefault(alias, []).append(v == max(t["versions"]))
     assert {a: (r["registered_models"], r["on_latest_version"]) for a, r in aliases.items()} == {
-        a: (len(u), sum(u)) for a, u in uses.items()}
+        a: (len(u), sum(u)) for a, u in uses.items()
+    }
 
     stages = {r["stage"]: r["versions"] for r in rows(client, "/hub/registry_stage_use.json?_shape=objects")}
     expected: dict[str, int] = {}
@@ -371,8 +443,10 @@ def test_registry_queries_count_aliases_stages_and_versioned_names(site_with_reg
             expected[mv.current_stage] = expected.get(mv.current_stage, 0) + 1
     assert stages == expected
 
-    per_model = {r["versions"]: r["registered_models"] for r in rows(
-        client, f"/hub/registry_versions_per_model.json?_shape=objects&source={LABEL}")}
+    per_model = {
+        r["versions"]: r["registered_models"]
+        for r in rows(client, f"/hub/registry_versions_per_model.json?_shape=objects&source={LABEL}")
+    }
     counts: dict[int, int] = {}
     for t in truth.values():
         counts[len(t["versions"])] = counts.get(len(t["versions"]), 0) + 1

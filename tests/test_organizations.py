@@ -25,7 +25,16 @@ KINDS = {"company", "research-institute", "university", "non-profit", "community
 RELATIONS = {"official", "subsidiary", "legacy-rehosted", "rehosted", "staff-account", "test-fixtures"}
 # Relations that tie a namespace to a company it is not simply the home of.
 COMPANY_ONLY_RELATIONS = {"subsidiary", "legacy-rehosted", "rehosted", "staff-account", "test-fixtures"}
-REQUIRED_COMPANIES = ["Google", "Meta", "OpenAI", "Microsoft", "Mistral AI", "Alibaba", "NVIDIA", "Stability AI"]
+REQUIRED_COMPANIES = [
+    "Google",
+    "Meta",
+    "OpenAI",
+    "Microsoft",
+    "Mistral AI",
+    "Alibaba",
+    "NVIDIA",
+    "Stability AI",
+]
 # Hub namespaces: letters, digits, '-', '_', '.'; no leading punctuation.
 NAMESPACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 # The census marks models that predate the Hub's creation dates with these placeholders (MANIFEST caveats).
@@ -72,7 +81,9 @@ def test_rows_have_every_field_filled_and_trimmed(rows):
         for key in HEADER:
             value = row[key]
             assert value.strip(), f"{CSV_PATH}:{line}: empty {key}"
-            assert value == value.strip(), f"{CSV_PATH}:{line}: {key} has leading or trailing spaces: {value!r}"
+            assert value == value.strip(), (
+                f"{CSV_PATH}:{line}: {key} has leading or trailing spaces: {value!r}"
+            )
 
 
 def test_namespaces_are_hub_names_and_unique_ignoring_case(rows):
@@ -130,7 +141,9 @@ def test_reason_is_one_sentence(rows):
 
 
 def test_required_companies_have_an_official_namespace(rows):
-    official = {row["organization"] for _, row in rows if row["kind"] == "company" and row["relation"] == "official"}
+    official = {
+        row["organization"] for _, row in rows if row["kind"] == "company" and row["relation"] == "official"
+    }
     missing = [c for c in REQUIRED_COMPANIES if c not in official]
     assert not missing, f"{CSV_PATH}: no official company namespace for {missing}"
 
@@ -146,7 +159,9 @@ def test_each_organization_has_one_kind(rows):
 def test_every_listed_namespace_is_an_author_in_the_census(rows, census):
     # Exact case: the file spells namespaces as the Hub (and so the census) does.
     downloads, _ = census
-    absent = [(line, row["namespace"], row["kind"]) for line, row in rows if row["namespace"] not in downloads]
+    absent = [
+        (line, row["namespace"], row["kind"]) for line, row in rows if row["namespace"] not in downloads
+    ]
     assert not absent, f"{CSV_PATH}: namespaces with no model in {CENSUS}: {absent}"
 
 
@@ -171,4 +186,6 @@ def test_legacy_rehosted_namespaces_hold_only_pre_namespace_models(rows, census)
     assert legacy, f"{CSV_PATH}: expected legacy-rehosted rows (google-bert, openai-community, ...)"
     for line, ns in legacy:
         later = created[ns] - PLACEHOLDER_CREATED
-        assert not later, f"{CSV_PATH}:{line}: {ns} has models created after 2022-03-02 ({sorted(later)[:3]}), not legacy"
+        assert not later, (
+            f"{CSV_PATH}:{line}: {ns} has models created after 2022-03-02 ({sorted(later)[:3]}), not legacy"
+        )

@@ -20,8 +20,12 @@ CENSUS_QUERIES = [n for n in QUERIES if not n.startswith(OPTIONAL_SOURCE)]
 
 
 def test_every_rq_query_has_a_chart():
-    assert {"rq1_versioned_share", "rq2_versioning_by_task", "rq3_company_consistency",
-            "time_versioned_share"} <= set(RQ_QUERIES)
+    assert {
+        "rq1_versioned_share",
+        "rq2_versioning_by_task",
+        "rq3_company_consistency",
+        "time_versioned_share",
+    } <= set(RQ_QUERIES)
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
@@ -52,7 +56,9 @@ def test_canned_query_answers_with_rows(site, name):
 def test_canned_query_csv_export(site, name):
     response = site.get(f"/hub/{name}.csv")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain") or "csv" in response.headers["content-type"]
+    assert (
+        response.headers["content-type"].startswith("text/plain") or "csv" in response.headers["content-type"]
+    )
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert len(rows) >= 2
 
@@ -65,11 +71,14 @@ def test_rq1_shares_match_the_model_rows(site, fixture_db):
         flag = "seed_rule" if row["measure"].startswith("seed") else "own_version"
         n, k = conn.execute(
             f"select count(*), sum({flag}) from model_versioning where snapshot = ? and downloads >= 1000",
-            [row["snapshot"]]).fetchone()
+            [row["snapshot"]],
+        ).fetchone()
         assert (row["models"], row["versioned"]) == (n, k)
         assert row["ci95_low"] <= row["share"] <= row["ci95_high"]
         # The link opens exactly the counted rows.
-        linked = site.get(row["versioned_rows"].replace("/hub/model_versioning?", "/hub/model_versioning.json?_size=0&"))
+        linked = site.get(
+            row["versioned_rows"].replace("/hub/model_versioning?", "/hub/model_versioning.json?_size=0&")
+        )
         assert linked.json()["filtered_table_rows_count"] == k
 
 
@@ -109,9 +118,17 @@ def test_about_page_names_sources_and_caveats(site):
     response = site.get("/about")
     assert response.status_code == 200
     html = response.text
-    for text in ("2024-07-11", "2022-02-21", "TStalnaker44/hugging_face_analysis_replication",
-                 "saranscript/huggingface-models", "GPL-3.0", "30-day", "placeholder", "seed_rule",
-                 "MLflow"):
+    for text in (
+        "2024-07-11",
+        "2022-02-21",
+        "TStalnaker44/hugging_face_analysis_replication",
+        "saranscript/huggingface-models",
+        "GPL-3.0",
+        "30-day",
+        "placeholder",
+        "seed_rule",
+        "MLflow",
+    ):
         assert text in html, text
 
 
@@ -131,9 +148,13 @@ def test_every_table_and_column_is_described(fixture_db, fixture_build):
     metadata = json.loads((fixture_build / "metadata.json").read_text())
     tables = metadata["databases"]["hub"]["tables"]
     conn = sqlite3.connect(fixture_db)
-    names = [r[0] for r in conn.execute(
-        "select name from sqlite_master where type = 'table' and name not like 'models_fts%' "
-        "and name not like 'sqlite_%'")]
+    names = [
+        r[0]
+        for r in conn.execute(
+            "select name from sqlite_master where type = 'table' and name not like 'models_fts%' "
+            "and name not like 'sqlite_%'"
+        )
+    ]
     for name in names:
         assert tables.get(name, {}).get("description"), f"table {name} has no description"
         columns = [r[1] for r in conn.execute(f"pragma table_info([{name}])")]
