@@ -28,16 +28,16 @@ $(VENV)/.installed-mlflow: $(VENV)/.installed requirements-mlflow.txt
 	touch $@
 
 # The database, its inspect file and the site's metadata, built atomically by scripts/build.py.
-$(DB): $(VENV)/.installed $(wildcard scripts/*.py) $(wildcard data/snapshots/*/*) \
+$(DB): $(VENV)/.installed $(wildcard scripts/*.py scripts/*/*.py) $(wildcard data/snapshots/*/*) \
        $(wildcard canned_queries/*) metadata.yml data/organizations.csv
 	$(PY) -m scripts.build --out $(DB)
 
 build: $(VENV)/.installed
 	$(PY) -m scripts.build --out $(DB)
 
-# The same flags `make publish` ships; see scripts/serve_options.py.
+# The site's one configuration (scripts/publish/site.py), the one `make publish` ships and the tests use.
 serve: $(DB)
-	$(DATASETTE) serve $$($(PY) -m scripts.serve_options) --host 127.0.0.1 --port $(PORT)
+	$(PY) -m scripts.publish.site --port $(PORT)
 
 # Browser tests need Debian's Chromium; installed once, as root (CI) or with sudo.
 /usr/bin/chromium:
@@ -54,7 +54,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: $(VENV)/.installed $(VENV)/.installed-mlflow /usr/bin/chromium lint
+test: $(VENV)/.installed $(VENV)/.installed-mlflow /usr/bin/chromium /usr/bin/wrk lint
 	$(PY) -m pytest
 
 # A fresh census of the Hub (needs network; about an hour). Resumes an interrupted crawl (a
@@ -88,22 +88,24 @@ bench-crawl: $(VENV)/.installed
 	  $(PY) -c "import json,sys; m=json.load(open(sys.argv[1])); c=m['crawl']; print(f\"{sys.argv[2]}: {m['records']:,} models in {c['seconds']} s = {m['records']/c['seconds']:,.0f} models/s, requests {c['requests']}\")" $$out/MANIFEST.json "$${faults:-no faults}"; \
 	done
 
-# wrk, the HTTP load generator of `make bench`: installed once, as root or with sudo.
+# wrk, the HTTP load generator of `make bench` (and of its test): installed once, as root or with sudo.
 /usr/bin/wrk:
 	if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk; \
 	else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi
 
-# Build against the floor, memory, a 3M-record census, page latencies, load (docs/benchmarks.md).
+# Build against the floor, memory, a 3M-record census, page latencies, load, the mixed load test with
+# abusive queries (docs/benchmarks.md). The served site's part alone, on build/:
+#   .venv/bin/python -m scripts.dev.bench --site build
 bench: $(VENV)/.installed /usr/bin/wrk
-	$(PY) -m scripts.bench --out build/bench.json --results benchmarks/results.md
+	$(PY) -m scripts.dev.bench --out build/bench.json --results benchmarks/results.md
 
 # Google Cloud Run, with the same database, metadata, plugins, templates and settings (needs gcloud).
 publish: $(DB)
-	$(PY) -m scripts.deploy
+	$(PY) -m scripts.publish.deploy
 
 # The exact command, and the Docker context it would upload, in build/publish/.
 publish-dry-run: $(DB)
-	$(PY) -m scripts.deploy --dry-run
+	$(PY) -m scripts.publish.deploy --dry-run
 
 clean:
 	rm -rf build

@@ -23,7 +23,8 @@ from pathlib import Path
 import sqlite_utils
 from tqdm import tqdm
 
-from scripts import derive, hub_registry, load, publish, refs, registry, summaries
+from scripts import derive, hub_registry, load, refs, registry, summaries
+from scripts.publish.metadata import site_metadata
 from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, SnapshotError, find_snapshots, verify
 
 log = logging.getLogger("build")
@@ -62,7 +63,7 @@ def build(
         summary = _build_into(tmp, snapshots, headline, organizations_csv, workers)
         inspect_tmp = out.with_name(f".inspect.{os.getpid()}.tmp")
         write_inspect(tmp, inspect_tmp, out.stem)
-        metadata = publish.site_metadata(db_path=tmp)
+        metadata = site_metadata(db_path=tmp)
         metadata_tmp = out.with_name(f".metadata.{os.getpid()}.tmp")
         metadata_tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
         # The database last: until it moves, the old build (and its inspect file) stay coherent

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import build, serve_options
+from scripts import build
+from scripts.publish import site as site_config
 from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, read_manifest, sha256_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,18 +101,8 @@ class SiteClient:
 
 
 def make_datasette(build_dir: Path):
-    """The app exactly as scripts/serve_options.py configures `datasette serve`."""
-    from datasette.app import Datasette
-
-    inspect = json.loads((build_dir / "inspect.json").read_text())
-    return Datasette(
-        immutables=[str(build_dir / "hub.db")],
-        inspect_data=inspect,
-        metadata=json.loads((build_dir / "metadata.json").read_text()),
-        plugins_dir=str(ROOT / "plugins"),
-        template_dir=str(ROOT / "templates"),
-        settings=serve_options.SETTINGS,
-    )
+    """The app `make serve` runs: the one site configuration of scripts/publish/site.py."""
+    return site_config.datasette_app(build_dir)
 
 
 @pytest.fixture(scope="session")

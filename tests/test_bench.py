@@ -2,12 +2,13 @@
 benchmark reports, not what a test can promise on a shared machine)."""
 
 import json
-import shutil
 import sys
 
 import pytest
 
-from scripts import bench, build, publish
+from scripts import build
+from scripts.dev import bench, measure, site_load, synthetic
+from scripts.publish import metadata
 from scripts.snapshots import find_snapshots, iter_records, read_manifest, verify
 
 
@@ -16,18 +17,18 @@ def records_of(folder):
 
 
 def test_p95_is_the_nearest_rank():
-    assert bench.p95(list(range(1, 101))) == 95
-    assert bench.p95([3.0, 1.0, 2.0]) == 3.0
-    assert bench.p95([7]) == 7
+    assert measure.p95(list(range(1, 101))) == 95
+    assert measure.p95([3.0, 1.0, 2.0]) == 3.0
+    assert measure.p95([7]) == 7
     with pytest.raises(ValueError):
-        bench.p95([])
+        measure.p95([])
 
 
 def test_synthetic_census_cycles_real_records_with_distinct_ids(fixture_snapshots, tmp_path):
     source = fixture_snapshots / "2024-07-11"
     real = records_of(source)
     wanted = 2 * len(real) + 123  # two full passes and part of a third
-    folder = bench.synthesize_census(source, tmp_path / "synthetic", records=wanted)
+    folder = synthetic.synthesize_census(source, tmp_path / "synthetic", records=wanted)
     manifest = read_manifest(folder)
     assert manifest["records"] == wanted and manifest["kind"] == "census"
     verify(find_snapshots(folder.parent)[0])  # the manifest's sha256 is the file's
@@ -47,10 +48,10 @@ def test_synthetic_census_cycles_real_records_with_distinct_ids(fixture_snapshot
 
 def test_suffix_edit_handles_nested_records():
     line = b'{"id":"a/b","cardData":{"id":"inner"},"modelId":"a/b"}\n'
-    record = json.loads(bench._with_suffix(line, b"~s2"))
+    record = json.loads(synthetic._with_suffix(line, b"~s2"))
     assert record == {"id": "a/b~s2", "cardData": {"id": "inner"}, "modelId": "a/b~s2"}
     flat = b'{"_id":"1","id":"x/\\"q\\"","likes":1,"modelId":"x/\\"q\\""}\n'
-    assert json.loads(bench._with_suffix(flat, b"~s1")) == {
+    assert json.loads(synthetic._with_suffix(flat, b"~s1")) == {
         "_id": "1",
         "id": 'x/"q"~s1',
         "likes": 1,
@@ -61,7 +62,7 @@ def test_suffix_edit_handles_nested_records():
 def test_the_build_reads_the_synthetic_census(fixture_snapshots, tmp_path):
     source = fixture_snapshots / "2024-07-11"
     n = len(records_of(source)) + 500
-    folder = bench.synthesize_census(source, tmp_path / "synthetic", records=n)
+    folder = synthetic.synthesize_census(source, tmp_path / "synthetic", records=n)
     summary = build.build(tmp_path / "out" / "hub.db", folder.parent, workers=2)
     assert summary["models"] == {folder.name: n}
 
@@ -72,7 +73,7 @@ def test_run_measured_counts_the_whole_process_tree():
         "import subprocess, sys; subprocess.run([sys.executable, '-c', "
         "'x = bytearray(200 * 2**20); import time; time.sleep(0.6)'], check=True); print('done')"
     )
-    seconds, peak_mb, out = bench.run_measured([sys.executable, "-c", code])
+    seconds, peak_mb, out = measure.run_measured([sys.executable, "-c", code])
     assert out.strip() == "done"
     assert seconds >= 0.6
     assert peak_mb >= 200
@@ -80,25 +81,27 @@ def test_run_measured_counts_the_whole_process_tree():
 
 def test_run_measured_reports_a_failing_command():
     with pytest.raises(RuntimeError, match=r"(?s)exited with 3:.*boom"):
-        bench.run_measured([sys.executable, "-c", "import sys; print('boom', file=sys.stderr); sys.exit(3)"])
+        measure.run_measured(
+            [sys.executable, "-c", "import sys; print('boom', file=sys.stderr); sys.exit(3)"]
+        )
 
 
 def test_floor_and_classifier_read_every_record(fixture_snapshots):
     source = fixture_snapshots / "2024-07-11"
     expected = read_manifest(source)["records"]
-    _, _, out = bench.run_measured(bench.floor_cmd(source))
+    _, _, out = measure.run_measured(bench.floor_cmd(source))
     assert int(out) == expected
-    _, _, out = bench.run_measured(bench.classify_cmd(source))
+    _, _, out = measure.run_measured(bench.classify_cmd(source))
     n, seconds = json.loads(out)
     assert n == expected and seconds > 0
 
 
 def test_pages_cover_every_canned_query(fixture_db, site):
-    pages = bench.site_pages(fixture_db)
-    assert set(publish.canned_queries()) | {"model_page", "faceted_table_page", "about_page"} == set(pages)
+    pages = site_load.site_pages(fixture_db)
+    assert set(metadata.canned_queries()) | {"model_page", "faceted_table_page", "about_page"} == set(pages)
     for path in (pages["model_page"], pages["faceted_table_page"]):
         assert site.get(path).status_code == 200
-    rq = bench.rq_paths(pages)
+    rq = site_load.rq_paths(pages)
     assert rq and all(p.startswith(("/hub/rq", "/hub/time_")) for p in rq)
     assert any(p.endswith(".json?_shape=array") for p in rq)
 
@@ -106,16 +109,15 @@ def test_pages_cover_every_canned_query(fixture_db, site):
 def test_served_site_latencies_and_load(fixture_build):
     pages = {
         "rq1": "/hub/rq1_versioned_share",
-        "model": bench.site_pages(fixture_build / "hub.db")["model_page"],
+        "model": site_load.site_pages(fixture_build / "hub.db")["model_page"],
     }
-    with bench.served(fixture_build) as base:
-        latencies = bench.page_latencies(base, pages, requests=3)
+    with site_load.served(fixture_build) as server:
+        base = server.base
+        latencies = site_load.page_latencies(base, pages, requests=3)
         assert set(latencies) == {"rq1", "model"} and all(ms > 0 for ms in latencies.values())
         with pytest.raises(RuntimeError, match="HTTP 404"):
-            bench.page_latencies(base, {"missing": "/hub/no_such_table"}, requests=1)
-        if shutil.which("wrk") is None:
-            pytest.skip("wrk is not installed (make bench installs it)")
-        load = bench.run_wrk(
+            site_load.page_latencies(base, {"missing": "/hub/no_such_table"}, requests=1)
+        load = site_load.run_wrk(
             base,
             [pages["rq1"], pages["rq1"] + ".json?_shape=array", "/hub/no_such_table"],
             seconds=2,

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
-from scripts import publish, serve_options
+from scripts.publish import metadata as publish
+from scripts.publish import site as site_config
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -46,7 +47,7 @@ def free_port() -> int:
 def server(fixture_build):
     port = free_port()
     datasette = Path(sys.executable).with_name("datasette")
-    args = serve_options.database_args(fixture_build) + serve_options.site_args(fixture_build)
+    args = site_config.database_args(fixture_build) + site_config.site_args(fixture_build)
     proc = subprocess.Popen(
         [str(datasette), "serve", *args, "--host", "127.0.0.1", "--port", str(port)],
         cwd=ROOT,

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import build, publish, serve_options
+from scripts import build
+from scripts.publish import metadata as publish
+from scripts.publish import site as site_config
 from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +60,7 @@ def test_placeholder_dates_match_the_manifest(full_build):
 def test_served_pages_answer(full_build, path):
     build_dir, _ = full_build
     datasette = Path(sys.executable).with_name("datasette")
-    args = serve_options.database_args(build_dir) + serve_options.site_args(build_dir)
+    args = site_config.database_args(build_dir) + site_config.site_args(build_dir)
     result = subprocess.run([str(datasette), *args, "--get", path], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip()

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 import yaml
 
-from scripts import publish
+from scripts.publish import metadata as publish
 
 QUERIES = publish.canned_queries()
 RQ_QUERIES = [name for name, q in QUERIES.items() if q.get("chart")]

@@ -1,10 +1,10 @@
 """Deploy the built site to Google Cloud Run with `datasette publish cloudrun`.
 
-    python -m scripts.deploy [--service hub-versioning]      # needs gcloud, logged in
-    python -m scripts.deploy --dry-run [--out build/publish]  # the command and the Docker context
+    python -m scripts.publish.deploy [--service hub-versioning]      # needs gcloud, logged in
+    python -m scripts.publish.deploy --dry-run [--out build/publish]  # the command and the Docker context
 
-The published site is the served one: the same database, metadata, plugins, templates and
-settings (scripts/serve_options.py), with Datasette and the plugins at the versions pinned in
+The published site is the served one: the same database, metadata, plugins, templates, static
+files, --cors and settings (scripts/publish/site.py), with Datasette and the plugins at the versions pinned in
 requirements.txt. --dry-run writes the Docker context with Datasette's own
 `temporary_docker_directory`, the function `datasette publish cloudrun` ships, so the files and
 Dockerfile can be checked without a cloud account.
@@ -20,9 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from scripts import serve_options
+from scripts.publish import site
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = site.ROOT
 PINNED_FOR_SITE = ("datasette", "datasette-vega", "datasette-block-robots")
 
 
@@ -39,32 +39,24 @@ def pins(requirements: Path = ROOT / "requirements.txt") -> list[str]:
 
 
 def extra_options() -> str:
-    return " ".join(f"--setting {k} {v}" for k, v in serve_options.SETTINGS.items())
+    """The options `datasette publish` has no flag of its own for: the settings. (It writes --cors
+    into every Dockerfile itself, which is why site.CORS is on.)"""
+    return " ".join(site.settings_args())
 
 
-def publish_command(service: str, build: Path = serve_options.BUILD) -> list[str]:
-    command = [
-        "datasette",
-        "publish",
-        "cloudrun",
-        str(build / "hub.db"),
-        "--service",
-        service,
-        "--metadata",
-        str(build / "metadata.json"),
-        "--plugins-dir",
-        "plugins",
-        "--template-dir",
-        "templates",
-        "--extra-options",
-        extra_options(),
-    ]
+def publish_command(service: str, build: Path = site.BUILD) -> list[str]:
+    command = ["datasette", "publish", "cloudrun", str(site.database_path(build)), "--service", service]
+    command += ["--metadata", str(site.metadata_path(build))]
+    command += ["--plugins-dir", str(site.PLUGINS_DIR), "--template-dir", str(site.TEMPLATES_DIR)]
+    for mount, folder in site.STATIC.items():
+        command += ["--static", f"{mount}:{folder}"]
+    command += ["--extra-options", extra_options()]
     for pin in pins():
         command += ["--install", pin]
     return command
 
 
-def write_docker_context(out: Path, build: Path = serve_options.BUILD) -> Path:
+def write_docker_context(out: Path, build: Path = site.BUILD) -> Path:
     """The directory `datasette publish cloudrun` would upload, copied to out."""
     from datasette.utils import temporary_docker_directory
 
@@ -74,16 +66,16 @@ def write_docker_context(out: Path, build: Path = serve_options.BUILD) -> Path:
     os.chdir(ROOT)
     try:
         with (
-            open(build / "metadata.json") as metadata,
+            open(site.metadata_path(build)) as metadata,
             temporary_docker_directory(
-                [str(build / "hub.db")],
+                [str(site.database_path(build))],
                 "hub-versioning",
                 metadata,
                 extra_options(),
                 None,
-                "templates",
-                "plugins",
-                [],
+                str(site.TEMPLATES_DIR),
+                str(site.PLUGINS_DIR),
+                [(mount, str(folder)) for mount, folder in site.STATIC.items()],
                 pins()[1:] + [pins()[0]],
                 False,
                 None,
@@ -103,11 +95,11 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service", default="hub-versioning")
     parser.add_argument("--dry-run", action="store_true", help="print the command, write the Docker context")
-    parser.add_argument("--out", type=Path, default=serve_options.BUILD / "publish")
-    parser.add_argument("--build", type=Path, default=serve_options.BUILD, help="folder with hub.db")
+    parser.add_argument("--out", type=Path, default=site.BUILD / "publish")
+    parser.add_argument("--build", type=Path, default=site.BUILD, help="folder with hub.db")
     args = parser.parse_args(argv)
-    if not (args.build / "hub.db").exists():
-        print(f"{args.build / 'hub.db'} is missing: run `make build` first", file=sys.stderr)
+    if not site.database_path(args.build).exists():
+        print(f"{site.database_path(args.build)} is missing: run `make build` first", file=sys.stderr)
         return 1
     command = publish_command(args.service, args.build)
     print(shlex.join(command))

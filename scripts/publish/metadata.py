@@ -1,4 +1,4 @@
-"""Publish stage: the site's Datasette metadata, from metadata.yml plus the canned_queries folder.
+"""The site's Datasette metadata, from metadata.yml plus the canned_queries folder.
 
 Each canned query is a pair `canned_queries/<name>.sql` + `<name>.yml` (title, description,
 params, chart, hide_sql). They are folded into `databases.hub.queries` so that the generated
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 METADATA_YML = ROOT / "metadata.yml"
 CANNED_QUERIES_DIR = ROOT / "canned_queries"
 DATABASE = "hub"

@@ -1,0 +1,382 @@
+"""Benchmark: how close the build and the published site are to what the hardware allows.
+
+    python -m scripts.dev.bench [--runs 3] [--requests 50] [--out build/bench.json] [--skip-3m]
+    python -m scripts.dev.bench --site build [--load-seconds 30]   # the served site's figures only
+
+Every figure in one invocation, so that ratios compare like with like (docs/benchmarks.md says
+how each is measured):
+
+- floor_s: read and JSON-decode the 2024-07-11 census with the build's own reader, nothing else;
+- build_s, build_peak_rss_mb: `python -m scripts.build` (what `make build` runs) on the vendored
+  snapshots, in a child process whose process tree is polled for memory; build_over_floor;
+- classify_names_per_s: the classifier alone, one process, on every 2024-07-11 record;
+- build_3m_s, build_3m_peak_rss_mb: the build on a synthetic 3,000,000-record census made here
+  from the real records (ids made distinct with a ~s<k> suffix), in a temporary folder that is
+  removed afterwards;
+- query_p95_ms.<page>: 95th percentile latency of each canned query (default parameters), a model
+  page and a faceted table page, over HTTP from `datasette serve` with the site's own options;
+- load_rps, load_errors: wrk, 16 connections for 30 s, spread over the RQ pages and the JSON
+  their charts load;
+- mixed_*, server_peak_rss_mb: 16 connections for 30 s, 12 on the heaviest pages and 4 on abusive
+  queries (giant blobs, fts3_tokenizer, pragma_database_list: scripts/dev/mixed_load.py): errors
+  and p99 of the normal pages, how fast the abusive ones are refused, the server's peak memory.
+
+Floor and build runs alternate, so that a change in the machine's load hits both alike. The
+result is written to build/bench.json (figure -> number) and printed as a table with the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from scripts.dev.measure import run_measured
+from scripts.dev.mixed_load import ABUSIVE, run_mixed_load
+from scripts.dev.site_load import page_latencies, rq_paths, run_wrk, served, site_pages
+from scripts.dev.synthetic import synthesize_census
+from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, iter_records, read_manifest
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADLINE = "2024-07-11"
+# The censuses the repository vendors: build_s is the build of these (a clean clone's `make build`),
+# even where data/snapshots holds more (fetched censuses, registries).
+VENDORED = ("2024-07-11", "2022-02-21")
+# The mixed load test walks the HEAVIEST pages (by their measured p95) between abusive queries.
+HEAVIEST = 6
+
+# Figure -> (comparison, limit) from the issue; the table says which are met.
+TARGETS = {
+    "build_over_floor": ("<=", 3),
+    "build_s": ("<=", 60),
+    "build_3m_peak_rss_mb": ("<=", 2000),
+    "query_p95_ms.*": ("<=", 100),
+    "load_errors": ("<=", 0),
+    "mixed_normal_errors": ("<=", 0),
+    "mixed_abusive_not_refused": ("<=", 0),
+    "mixed_abusive_p99_ms": ("<=", 1000),
+    "server_peak_rss_mb": ("<=", 500),
+}
+
+
+FLOOR_CODE = """
+import sys
+from scripts.snapshots import iter_records
+n = 0
+for _ in iter_records(sys.argv[1]):
+    n += 1
+print(n)
+"""
+
+
+def floor_cmd(snapshot_dir: Path) -> list[str]:
+    """Read and decode every record with the build's reader (scripts.snapshots.iter_records)."""
+    data_file = snapshot_dir / read_manifest(snapshot_dir)["file"]
+    return [sys.executable, "-c", FLOOR_CODE, str(data_file)]
+
+
+def build_cmd(out: Path, snapshots_dir: Path | None = None) -> list[str]:
+    """What `make build` runs, into `out` instead of build/hub.db."""
+    cmd = [sys.executable, "-m", "scripts.build", "--out", str(out)]
+    if snapshots_dir is not None:
+        cmd += ["--snapshots", str(snapshots_dir)]
+    return cmd
+
+
+# ------------------------------------------------------------------------------------------------
+# The classifier alone
+# ------------------------------------------------------------------------------------------------
+
+
+def classify_throughput(data_file: Path) -> tuple[int, float]:
+    """(records, seconds) for classify_name over every record of data_file, in this process.
+
+    The records are decoded first and only the classifier is timed, with the arguments the build
+    passes (id, tags, pipeline_tag, library_name).
+    """
+    from scripts.classify import classify_name
+
+    args = [
+        (r["id"], r.get("tags") or (), r.get("pipeline_tag"), r.get("library_name"))
+        for _, r in iter_records(data_file)
+    ]
+    started = time.perf_counter()
+    for model_id, tags, pipeline_tag, library_name in args:
+        classify_name(model_id, tags, pipeline_tag, library_name)
+    return len(args), time.perf_counter() - started
+
+
+def classify_cmd(snapshot_dir: Path) -> list[str]:
+    data_file = snapshot_dir / read_manifest(snapshot_dir)["file"]
+    return [sys.executable, "-m", "scripts.dev.bench", "--classify-child", str(data_file)]
+
+
+# ------------------------------------------------------------------------------------------------
+# The whole benchmark
+# ------------------------------------------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def target_of(name: str):
+    if name in TARGETS:
+        return TARGETS[name]
+    if name.startswith("query_p95_ms."):
+        return TARGETS["query_p95_ms.*"]
+    return None
+
+
+def met(name: str, value) -> str | None:
+    """ "yes"/"no" against the figure's target; None without a target or a number."""
+    target = target_of(name)
+    if target is None or not isinstance(value, (int, float)):
+        return None
+    return "yes" if value <= target[1] else "no"
+
+
+def table(figures: dict[str, float]) -> str:
+    from tabulate import tabulate
+
+    rows = []
+    for name, value in figures.items():
+        target = target_of(name)
+        ok = met(name, value)
+        rows.append(
+            [
+                name,
+                value,
+                "" if target is None else f"{target[0]} {target[1]}",
+                (ok or "").replace("no", "NO"),
+            ]
+        )
+    return tabulate(rows, headers=["figure", "value", "target", "met"], floatfmt="g")
+
+
+def machine() -> dict[str, str]:
+    """What the figures were measured on."""
+    import platform
+    import sqlite3
+
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    wrk = shutil.which("wrk")
+    wrk_version = (
+        subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+        if wrk
+        else "not installed"
+    )
+    from importlib.metadata import version
+
+    return {
+        "cpu": f"{cpu}, {os.cpu_count()} logical cores",
+        "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+        "system": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "datasette": version("datasette"),
+        "wrk": wrk_version,
+    }
+
+
+def results_markdown(figures: dict[str, float], about: dict[str, str], command: str) -> str:
+    """The committed results table (benchmarks/results.md): figures, targets, machine."""
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Measured {time.strftime('%Y-%m-%d %H:%M %Z')} with `{command}`"
+        " (how each figure is measured: [docs/benchmarks.md](../docs/benchmarks.md)).",
+        "",
+        "| figure | value | target | met |",
+        "|---|---:|---|---|",
+    ]
+    for name, value in figures.items():
+        target = target_of(name)
+        ok = {"yes": "yes", "no": "**no**", None: ""}[met(name, value)]
+        if not isinstance(value, (int, float)):
+            shown = str(value)
+        else:
+            shown = f"{value:,}" if isinstance(value, int) or abs(value) >= 1000 else f"{value:g}"
+        lines.append(
+            f"| `{name}` | {shown} | {'' if target is None else f'{target[0]} {target[1]:,}'} | {ok} |"
+        )
+    lines += ["", "Machine:", ""] + [f"- {k}: {v}" for k, v in about.items()] + [""]
+    return "\n".join(lines)
+
+
+def build_figures(runs: int, work: Path, skip_3m: bool) -> dict:
+    """Floor, build, classifier and 3M-build figures; the build of the vendored censuses stays in
+    work/build for the site figures."""
+    figures: dict[str, float] = {}
+    headline_dir = DEFAULT_SNAPSHOTS_DIR / HEADLINE
+    vendored = work / "vendored"
+    vendored.mkdir()
+    for name in VENDORED:
+        (vendored / name).symlink_to(DEFAULT_SNAPSHOTS_DIR / name)
+
+    # Floor and build alternate: floor, build, floor, build, ...
+    floors, builds, rss = [], [], []
+    for i in range(runs):
+        seconds, _, out = run_measured(floor_cmd(headline_dir))
+        floors.append(seconds)
+        say(f"floor run {i + 1}/{runs}: {seconds:.2f} s ({out.strip()} records)")
+        seconds, peak, _ = run_measured(build_cmd(work / "build" / "hub.db", vendored))
+        builds.append(seconds)
+        rss.append(peak)
+        say(f"build run {i + 1}/{runs}: {seconds:.2f} s, peak {peak:.0f} MB")
+    figures["floor_s"] = round(statistics.median(floors), 2)
+    figures["build_s"] = round(statistics.median(builds), 2)
+    figures["build_peak_rss_mb"] = round(statistics.median(rss))
+    figures["build_over_floor"] = round(statistics.median(builds) / statistics.median(floors), 2)
+
+    rates = []
+    for i in range(runs):
+        _, _, out = run_measured(classify_cmd(headline_dir))
+        n, seconds = json.loads(out)
+        rates.append(n / seconds)
+        say(f"classify run {i + 1}/{runs}: {n} records in {seconds:.2f} s")
+    figures["classify_names_per_s"] = round(statistics.median(rates))
+    if not skip_3m:
+        figures.update(build_3m_figures(runs, work, headline_dir))
+    return figures
+
+
+def build_3m_figures(runs: int, work: Path, headline_dir: Path) -> dict:
+    synthetic_root = work / "synthetic"
+    started = time.perf_counter()
+    folder = synthesize_census(headline_dir, synthetic_root)
+    say(f"synthetic census {folder} written in {time.perf_counter() - started:.0f} s")
+    times, peaks = [], []
+    for i in range(runs):
+        out3 = work / "build3m" / "hub.db"
+        seconds, peak, _ = run_measured(build_cmd(out3, synthetic_root))
+        times.append(seconds)
+        peaks.append(peak)
+        say(f"3M build run {i + 1}/{runs}: {seconds:.1f} s, peak {peak:.0f} MB")
+        shutil.rmtree(out3.parent)
+    shutil.rmtree(synthetic_root)
+    return {
+        "build_3m_s": round(statistics.median(times), 1),
+        "build_3m_peak_rss_mb": round(statistics.median(peaks)),
+    }
+
+
+def site_figures(build_dir: Path, requests: int, load_seconds: int, settings=()) -> dict:
+    """Page latencies, wrk on the RQ pages, and the mixed load test, on one `datasette serve`."""
+    figures: dict[str, float] = {}
+    pages = site_pages(build_dir / "hub.db")
+    with served(build_dir, settings=settings) as server:
+        say(f"timing {len(pages)} pages, {requests} requests each, on {server.base}")
+        latencies = page_latencies(server.base, pages, requests)
+        for name, ms in latencies.items():
+            figures[f"query_p95_ms.{name}"] = ms
+        paths = rq_paths(pages)
+        say(f"wrk: 16 connections, {load_seconds} s, over {len(paths)} RQ paths")
+        load = run_wrk(server.base, paths, seconds=load_seconds)
+        figures["load_rps"] = round(load["rps"], 1)
+        figures["load_errors"] = load["errors"]
+        figures["load_latency_p99_ms"] = load["latency_p99_ms"]
+        heaviest = sorted(latencies, key=latencies.get, reverse=True)[:HEAVIEST]
+        say(f"mixed load: 16 connections, {load_seconds} s, {heaviest} and {len(ABUSIVE)} abusive queries")
+        normal = [pages[n] for n in heaviest]
+        mixed = run_mixed_load(server.base, server.pid, normal, list(ABUSIVE.values()), seconds=load_seconds)
+        say(f"control: the same 12 normal connections, {load_seconds} s, without the abusive ones")
+        control = run_mixed_load(server.base, server.pid, normal, [], load_seconds, 12, abusive_connections=0)
+    if mixed["abusive_not_refused"]:
+        say(f"abusive queries not refused: {mixed['abusive_not_refused']}")
+    figures["mixed_normal_pages"] = ", ".join(heaviest)
+    for name, value in mixed.items():
+        figures[name if name.startswith("server_") else f"mixed_{name}"] = (
+            len(value) if isinstance(value, list) else value
+        )
+    figures["mixed_control_normal_requests"] = control["normal_requests"]
+    figures["mixed_control_normal_errors"] = control["normal_errors"]
+    figures["mixed_control_normal_p99_ms"] = control["normal_p99_ms"]
+    return figures
+
+
+def benchmark(runs: int, requests: int, work: Path, skip_3m: bool, load_seconds: int, settings=()) -> dict:
+    figures: dict[str, float] = {"loadavg_1m_before": round(os.getloadavg()[0], 2)}
+    figures.update(build_figures(runs, work, skip_3m))
+    figures.update(site_figures(work / "build", requests, load_seconds, settings))
+    figures["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+    return figures
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="runs per timed figure (median)")
+    parser.add_argument("--requests", type=int, default=50, help="requests per page for query_p95_ms")
+    parser.add_argument("--load-seconds", type=int, default=30, help="duration of each load test")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench.json")
+    parser.add_argument("--skip-3m", action="store_true", help="leave out the 3,000,000-record build")
+    parser.add_argument(
+        "--site",
+        type=Path,
+        metavar="BUILD_DIR",
+        help="only the site figures, on this existing build (build/)",
+    )
+    parser.add_argument(
+        "--results", type=Path, help="also write the table as Markdown here (benchmarks/results.md)"
+    )
+    parser.add_argument(
+        "--setting",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
+        help="extra datasette setting for the served site (to try one; the published figures use none)",
+    )
+    parser.add_argument("--classify-child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.classify_child:
+        print(json.dumps(classify_throughput(args.classify_child)))
+        return 0
+    if shutil.which("wrk") is None:
+        print("bench: wrk is not installed (`make bench` installs it with apt-get)", file=sys.stderr)
+        return 1
+    settings = [tuple(pair) for pair in args.setting]
+    if args.site:
+        figures = {"loadavg_1m_before": round(os.getloadavg()[0], 2)}
+        figures.update(site_figures(args.site, args.requests, args.load_seconds, settings))
+        figures["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+    else:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=".bench-", dir=args.out.parent))
+        try:
+            figures = benchmark(args.runs, args.requests, work, args.skip_3m, args.load_seconds, settings)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    write_results(figures, args, argv)
+    return 0
+
+
+def write_results(figures: dict, args, argv) -> None:
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(table(figures))
+    print(f"\nwritten to {args.out}")
+    if args.results:
+        command = "python -m scripts.dev.bench " + " ".join(argv if argv is not None else sys.argv[1:])
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(results_markdown(figures, machine(), command.strip()), encoding="utf-8")
+        print(f"and to {args.results}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Publish stage: the site configuration, its metadata and its deployment."""

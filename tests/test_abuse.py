@@ -1,0 +1,158 @@
+"""Abusive requests against the served site: a real `datasette serve` on 127.0.0.1, started from the
+site's one configuration (scripts/publish/site.py), on the fixture build.
+
+Each request here once cost the server gigabytes or a minute, read outside the database's rows or
+showed the server's file paths; plugins/hub_guard.py refuses them with a reason, quickly.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import urllib.parse
+
+import httpx
+import psutil
+import pytest
+
+from scripts.dev.measure import tree_rss
+from scripts.dev.mixed_load import ABUSIVE, sql_path
+from scripts.dev.site_load import served
+from scripts.publish import site as site_config
+
+QUICK_S = 1.0  # "refused quickly": a third of the 3 s SQL time limit
+
+
+@pytest.fixture(scope="module")
+def server(fixture_build):
+    with served(fixture_build) as running:
+        yield running
+
+
+def get(server, path: str) -> tuple[httpx.Response, float]:
+    started = time.perf_counter()
+    response = httpx.get(server.base + path, timeout=120)
+    return response, time.perf_counter() - started
+
+
+def error_of(response: httpx.Response) -> str:
+    return response.json()["error"]
+
+
+def test_giant_randomblob_in_a_table_filter_is_refused_quickly(server):
+    path = ABUSIVE["randomblob_where"]
+    for shown in (path, path.replace("/hub/models?", "/hub/models.json?")):
+        response, seconds = get(server, shown)
+        assert response.status_code == 400, response.text[:500]
+        assert seconds < QUICK_S
+        assert "string or blob too big" in response.text and "4 MB" in response.text
+
+
+def test_giant_zeroblob_in_sql_is_refused_quickly(server):
+    response, seconds = get(server, ABUSIVE["zeroblob_sql"])
+    assert response.status_code == 400 and seconds < QUICK_S
+    assert error_of(response) == "string or blob too big"
+
+
+def test_many_blobs_under_the_length_limit_are_stopped_by_the_result_budget(server):
+    # 3 MB of hex per row: each value is allowed, 6 rows of them are over the 16 MB budget.
+    response, seconds = get(server, sql_path("select hex(randomblob(1500000)) from models limit 5000"))
+    assert response.status_code == 400 and seconds < QUICK_S
+    assert error_of(response).startswith("query result too large")
+    # Small values, as many as asked for, pass.
+    response, _ = get(server, sql_path("select hex(randomblob(1000)) from models limit 5"))
+    assert response.status_code == 200 and len(response.json()["rows"]) == 5
+
+
+def test_fts3_tokenizer_is_denied_in_both_forms(server):
+    one, seconds = get(server, ABUSIVE["fts3_tokenizer"])
+    assert one.status_code == 400 and seconds < QUICK_S
+    assert error_of(one) == "not authorized to use function: fts3_tokenizer"
+    two, _ = get(server, sql_path("select fts3_tokenizer('simple', x'4141414141414141')"))
+    assert two.status_code == 400 and error_of(two) == "not authorized to use function: fts3_tokenizer"
+    # Full-text search still works on the same connections.
+    search, _ = get(server, "/hub/models.json?_search=llama&_shape=array&_size=5")
+    assert search.status_code == 200 and len(search.json()) == 5
+
+
+@pytest.mark.parametrize(
+    "sql, error",
+    [
+        ("select load_extension('/tmp/x.so')", "not authorized to use function: load_extension"),
+        ("select * from dbstat", "access to dbstat."),
+        ("select sql from sqlite_stmt", "access to sqlite_stmt."),
+        ("select file from pragma_database_list()", "access to pragma_database_list."),
+    ],
+)
+def test_reads_outside_the_data_are_denied(server, sql, error):
+    response, _ = get(server, sql_path(sql))
+    assert response.status_code == 400
+    assert error_of(response).startswith(error)
+
+
+def test_introspection_that_datasette_uses_keeps_working(server):
+    columns, _ = get(server, sql_path("select name from pragma_table_info('models')"))
+    assert columns.status_code == 200 and ["id"] in columns.json()["rows"]
+    for path in (
+        "/hub",
+        "/hub/models",
+        "/hub/model_versioning?_facet=primary_form",
+        "/hub/rq1_versioned_share",
+    ):
+        response, _ = get(server, path)
+        assert response.status_code == 200, path
+
+
+def test_four_giant_requests_at_once_leave_the_normal_page_fast(server):
+    giant = [ABUSIVE["randomblob_where"], ABUSIVE["zeroblob_sql"]] * 2
+    answers: list[tuple[int, float]] = []
+
+    def send(path):
+        response, seconds = get(server, path)
+        answers.append((response.status_code, seconds))
+
+    process = psutil.Process(server.pid)
+    rounds, normal_s, peak = 0, [], tree_rss(process)
+    while rounds < 5:
+        threads = [threading.Thread(target=send, args=(p,)) for p in giant]
+        for t in threads:
+            t.start()
+        response, seconds = get(server, "/hub/rq1_versioned_share")
+        assert response.status_code == 200
+        normal_s.append(seconds)
+        for t in threads:
+            t.join()
+        peak = max(peak, tree_rss(process))
+        rounds += 1
+    assert [status for status, _ in answers] == [400] * 20
+    assert max(seconds for _, seconds in answers) < QUICK_S
+    assert max(normal_s) < QUICK_S
+    assert peak < 500 * 2**20
+
+
+def test_no_internal_path_is_shown(server, fixture_build):
+    secret_paths = {str(fixture_build.resolve()), str(site_config.ROOT), sys.prefix}
+    pages = [
+        "/-/threads",
+        "/-/threads.json",
+        "/-/databases",
+        "/-/databases.json",
+        "/-/versions.json",
+        "/-/plugins.json",
+        "/-/settings.json",
+        "/hub.json",
+        sql_path("select * from pragma_database_list"),
+        "/hub/no_such_table",
+        sql_path("select * from no_such_table"),
+        ABUSIVE["randomblob_where"],
+        "/hub/models?" + urllib.parse.urlencode({"_where": "no_such_column = 1"}),
+    ]
+    for path in pages:
+        response, _ = get(server, path)
+        for secret in secret_paths:
+            assert secret not in response.text, (path, secret)
+    threads, _ = get(server, "/-/threads.json")
+    assert threads.status_code == 200 and "tasks" not in threads.json()
+    databases, _ = get(server, "/-/databases.json")
+    assert [d["name"] for d in databases.json()] == ["hub"] and "path" not in databases.json()[0]
