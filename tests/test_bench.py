@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from scripts import build
-from scripts.dev import bench, measure, site_load, synthetic
+from scripts.dev import bench, measure, mixed_load, site_load, synthetic
 from scripts.publish import metadata
 from scripts.snapshots import find_snapshots, iter_records, read_manifest, verify
 
@@ -136,3 +136,35 @@ def test_table_marks_targets():
     assert lines["build_s"].rstrip().endswith("NO")
     assert lines["query_p95_ms.x"].rstrip().endswith("yes")
     assert lines["load_rps"].split()[-1] == "40"
+
+
+def test_mixed_load_counts_refusals_errors_and_server_memory(fixture_build):
+    normal = ["/hub/rq1_versioned_share", "/hub/no_such_table"]
+    abusive = [
+        mixed_load.ABUSIVE["zeroblob_sql"],
+        mixed_load.ABUSIVE["fts3_tokenizer"],
+        "/hub/rq1_versioned_share",
+    ]
+    with site_load.served(fixture_build) as server:
+        result = mixed_load.run_mixed_load(
+            server.base, server.pid, normal, abusive, seconds=2, connections=3, abusive_connections=1
+        )
+    # Half the normal requests go to a missing table: errors. One abusive path is a normal page: not refused.
+    assert result["normal_requests"] > 0 and 0 < result["normal_errors"] < result["normal_requests"]
+    assert result["abusive_not_refused"] == ["/hub/rq1_versioned_share -> 200"]
+    assert 0 < result["abusive_refused"] < result["abusive_requests"]
+    assert result["abusive_max_ms"] >= result["abusive_p99_ms"] > 0
+    assert 20 < result["server_peak_rss_mb"] < 2000  # a Python process with Datasette loaded
+
+
+def test_a_site_run_keeps_the_build_figures_of_the_last_full_run():
+    full = bench.results_markdown({"build_s": 40.0, "load_rps": 70.0}, {"cpu": "x"}, "full")
+    site = bench.results_markdown({"load_rps": 80.0, "server_peak_rss_mb": 90}, {"cpu": "x"}, "site")
+    merged = bench.merge_results(full, site)
+    rows = [line for line in merged.splitlines() if line.startswith("| `")]
+    assert rows == [
+        "| `build_s` | 40 | <= 60 | yes |",
+        "| `load_rps` | 80 |  |  |",
+        "| `server_peak_rss_mb` | 90 | <= 500 | yes |",
+    ]
+    assert "kept from the previous run. Measured" in merged and "`full`" in merged

@@ -31,6 +31,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -64,7 +65,7 @@ TARGETS = {
     "load_errors": ("<=", 0),
     "mixed_normal_errors": ("<=", 0),
     "mixed_abusive_not_refused": ("<=", 0),
-    "mixed_abusive_p99_ms": ("<=", 1000),
+    "mixed_abusive_p99_ms": ("<=", 3000),  # refused before the SQL time limit would stop them
     "server_peak_rss_mb": ("<=", 500),
 }
 
@@ -366,6 +367,26 @@ def main(argv=None) -> int:
     return 0
 
 
+RESULT_ROW = re.compile(r"^\| `([^`]+)` \|")
+
+
+def merge_results(old: str, new: str) -> str:
+    """The new results table with the rows of the old one that it does not measure, old rows first
+    (a `--site` run keeps the build figures of the last full run, and says so)."""
+    new_lines = new.splitlines()
+    measured = {m.group(1) for line in new_lines if (m := RESULT_ROW.match(line))}
+    kept = [line for line in old.splitlines() if (m := RESULT_ROW.match(line)) and m.group(1) not in measured]
+    previous = next((line for line in old.splitlines() if line.startswith("Measured ")), "")
+    lines = []
+    for line in new_lines:
+        lines.append(line)
+        if line.startswith("Measured ") and kept:
+            lines += ["", f"Figures that command does not measure are kept from the previous run. {previous}"]
+        if line.startswith("|---") and kept:
+            lines += kept
+    return "\n".join(lines) + "\n"
+
+
 def write_results(figures: dict, args, argv) -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
@@ -374,7 +395,10 @@ def write_results(figures: dict, args, argv) -> None:
     if args.results:
         command = "python -m scripts.dev.bench " + " ".join(argv if argv is not None else sys.argv[1:])
         args.results.parent.mkdir(parents=True, exist_ok=True)
-        args.results.write_text(results_markdown(figures, machine(), command.strip()), encoding="utf-8")
+        text = results_markdown(figures, machine(), command.strip())
+        if args.site and args.results.exists():  # keep the build figures of the last full run
+            text = merge_results(args.results.read_text(encoding="utf-8"), text)
+        args.results.write_text(text, encoding="utf-8")
         print(f"and to {args.results}")
 
 
