@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import weakref
 
 from datasette import hookimpl
 from datasette.handle_exception import handle_exception as datasette_error_page
@@ -90,13 +91,15 @@ def budgeted(row_factory, budget: int = RESULT_BUDGET):
     """row_factory, counting the bytes of text and blobs each cursor returns; over budget, an error.
 
     A Datasette connection runs one query at a time, and each query gets a new cursor: the count
-    starts again whenever the cursor changes (the last one is kept, so its id cannot be reused).
+    starts again whenever the cursor changes. The last cursor is held by a weak reference, so that
+    an unfinished statement is not kept alive, and a new cursor at a freed one's address still
+    counts as new.
     """
-    state = {"cursor": None, "bytes": 0}
+    state = {"cursor": lambda: None, "bytes": 0}
 
     def factory(cursor, row):
-        if cursor is not state["cursor"]:
-            state["cursor"], state["bytes"] = cursor, 0
+        if state["cursor"]() is not cursor:
+            state["cursor"], state["bytes"] = weakref.ref(cursor), 0
         state["bytes"] += sum(len(v) for v in row if isinstance(v, (str, bytes)))
         if state["bytes"] > budget:
             raise ResultTooLarge(
