@@ -47,7 +47,7 @@ serve: $(DB)
 # A snapshot of your own MLflow Model Registry: make ingest-mlflow TRACKING_URI=... NAME=...
 ingest-mlflow: $(VENV)/.installed-mlflow
 	@test -n "$(TRACKING_URI)" -a -n "$(NAME)" || { echo "usage: make ingest-mlflow TRACKING_URI=... NAME=..."; exit 2; }
-	$(PY) -m scripts.ingest_mlflow --tracking-uri "$(TRACKING_URI)" --name "$(NAME)"
+	$(PY) -m scripts.acquire.mlflow --tracking-uri "$(TRACKING_URI)" --name "$(NAME)"
 
 # ruff, configured in pyproject.toml: lint and format check.
 lint: $(VENV)/.installed
@@ -61,32 +61,23 @@ test: $(VENV)/.installed $(VENV)/.installed-mlflow /usr/bin/chromium /usr/bin/wr
 # data/snapshots/*.partial folder) if there is one, else starts today's; SNAPSHOT=YYYY-MM-DD to choose.
 SNAPSHOT ?= $(or $(patsubst data/snapshots/%.partial,%,$(firstword $(wildcard data/snapshots/*.partial))),$(shell date -u +%Y-%m-%d))
 fetch: $(VENV)/.installed
-	$(PY) -m scripts.fetch --out data/snapshots/$(SNAPSHOT) $(FETCH_ARGS)
+	$(PY) -m scripts.acquire.census --out data/snapshots/$(SNAPSHOT) $(FETCH_ARGS)
 
 # Git branches, tags and commit counts of the TOP most-downloaded models of the newest census.
 TOP ?= 1000
 REFS_SNAPSHOT ?= $(lastword $(sort $(filter-out %.partial,$(wildcard data/snapshots/[0-9]*))))
 fetch-refs: $(VENV)/.installed
-	$(PY) -m scripts.fetch_refs --snapshot $(REFS_SNAPSHOT) --top $(TOP) $(FETCH_ARGS)
+	$(PY) -m scripts.acquire.refs --snapshot $(REFS_SNAPSHOT) --top $(TOP) $(FETCH_ARGS)
 
 # The fake Hub on 127.0.0.1:$(FAKEHUB_PORT), serving the vendored 2024-07-11 census; FAKEHUB_ARGS
 # adds faults, e.g. FAKEHUB_ARGS="--rate-429 0.02 --rate-500 0.02 --rate-drop 0.02 --rate-truncate 0.02".
 FAKEHUB_PORT ?= 8765
 fakehub: $(VENV)/.installed
-	$(PY) -m scripts.fakehub --snapshot data/snapshots/2024-07-11 --port $(FAKEHUB_PORT) $(FAKEHUB_ARGS)
+	$(PY) -m scripts.dev.fakehub --snapshot data/snapshots/2024-07-11 --port $(FAKEHUB_PORT) $(FAKEHUB_ARGS)
 
 # Crawl throughput against the fake Hub (760,000 records), without and with 2% of each fault.
-BENCH := $(or $(TMPDIR),/tmp)/hub-versioning-bench
 bench-crawl: $(VENV)/.installed
-	rm -rf $(BENCH) && mkdir -p $(BENCH)
-	for faults in "" "--rate-429 0.02 --rate-500 0.02 --rate-drop 0.02 --rate-truncate 0.02 --retry-after 0 --seed 1"; do \
-	  $(PY) -m scripts.fakehub --snapshot data/snapshots/2024-07-11 --port 0 $$faults > $(BENCH)/url 2> $(BENCH)/fakehub.log & hub=$$!; \
-	  until [ -s $(BENCH)/url ] || ! kill -0 $$hub 2>/dev/null; do sleep 1; done; \
-	  out=$(BENCH)/census$${faults:+-faults}; \
-	  $(PY) -m scripts.fetch --out $$out --endpoint $$(head -1 $(BENCH)/url) --log-every 30; status=$$?; \
-	  kill $$hub; wait $$hub 2>/dev/null; rm -f $(BENCH)/url; [ $$status = 0 ] || exit $$status; \
-	  $(PY) -c "import json,sys; m=json.load(open(sys.argv[1])); c=m['crawl']; print(f\"{sys.argv[2]}: {m['records']:,} models in {c['seconds']} s = {m['records']/c['seconds']:,.0f} models/s, requests {c['requests']}\")" $$out/MANIFEST.json "$${faults:-no faults}"; \
-	done
+	$(PY) -m scripts.dev.bench_crawl
 
 # wrk, the HTTP load generator of `make bench` (and of its test): installed once, as root or with sudo.
 /usr/bin/wrk:

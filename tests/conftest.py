@@ -13,7 +13,8 @@ import pytest
 
 from scripts import build
 from scripts.publish import site as site_config
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, read_manifest, sha256_of
+from scripts.snapshot.write import write_snapshot
+from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -44,23 +45,27 @@ def cut_snapshot(source: Path, dest: Path, step: int, per_author: int = 400) -> 
     each FIXTURE_AUTHORS namespace.
     """
     manifest = read_manifest(source)
-    dest.mkdir(parents=True)
     taken: dict[str, int] = {}
-    kept = 0
-    with gzip.open(source / manifest["file"], "rb") as src, gzip.open(dest / manifest["file"], "wb") as out:
-        for index, line in enumerate(src):
-            author = json.loads(line)["id"].partition("/")[0]
-            favourite = author in FIXTURE_AUTHORS and taken.get(author, 0) < per_author
-            if index < 1500 or index % step == 0 or favourite:
-                taken[author] = taken.get(author, 0) + 1
-                out.write(line)
-                kept += 1
-    manifest.update(
-        records=kept,
-        sha256=sha256_of(dest / manifest["file"]),
-        caveats=manifest.get("caveats", []) + [f"test fixture: a cut of {kept} records"],
+
+    def lines():
+        with gzip.open(source / manifest["file"], "rb") as src:
+            for index, line in enumerate(src):
+                author = json.loads(line)["id"].partition("/")[0]
+                favourite = author in FIXTURE_AUTHORS and taken.get(author, 0) < per_author
+                if index < 1500 or index % step == 0 or favourite:
+                    taken[author] = taken.get(author, 0) + 1
+                    yield line
+
+    def described(records: int) -> dict:
+        return {
+            **manifest,
+            "caveats": manifest.get("caveats", []) + [f"test fixture: a cut of {records} records"],
+        }
+
+    written = write_snapshot(
+        dest, manifest.get("kind", "census"), lines(), described, data_file=manifest["file"]
     )
-    (dest / "MANIFEST.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    kept = written["records"]
     return kept
 
 

@@ -11,8 +11,9 @@ import sys
 import time
 from pathlib import Path
 
-from scripts import fakehub
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, read_manifest, sha256_of
+from scripts.dev import fakehub
+from scripts.snapshot.write import write_snapshot
+from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 CENSUS = DEFAULT_SNAPSHOTS_DIR / "2024-07-11"
@@ -24,23 +25,23 @@ def cut_census(dest: Path, first: int, also: set[str] = frozenset(), scan: int =
     most downloaded), plus the records of `also` found in its first `scan` lines, line for line.
     Returns the records kept, in file order."""
     manifest = read_manifest(CENSUS)
-    dest.mkdir(parents=True)
     kept = []
-    with gzip.open(CENSUS / manifest["file"], "rb") as src, gzip.open(dest / manifest["file"], "wb") as out:
-        for index, line in enumerate(src):
-            if index >= max(first, scan if also else 0):
-                break
-            rec = json.loads(line)
-            if index < first or rec["id"] in also:
-                out.write(line)
-                kept.append(rec)
-    manifest.update(
-        snapshot=dest.name,
-        records=len(kept),
-        sha256=sha256_of(dest / manifest["file"]),
-        caveats=manifest["caveats"] + [f"test fixture: a cut of {len(kept)} records"],
-    )
-    (dest / "MANIFEST.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+    def lines():
+        with gzip.open(CENSUS / manifest["file"], "rb") as src:
+            for index, line in enumerate(src):
+                if index >= max(first, scan if also else 0):
+                    break
+                rec = json.loads(line)
+                if index < first or rec["id"] in also:
+                    kept.append(rec)
+                    yield line
+
+    def described(records: int) -> dict:
+        caveats = manifest["caveats"] + [f"test fixture: a cut of {records} records"]
+        return {**manifest, "snapshot": dest.name, "caveats": caveats}
+
+    write_snapshot(dest, manifest.get("kind", "census"), lines(), described, data_file=manifest["file"])
     return kept
 
 
@@ -126,8 +127,23 @@ def add_refs(snapshot: Path, top: int, commits: bool = False) -> dict:
     census (refs from data/fakehub/refs.jsonl, main only for the other models); returns its manifest.
 
     For fixtures whose site must show the refs query with rows."""
-    from scripts import fetch_refs
+    from scripts.acquire import refs
 
     with running_hub(snapshot) as hub:
-        opts = fetch_refs.RefsOptions(endpoint=hub.url, commits=commits, log_every=60)
-        return fetch_refs.collect(snapshot, top, opts, token=False)
+        opts = refs.RefsOptions(endpoint=hub.url, commits=commits, log_every=60)
+        return refs.collect(snapshot, top, opts, token=False)
+
+
+SECRET = "S3cretPassw0rd"  # the password of the crawlers' credential tests
+
+
+def files_hold(folder, secret: str) -> list[str]:
+    """The files under `folder` (gzip ones decompressed) whose bytes contain `secret`."""
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            data = gzip.decompress(data)
+        if secret.encode() in data:
+            found.append(str(path))
+    return found

@@ -12,7 +12,7 @@ from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
 from huggingface_hub.utils import parse_ratelimit_headers
 
-from scripts import fakehub
+from scripts.dev import fakehub
 from tests.fakehub_fixture import cut_census, recorded_ids, running_hub
 
 
@@ -168,7 +168,7 @@ def test_the_cli_prints_its_url_and_serves(census):
         [
             sys.executable,
             "-m",
-            "scripts.fakehub",
+            "scripts.dev.fakehub",
             "--snapshot",
             str(census[0]),
             "--port",

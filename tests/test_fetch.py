@@ -18,11 +18,14 @@ import time
 import huggingface_hub
 import pytest
 
-from scripts import fakehub, fetch
+from scripts.acquire import census as fetch
+from scripts.dev import fakehub
 from scripts.snapshots import find_snapshots, read_manifest, verify
 from tests.fakehub_fixture import (
     ROOT,
+    SECRET,
     cut_census,
+    files_hold,
     read_jsonl_gz,
     run_module,
     running_hub,
@@ -112,10 +115,10 @@ def test_killed_with_sigkill_and_resumed_gives_the_same_snapshot(census, tmp_pat
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
     partial = tmp_path / "resumed.partial"
     with running_hub(folder, faults, latency=0.01) as hub:
-        done = run_module("scripts.fetch", *cli_args(whole, hub.url))
+        done = run_module("scripts.acquire.census", *cli_args(whole, hub.url))
         assert done.returncode == 0, done.stderr
         for stop_at in (1_500, 4_000):  # killed twice, at different points
-            proc = start_module("scripts.fetch", *cli_args(resumed, hub.url))
+            proc = start_module("scripts.acquire.census", *cli_args(resumed, hub.url))
             wait_for_state(partial / "state.json", "records", stop_at, proc)
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
@@ -123,7 +126,7 @@ def test_killed_with_sigkill_and_resumed_gives_the_same_snapshot(census, tmp_pat
         # A page written but not checkpointed when the process died: the resume must drop it.
         with open(partial / "records.jsonl", "ab") as f:
             f.write(b'{"_id":"torn","id":"half/written","downloads":1}\n{"_id":"to')
-        again = run_module("scripts.fetch", *cli_args(resumed, hub.url))
+        again = run_module("scripts.acquire.census", *cli_args(resumed, hub.url))
     assert again.returncode == 0, again.stderr
     assert "resuming" in again.stderr
     assert (resumed / "models.jsonl.gz").read_bytes() == (whole / "models.jsonl.gz").read_bytes()
@@ -137,7 +140,7 @@ def test_a_model_that_moves_behind_the_cursor_is_kept_once(census, tmp_path):
     data = fakehub.HubData([dict(r) for r in records], {})
     out = tmp_path / "moving"
     with running_hub_for(data, latency=0.02) as hub:
-        proc = start_module("scripts.fetch", *cli_args(out, hub.url, "--sort", "downloads"))
+        proc = start_module("scripts.acquire.census", *cli_args(out, hub.url, "--sort", "downloads"))
         wait_for_state(tmp_path / "moving.partial" / "state.json", "pages", 2, proc)
         # The most downloaded model, already written on page 1, falls to the end of the listing.
         top = max(records, key=lambda r: r["downloads"])
@@ -156,17 +159,21 @@ def test_a_malformed_page_is_retried_then_reported_with_its_url_and_resumes(cens
     folder, records = census
     out = tmp_path / "snap"
     with running_hub(folder, fakehub.Faults(rate_truncate=1.0, max_streak=0)) as hub:
-        failed = run_module("scripts.fetch", *cli_args(out, hub.url, "--max-retries", "2", "--limit", "300"))
+        failed = run_module(
+            "scripts.acquire.census", *cli_args(out, hub.url, "--max-retries", "2", "--limit", "300")
+        )
         assert failed.returncode == 1
         assert f"{hub.url}/api/models?sort=createdAt&limit=100&expand=author" in failed.stderr
         assert "still malformed after 3 attempts" in failed.stderr
         assert "run the same command again to resume" in failed.stderr
         assert hub.stats.faults["truncate"] == 3 and not out.exists()
         # Other settings on the same partial crawl are refused, not mixed in.
-        other = run_module("scripts.fetch", *cli_args(out, hub.url, "--limit", "300", "--sort", "likes"))
+        other = run_module(
+            "scripts.acquire.census", *cli_args(out, hub.url, "--limit", "300", "--sort", "likes")
+        )
         assert other.returncode == 1 and "other settings" in other.stderr and "sort" in other.stderr
         hub.faults.rate_truncate = 0.0  # the Hub recovers: the same command finishes the crawl
-        ok = run_module("scripts.fetch", *cli_args(out, hub.url, "--limit", "300"))
+        ok = run_module("scripts.acquire.census", *cli_args(out, hub.url, "--limit", "300"))
     assert ok.returncode == 0, ok.stderr
     assert read_jsonl_gz(out / "models.jsonl.gz") == listing(records)[:300]
     assert any("not a full census" in c for c in read_manifest(out)["caveats"])
@@ -174,7 +181,9 @@ def test_a_malformed_page_is_retried_then_reported_with_its_url_and_resumes(cens
 
 def test_server_errors_are_retried_with_backoff_up_to_a_bound(census, tmp_path):
     with running_hub(census[0], fakehub.Faults(rate_500=1.0, max_streak=0)) as hub:
-        failed = run_module("scripts.fetch", *cli_args(tmp_path / "x", hub.url, "--max-retries", "3"))
+        failed = run_module(
+            "scripts.acquire.census", *cli_args(tmp_path / "x", hub.url, "--max-retries", "3")
+        )
         requests = hub.stats.requests
     assert failed.returncode == 1
     assert requests == 4  # one try and three retries, then it stops
@@ -203,7 +212,7 @@ def test_a_finished_snapshot_is_never_overwritten(census, tmp_path):
     out.mkdir()
     (out / "MANIFEST.json").write_text("{}")
     with running_hub(census[0]) as hub:
-        r = run_module("scripts.fetch", *cli_args(out, hub.url, "--limit", "10"))
+        r = run_module("scripts.acquire.census", *cli_args(out, hub.url, "--limit", "10"))
         assert hub.stats.requests == 0
     assert r.returncode == 1 and "never overwritten" in r.stderr
     assert os.listdir(out) == ["MANIFEST.json"] and (out / "MANIFEST.json").read_text() == "{}"
@@ -213,7 +222,9 @@ def test_the_token_is_sent_but_never_written(census, tmp_path):
     token = "hf_" + "x9Secret" * 4
     out = tmp_path / "tokened"
     with running_hub(census[0]) as hub:
-        r = run_module("scripts.fetch", *cli_args(out, hub.url, "--limit", "250"), env={"HF_TOKEN": token})
+        r = run_module(
+            "scripts.acquire.census", *cli_args(out, hub.url, "--limit", "250"), env={"HF_TOKEN": token}
+        )
         assert r.returncode == 0, r.stderr
         assert hub.stats.authorized == hub.stats.requests == 3
     assert read_manifest(out)["crawl"]["authenticated"] is True
@@ -226,13 +237,19 @@ def test_the_token_is_sent_but_never_written(census, tmp_path):
 def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise(census, tmp_path):
     with running_hub(census[0]) as hub:
         logged = run_module(
-            "scripts.fetch", *cli_args(tmp_path / "logs", hub.url, "--limit", "3000", "--log-every", "0")
+            "scripts.acquire.census",
+            *cli_args(tmp_path / "logs", hub.url, "--limit", "3000", "--log-every", "0"),
         )
         master, slave = pty.openpty()
         # A terminal of 100 columns (a bare pty has 0, and tqdm would draw a bar of nothing).
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
         proc = subprocess.Popen(
-            [sys.executable, "-m", "scripts.fetch", *cli_args(tmp_path / "tty", hub.url, "--limit", "3000")],
+            [
+                sys.executable,
+                "-m",
+                "scripts.acquire.census",
+                *cli_args(tmp_path / "tty", hub.url, "--limit", "3000"),
+            ],
             cwd=ROOT,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -251,6 +268,39 @@ def test_progress_is_a_bar_on_a_terminal_and_log_lines_otherwise(census, tmp_pat
         proc.wait(60)
         os.close(master)
     assert logged.returncode == 0 and proc.returncode == 0
-    assert "fetch: 3,000 models" in logged.stderr and "models/s, elapsed" in logged.stderr
+    assert "census: 3,000 models" in logged.stderr and "models/s, elapsed" in logged.stderr
     text = screen.decode(errors="replace")
     assert "3.00k/3.00k" in text and "models/s]" in text and "\r" in text  # tqdm: count, elapsed, rate
+
+
+def test_endpoint_credentials_are_sent_but_never_logged_or_written(census, tmp_path):
+    out = tmp_path / "snapshots" / "2026-11-26"
+    out.parent.mkdir()
+    with running_hub(census[0], fakehub.Faults(rate_truncate=1.0, max_streak=0)) as hub:
+        endpoint = hub.url.replace("http://", f"http://alice:{SECRET}@")
+        args = cli_args(out, endpoint, "--limit", "300", "--max-retries", "1")
+        failed = run_module("scripts.acquire.census", *args)
+        # The failed crawl left its checkpoint, which names the page to resume from.
+        assert failed.returncode == 1 and "run the same command again to resume" in failed.stderr
+        partial = out.with_name(out.name + ".partial")
+        assert (partial / "state.json").is_file()
+        assert files_hold(partial, SECRET) == []
+        hub.faults.rate_truncate = 0.0
+        ok = run_module("scripts.acquire.census", *args)
+        assert ok.returncode == 0, ok.stderr
+        # Every request carried the user info as basic auth: the credentials were used, not dropped.
+        assert hub.stats.basic_auth == hub.stats.requests > 3
+    manifest = read_manifest(out)
+    assert (
+        manifest["endpoint"] == hub.url and hub.url in manifest["collected"] and hub.url in manifest["source"]
+    )
+    assert manifest["crawl"]["resumes"] == 1
+    assert files_hold(tmp_path, SECRET) == []
+    assert SECRET not in failed.stdout + failed.stderr + ok.stdout + ok.stderr
+    assert "alice" not in manifest["endpoint"] + ok.stderr
+
+
+def test_an_endpoint_with_a_query_is_refused_without_echoing_it(census, tmp_path):
+    r = run_module("scripts.acquire.census", *cli_args(tmp_path / "q", f"http://127.0.0.1:1/?token={SECRET}"))
+    assert r.returncode == 1 and "without a query" in r.stderr and "HF_TOKEN" in r.stderr
+    assert SECRET not in r.stdout + r.stderr and not list(tmp_path.iterdir())

@@ -12,12 +12,16 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from scripts import fakehub, fetch_refs, refs
+from scripts import refs
+from scripts.acquire import refs as fetch_refs
 from scripts.classify import classify_name
+from scripts.dev import fakehub
 from scripts.snapshots import Snapshot, SnapshotError, read_manifest, verify
 from tests.fakehub_fixture import (
     ROOT,
+    SECRET,
     cut_census,
+    files_hold,
     read_jsonl_gz,
     recorded_ids,
     run_module,
@@ -115,17 +119,17 @@ def test_refs_collection_killed_and_resumed_gives_the_same_file(census, tmp_path
         hub_data(census[1]), fakehub.Faults(rate_truncate=0.05, seed=2), latency=0.01
     ) as hub:
         args = ["--top", top, "--endpoint", hub.url, "--backoff", "0.01", "--max-backoff", "0.05"]
-        done = run_module("scripts.fetch_refs", "--snapshot", str(whole), *args)
+        done = run_module("scripts.acquire.refs", "--snapshot", str(whole), *args)
         assert done.returncode == 0, done.stderr
-        proc = start_module("scripts.fetch_refs", "--snapshot", str(resumed), *args)
+        proc = start_module("scripts.acquire.refs", "--snapshot", str(resumed), *args)
         wait_for_state(resumed / "refs.partial" / "state.json", "done", 15, proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
         assert not (resumed / "refs").exists()
-        again = run_module("scripts.fetch_refs", "--snapshot", str(resumed), *args)
+        again = run_module("scripts.acquire.refs", "--snapshot", str(resumed), *args)
         assert again.returncode == 0, again.stderr
         # Collected refs are never overwritten.
-        twice = run_module("scripts.fetch_refs", "--snapshot", str(resumed), *args)
+        twice = run_module("scripts.acquire.refs", "--snapshot", str(resumed), *args)
         assert twice.returncode == 1 and "never overwritten" in twice.stderr
     assert (resumed / "refs" / "refs.jsonl.gz").read_bytes() == (
         whole / "refs" / "refs.jsonl.gz"
@@ -242,3 +246,25 @@ def test_the_built_site_shows_the_refs_query(census, collected, tmp_path):
         site.loop.close()
     assert data[0]["organization"].startswith("(all") and data[0]["models"] == len(census[1]) - 1
     assert data[0]["version_in_ref_names"] == 6
+
+
+def test_endpoint_credentials_are_sent_but_never_logged_or_written(census, tmp_path):
+    folder = copy_census(census, tmp_path / "snapshots" / "2024-07-11")
+    with running_hub_for(hub_data(census[1]), fakehub.Faults(rate_truncate=1.0, max_streak=0)) as hub:
+        endpoint = hub.url.replace("http://", f"http://alice:{SECRET}@")
+        args = ["--snapshot", str(folder), "--top", "10", "--endpoint", endpoint, "--backoff", "0.01"]
+        failed = run_module("scripts.acquire.refs", *args, "--max-retries", "1")
+        assert failed.returncode == 1 and "run the same command again to resume" in failed.stderr
+        assert (folder / "refs.partial" / "state.json").is_file()
+        assert files_hold(folder / "refs.partial", SECRET) == []
+        hub.faults.rate_truncate = 0.0
+        ok = run_module("scripts.acquire.refs", *args)
+        assert ok.returncode == 0, ok.stderr
+        assert hub.stats.basic_auth == hub.stats.requests >= 20  # refs and commits of ten models
+    manifest = read_manifest(folder / "refs")
+    assert (
+        manifest["endpoint"] == hub.url and hub.url in manifest["source"] and hub.url in manifest["collected"]
+    )
+    assert manifest["crawl"]["resumes"] == 1
+    assert files_hold(tmp_path, SECRET) == []
+    assert SECRET not in failed.stdout + failed.stderr + ok.stdout + ok.stderr

@@ -2,7 +2,7 @@
 
 The registry is MLflow's own SQLAlchemy store on a SQLite file in a temporary folder, filled
 through MlflowClient (registered models, versions, aliases, tags, descriptions, deprecated stage
-transitions, a deleted version). It is read back by `python -m scripts.ingest_mlflow`, loaded by
+transitions, a deleted version). It is read back by `python -m scripts.acquire.mlflow`, loaded by
 the real build beside a cut of the census, and served by Datasette: every model, version, alias
 and tag the client reports must come out of the site.
 """
@@ -13,9 +13,12 @@ import gzip
 import json
 import os
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 import warnings
 from datetime import datetime
 from pathlib import Path
@@ -30,8 +33,11 @@ else:
         "mlflow", reason="MLflow is optional: pip install -r requirements-mlflow.txt"
     )
 
-from scripts import build, ingest_mlflow, registry  # noqa: E402
+from scripts import build, registry  # noqa: E402
+from scripts.acquire import mlflow as ingest_mlflow  # noqa: E402
+from scripts.acquire.redact import redact_uri  # noqa: E402
 from scripts.classify import classify_name  # noqa: E402
+from scripts.snapshot.write import write_snapshot  # noqa: E402
 from scripts.snapshots import SnapshotError, find_snapshots, read_manifest, verify  # noqa: E402
 from tests.conftest import SiteClient, make_datasette  # noqa: E402
 
@@ -133,7 +139,7 @@ def truth(registry_uri) -> dict:
 
 def run_ingest(*args):
     return subprocess.run(
-        [sys.executable, "-m", "scripts.ingest_mlflow", *args],
+        [sys.executable, "-m", "scripts.acquire.mlflow", *args],
         cwd=ROOT,
         env=ENV,
         capture_output=True,
@@ -247,7 +253,9 @@ def test_an_interrupted_write_leaves_nothing(tmp_path):
 
     out = tmp_path / "snaps" / "broken"
     with pytest.raises(ConnectionError):
-        ingest_mlflow.write_snapshot(records(), out, "broken", "http://mlflow.example", "mlflow-skinny x")
+        write_snapshot(
+            out, "mlflow-registry", records(), {"snapshot": "broken"}, data_file="registry.jsonl.gz"
+        )
     assert list((tmp_path / "snaps").iterdir()) == []
 
 
@@ -257,7 +265,7 @@ def test_an_interrupted_write_leaves_nothing(tmp_path):
         ("https://alice:s3cret-token@mlflow.example.com:5000/", "https://mlflow.example.com:5000/"),
         (
             "postgresql://ml:pw@db.internal/mlflow?sslmode=require&password=x",
-            "postgresql://db.internal/mlflow",
+            "postgresql://db.internal/mlflow?sslmode=require",
         ),
         ("sqlite:////srv/mlflow/mlflow.db", "sqlite:////srv/mlflow/mlflow.db"),
         ("sqlite:///mlflow.db", "sqlite:///mlflow.db"),
@@ -265,7 +273,7 @@ def test_an_interrupted_write_leaves_nothing(tmp_path):
     ],
 )
 def test_credentials_are_stripped_from_the_source(uri, source):
-    assert ingest_mlflow.strip_credentials(uri) == source
+    assert redact_uri(uri) == source
 
 
 def test_bad_label_is_refused():
@@ -456,3 +464,99 @@ def test_registry_queries_count_aliases_stages_and_versioned_names(site_with_reg
     assert set(named) == {n for n in truth if classify_name(n).own_version or classify_name(n).seed_rule}
     assert named["churn-model-v1"]["names_in_family"] == 2
     assert named["churn-model-v2"]["latest_version"] == 3 and named["churn-model-v2"]["name_declares"] == "v2"
+
+
+# --- refused early, progress, credentials ----------------------------------------------------------
+
+SECRET = "S3cretPassw0rd"
+
+
+def test_an_empty_tracking_uri_is_refused_before_mlflow_runs(tmp_path):
+    stray = ROOT / "mlflow.db"
+    existed = stray.exists()
+    for args in (
+        ["--tracking-uri", ""],
+        ["--tracking-uri", " "],
+        ["--tracking-uri", "x", "--registry-uri", ""],
+    ):
+        result = run_ingest(*args, "--name", "x", "--out", str(tmp_path / "x"))
+        assert result.returncode == 1, result.stderr
+        assert "is empty" in result.stderr and "mlflow.db" in result.stderr
+        assert not (tmp_path / "x").exists()
+    assert stray.exists() == existed  # MLflow's fallback store was never created
+
+
+def test_an_unreachable_server_fails_fast_with_the_address_and_no_secret(tmp_path):
+    with socket.socket() as s:  # a port of this machine that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    uri = f"http://alice:{SECRET}@127.0.0.1:{port}/?token={SECRET}"
+    started = time.monotonic()
+    result = run_ingest(
+        "--tracking-uri", uri, "--name", "x", "--out", str(tmp_path / "x"), "--connect-timeout", "2"
+    )
+    elapsed = time.monotonic() - started
+    assert result.returncode == 1
+    assert f"cannot connect to 127.0.0.1:{port} within 2 s" in result.stderr, result.stderr
+    assert f"http://127.0.0.1:{port}/" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    assert elapsed < 30  # MLflow's own retries alone take minutes
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_server_that_hangs_up_fails_without_echoing_credentials(tmp_path):
+    # It accepts the connection (the early check passes) and closes it: MLflow's own error then
+    # repeats the URL it was given, token and all.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def hang_up():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    uri = f"http://alice:{SECRET}@127.0.0.1:{port}/?token={SECRET}"
+    out = tmp_path / "snapshots" / "x"
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "scripts.acquire.mlflow",
+                "--tracking-uri",
+                uri,
+                "--name",
+                "x",
+                "--out",
+                str(out),
+            ],
+            cwd=ROOT,
+            env={**ENV, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        listener.close()
+    assert result.returncode == 1
+    assert f"ingest-mlflow failed reading http://127.0.0.1:{port}/" in result.stderr, result.stderr
+    assert "MlflowException" in result.stderr and "registered-models/search" in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    assert not out.exists()
+
+
+def test_progress_is_shown_while_the_registry_is_read(registry_uri, tmp_path):
+    result = run_ingest(
+        "--tracking-uri", registry_uri, "--name", "progress", "--out", str(tmp_path / "p"), "--log-every", "0"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "6 registered models to read" in result.stderr
+    counts = [
+        line for line in result.stderr.splitlines() if "mlflow: " in line and "registered models/s" in line
+    ]
+    assert any("mlflow: 1 registered models" in line for line in counts), result.stderr
+    assert any("mlflow: 6 registered models" in line for line in counts)

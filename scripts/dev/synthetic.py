@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import re
 from pathlib import Path
 
+from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.write import write_snapshot
 from scripts.snapshots import SnapshotError, read_manifest
 
 SYNTHETIC_RECORDS = 3_000_000
@@ -48,46 +49,27 @@ def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RE
     """
     manifest = read_manifest(source)
     folder = dest_root / f"{manifest.get('snapshot', source.name)}-synthetic"
-    folder.mkdir(parents=True)
-    data_file = folder / manifest["file"]
     source_lines = gzip.open(source / manifest["file"], "rb").read().splitlines(keepends=True)
     if not source_lines:
         raise SnapshotError(f"{source}: no records to cycle")
-    written = 0
-    digest = hashlib.sha256()
 
-    class Hashing:  # the gzip stream's bytes go to the file and the digest alike
-        def __init__(self, f):
-            self.f = f
+    def lines():
+        written, cycle = 0, 0
+        while written < records:
+            take = source_lines[: records - written]
+            suffix = f"~s{cycle}".encode()
+            yield from take if cycle == 0 else (_with_suffix(line, suffix) for line in take)
+            written += len(take)
+            cycle += 1
 
-        def write(self, b):
-            digest.update(b)
-            return self.f.write(b)
-
-        def flush(self):
-            self.f.flush()
-
-    with open(data_file, "wb") as raw:
-        with gzip.GzipFile(fileobj=Hashing(raw), mode="wb", compresslevel=1, mtime=0) as out:
-            cycle = 0
-            while written < records:
-                take = source_lines[: records - written]
-                if cycle == 0:
-                    out.writelines(take)
-                else:
-                    suffix = f"~s{cycle}".encode()
-                    out.writelines(_with_suffix(line, suffix) for line in take)
-                written += len(take)
-                cycle += 1
-    manifest.update(
-        snapshot=folder.name,
-        records=written,
-        sha256=digest.hexdigest(),
-        caveats=list(manifest.get("caveats", []))
-        + [
+    def described(written: int) -> dict:
+        note = (
             f"synthetic benchmark census: {manifest.get('snapshot', source.name)} cycled to "
             f"{written} records, ids of pass k suffixed ~s<k>"
-        ],
+        )
+        return {**manifest, "snapshot": folder.name, "caveats": list(manifest.get("caveats", [])) + [note]}
+
+    write_snapshot(
+        folder, SnapshotKind.CENSUS, lines(), described, data_file=manifest["file"], compresslevel=1
     )
-    (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     return folder

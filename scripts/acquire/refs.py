@@ -1,6 +1,6 @@
 """Collect the git branches, tags and commit counts of a census snapshot's most-downloaded models.
 
-    python -m scripts.fetch_refs --snapshot data/snapshots/2026-11-26 --top 1000 [--endpoint URL]
+    python -m scripts.acquire.refs --snapshot data/snapshots/2026-11-26 --top 1000 [--endpoint URL]
         [--no-commits] [--max-retries 5]
 
 For the N models with the most downloads in the snapshot (ties by id), asks the Hub for the repo's
@@ -11,7 +11,7 @@ branches and tags (`HfApi.list_repo_refs`) and the number of commits on `main`
      "branches": [{"name", "ref", "targetCommit"}], "tags": [...], "commit_count": int | null}
 
 with `<snapshot>/refs/MANIFEST.json` (kind "refs"). The census files are not touched. Resumable
-like scripts/fetch.py: progress is checkpointed after every model in `<snapshot>/refs.partial/`,
+like the census crawl: progress is checkpointed after every model in `<snapshot>/refs.partial/`,
 and the finished folder is renamed into place in one step, never over an existing one.
 
 `list_repo_refs` makes one plain request without retries, and `list_repo_commits` retries status
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import json
 import logging
 import shutil
 import sys
@@ -35,7 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx2
 import huggingface_hub
 from huggingface_hub import HfApi
 from huggingface_hub.errors import (
@@ -46,29 +44,35 @@ from huggingface_hub.errors import (
 )
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from scripts import fetch
-from scripts.fetch import (
+from scripts.acquire.http import (
     RECORDS,
-    REQUESTS,
-    STATE,
+    RETRY_STATUS,
     Checkpoint,
     CrawlError,
+    HttpOptions,
     MalformedResponse,
     Progress,
-    _short,
-    configure_client,
-    gzip_and_hash,
-    publish_folder,
-    retrying,
+    add_http_arguments,
+    http_options,
+    open_session,
+    run_command,
+    setup_logging,
     token_from_env,
-    write_json_atomic,
+    with_retries,
 )
+from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.write import encode_record, write_snapshot
 from scripts.snapshots import Snapshot, SnapshotError, iter_records, read_manifest, verify
 
-log = logging.getLogger("fetch_refs")
+log = logging.getLogger("acquire.refs")
 
 REFS_DIR = "refs"
 REFS_FILE = "refs.jsonl.gz"
+
+
+@dataclass
+class RefsOptions(HttpOptions):
+    commits: bool = True  # also count the commits on main: one more request (or more) a model
 
 
 def top_models(snapshot: Snapshot, n: int) -> list[tuple[str, int]]:
@@ -83,30 +87,19 @@ def _ref(item) -> dict:
     return {"name": item.name, "ref": item.ref, "targetCommit": item.target_commit}
 
 
-def fetch_model(api: HfApi, model_id: str, commits: bool, opts) -> dict:
+def fetch_model(api: HfApi, model_id: str, commits: bool, opts: HttpOptions) -> dict:
     """The refs (and commit count) of one model; raises CrawlError when retries run out."""
     base = f"{api.endpoint}/api/models/{model_id}"
 
     def call(what: str, fn):
-        try:
-            for attempt in retrying(f"GET {what}", opts.max_retries, opts.backoff, opts.max_backoff):
-                with attempt:
-                    try:
-                        return fn()
-                    except (KeyError, TypeError) as e:  # valid JSON of the wrong shape
-                        raise MalformedResponse(
-                            what, f"unexpected answer ({type(e).__name__}: {e})"
-                        ) from None
-        except MalformedResponse as e:
-            raise MalformedResponse(
-                what, f"{e.detail}; still malformed after {opts.max_retries + 1} attempts"
-            ) from e
-        except json.JSONDecodeError as e:
-            raise MalformedResponse(
-                what, f"not valid JSON after {opts.max_retries + 1} attempts ({e})"
-            ) from None
+        def checked():
+            try:
+                return fn()
+            except (KeyError, TypeError) as e:  # valid JSON of the wrong shape
+                raise MalformedResponse(what, f"unexpected answer ({type(e).__name__}: {e})") from None
 
-    rec: dict = {"status": "ok"}
+        return with_retries(f"GET {what}", opts, checked)
+
     try:
         refs = call(f"{base}/refs", lambda: api.list_repo_refs(model_id))
     except GatedRepoError:
@@ -115,11 +108,10 @@ def fetch_model(api: HfApi, model_id: str, commits: bool, opts) -> dict:
         return {"status": "not_found"}
     except HfHubHTTPError as e:
         code = e.response.status_code if e.response is not None else None
-        if code is not None and 400 <= code < 500 and code not in fetch.RETRY_STATUS:
+        if code is not None and 400 <= code < 500 and code not in RETRY_STATUS:
             return {"status": f"error {code}"}
         raise
-    rec["branches"] = [_ref(b) for b in refs.branches]
-    rec["tags"] = [_ref(t) for t in refs.tags]
+    rec = {"status": "ok", "branches": [_ref(b) for b in refs.branches], "tags": [_ref(t) for t in refs.tags]}
     rec["commit_count"] = None
     if commits:
         try:
@@ -129,100 +121,81 @@ def fetch_model(api: HfApi, model_id: str, commits: bool, opts) -> dict:
     return rec
 
 
-def collect(snapshot_dir: Path, top: int, opts: RefsOptions, token: str | bool | None = None) -> dict:
-    """Collect (or resume collecting) refs for the top models of a snapshot; returns the refs manifest."""
-    folder = Path(snapshot_dir)
-    snapshot = Snapshot(folder.name, folder, read_manifest(folder))
-    snapshot = Snapshot(snapshot.manifest.get("snapshot", folder.name), folder, snapshot.manifest)
-    if snapshot.kind != "census":
+def census_of(folder: Path) -> Snapshot:
+    """The census snapshot in `folder`, verified; refuses when its refs were collected already."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    snapshot = Snapshot(manifest.get("snapshot", folder.name), folder, manifest)
+    if snapshot.kind != SnapshotKind.CENSUS:
         raise CrawlError(
             f"{folder / 'MANIFEST.json'}: kind {snapshot.kind!r}; refs are collected for census snapshots"
         )
-    out, partial = folder / REFS_DIR, folder / f"{REFS_DIR}.partial"
-    if out.exists():
+    if (folder / REFS_DIR).exists():
         raise CrawlError(
-            f"{out}: already exists; collected refs are never overwritten "
+            f"{folder / REFS_DIR}: already exists; collected refs are never overwritten "
             f"(delete the folder to collect them again)"
         )
     verify(snapshot)
+    return snapshot
+
+
+def collect(snapshot_dir: Path, top: int, opts: RefsOptions, token: str | bool | None = None) -> dict:
+    """Collect (or resume collecting) refs for the top models of a snapshot; returns the refs manifest."""
+    endpoint, counter = open_session(opts)
+    snapshot = census_of(snapshot_dir)
     token = token_from_env() if token is None else token
-    configure_client(opts.timeout)
-    api = HfApi(endpoint=opts.endpoint.rstrip("/"), token=token, library_name="hub-versioning-fetch-refs")
+    api = HfApi(endpoint=endpoint, token=token, library_name="hub-versioning-fetch-refs")
     identity = {
-        "endpoint": api.endpoint,
+        "endpoint": endpoint,
         "top": top,
         "commits": opts.commits,
         "census_sha256": snapshot.manifest.get("sha256"),
     }
-    cp = Checkpoint(partial, identity)
+    cp = Checkpoint(snapshot.folder / f"{REFS_DIR}.partial", identity)
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    resumed = cp.open(
-        {
-            "done": 0,
-            "records": 0,
-            "started": now,
-            "resumes": 0,
-            "seconds": 0.0,
-            "requests": {},
-            "statuses": {},
-        }
-    )
+    initial = {
+        "done": 0,
+        "records": 0,
+        "started": now,
+        "resumes": 0,
+        "seconds": 0.0,
+        "requests": {},
+        "statuses": {},
+    }
+    resumed = cp.open(initial)
     state = cp.state
     log.info("reading the %d most-downloaded models of %s", top, snapshot.data_file)
     models = top_models(snapshot, top)
     if resumed:
         state["resumes"] += 1
-        log.info("resuming %s: %d of %d models done", partial, state["done"], len(models))
-    REQUESTS.clear()
-    requests_before = Counter(state["requests"])
-    statuses = Counter(state["statuses"])
+        log.info("resuming %s: %d of %d models done", cp.folder, state["done"], len(models))
+    requests_before, statuses = dict(state["requests"]), Counter(state["statuses"])
     started, seconds_before = time.monotonic(), state["seconds"]
     progress = Progress(len(models), state["done"], "refs", opts.log_every)
     try:
         with logging_redirect_tqdm():
             for rank in range(state["done"], len(models)):
                 model_id, downloads = models[rank]
-                rec = {
-                    "id": model_id,
-                    "rank": rank + 1,
-                    "downloads": downloads,
-                    **fetch_model(api, model_id, opts.commits, opts),
-                }
+                rec = {"id": model_id, "rank": rank + 1, "downloads": downloads}
+                rec |= fetch_model(api, model_id, opts.commits, opts)
                 statuses[rec["status"]] += 1
-                line = json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
-                requests = requests_before + Counter({str(k): v for k, v in REQUESTS.items()})
                 cp.commit(
-                    [line],
+                    [encode_record(rec)],
                     done=rank + 1,
                     records=rank + 1,
                     seconds=round(seconds_before + time.monotonic() - started, 3),
-                    requests=dict(requests),
+                    requests=counter.as_dict(requests_before),
                     statuses=dict(statuses),
                 )
                 progress.update(1)
     finally:
         progress.close()
         cp.close()
-    return finish(out, partial, snapshot, state, top, opts, api.endpoint, bool(token))
+    return finish(cp, snapshot, top, opts, endpoint, bool(token))
 
 
-def finish(
-    out: Path,
-    partial: Path,
-    snapshot: Snapshot,
-    state: dict,
-    top: int,
-    opts,
-    endpoint: str,
-    authenticated: bool,
-) -> dict:
-    staging = partial / "refs"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    sha = gzip_and_hash(partial / RECORDS, staging / REFS_FILE)
-    finished = datetime.now(UTC).isoformat(timespec="seconds")
-    statuses = state["statuses"]
-    caveats = [
+def caveats(snapshot: Snapshot, state: dict, opts: RefsOptions, finished: str) -> list[str]:
+    notes = [
         f"refs and commit counts are as the Hub answered between {state['started']} and {finished}, "
         f"not as of the census ({snapshot.name}): a branch or tag made after the census is listed",
         "branches and tags are git refs of the model repository; pull-request refs and the 'converts' "
@@ -230,25 +203,30 @@ def finish(
         "main counts as a branch; 'extra branches' are the branches other than main",
     ]
     if opts.commits:
-        caveats.append(
+        notes.append(
             "commit_count is the number of commits on main (list_repo_commits), null where the "
             "repository has no main branch"
         )
     else:
-        caveats.append("commits were not counted (--no-commits): commit_count is null")
-    missing = {k: v for k, v in statuses.items() if k != "ok"}
+        notes.append("commits were not counted (--no-commits): commit_count is null")
+    missing = {k: v for k, v in state["statuses"].items() if k != "ok"}
     if missing:
-        caveats.append(
+        notes.append(
             "models without refs: "
             + ", ".join(f"{v} {k}" for k, v in sorted(missing.items()))
             + " (deleted, renamed, made private or gated since the census)"
         )
+    return notes
+
+
+def finish(
+    cp: Checkpoint, snapshot: Snapshot, top: int, opts: RefsOptions, endpoint: str, authenticated: bool
+) -> dict:
+    """Write the collected lines as `<snapshot>/refs/` (scripts/snapshot/write.py)."""
+    state = cp.state
+    finished = datetime.now(UTC).isoformat(timespec="seconds")
     manifest = {
         "snapshot": snapshot.name,
-        "kind": "refs",
-        "records": state["records"],
-        "file": REFS_FILE,
-        "sha256": sha,
         "format": "gzip JSON Lines; one object per model, most downloaded first: id, rank, downloads "
         "(from the census), status, branches and tags [{name, ref, targetCommit}] as "
         "GET /api/models/{id}/refs returned them, commit_count",
@@ -259,14 +237,14 @@ def finish(
         "collected": f"{state['started'][:10]}, from the Hugging Face Hub API at {endpoint} "
         f"({state['started']} to {finished})",
         "source": f"Hugging Face Hub API, GET {endpoint}/api/models/{{id}}/refs and /commits/main, "
-        "through huggingface_hub HfApi.list_repo_refs and list_repo_commits (scripts/fetch_refs.py)",
+        "through huggingface_hub HfApi.list_repo_refs and list_repo_commits (scripts/acquire/refs.py)",
         "source_license": "none stated by the Hub for its API; factual repository metadata, redistributed "
         "with attribution",
-        "caveats": caveats,
+        "caveats": caveats(snapshot, state, opts, finished),
         "endpoint": endpoint,
         "client_version": f"huggingface_hub {huggingface_hub.__version__}",
         "crawl": {
-            "statuses": statuses,
+            "statuses": state["statuses"],
             "resumes": state["resumes"],
             "started": state["started"],
             "finished": finished,
@@ -276,22 +254,17 @@ def finish(
             "authenticated": authenticated,
         },
     }
-    write_json_atomic(staging / "MANIFEST.json", manifest)
-    publish_folder(staging, out)
-    shutil.rmtree(partial)
+    out = snapshot.folder / REFS_DIR
+    with open(cp.folder / RECORDS, "rb") as records:
+        written = write_snapshot(
+            out, SnapshotKind.REFS, records, manifest, data_file=REFS_FILE, staging=cp.folder / REFS_DIR
+        )
+    shutil.rmtree(cp.folder)
+    summary = ", ".join(f"{v} {k}" for k, v in sorted(state["statuses"].items()))
     log.info(
-        "wrote %s: refs of %d models (%s), sha256 %s",
-        out,
-        state["records"],
-        ", ".join(f"{v} {k}" for k, v in sorted(statuses.items())),
-        sha,
+        "wrote %s: refs of %d models (%s), sha256 %s", out, written["records"], summary, written["sha256"]
     )
-    return manifest
-
-
-@dataclass
-class RefsOptions(fetch.CrawlOptions):
-    commits: bool = True  # also count the commits on main: one more request (or more) a model
+    return written
 
 
 def main(argv=None) -> int:
@@ -301,45 +274,16 @@ def main(argv=None) -> int:
     p.add_argument(
         "--no-commits", action="store_true", help="skip the commit counts (one request a model less)"
     )
-    fetch.add_http_arguments(p)
+    add_http_arguments(p)
     args = p.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    setup_logging(args.endpoint)
     if args.top < 1:
         p.error("--top must be positive")
-    opts = RefsOptions(
-        commits=not args.no_commits,
-        endpoint=args.endpoint,
-        max_retries=args.max_retries,
-        backoff=args.backoff,
-        max_backoff=args.max_backoff,
-        timeout=args.timeout,
-        log_every=args.log_every,
-    )
+    opts = RefsOptions(commits=not args.no_commits, **http_options(args))
     partial = args.snapshot / f"{REFS_DIR}.partial"
-    try:
-        collect(args.snapshot, args.top, opts)
-    except (CrawlError, SnapshotError) as e:
-        log.error(
-            "%s%s",
-            e,
-            f"\nprogress is saved in {partial}; run the same command again to resume"
-            if (partial / STATE).is_file()
-            else "",
-        )
-        return 1
-    except (HfHubHTTPError, httpx2.HTTPError) as e:
-        log.error(
-            "request failed after %d retries: %s\nprogress is saved in %s; run the same command again "
-            "to resume",
-            args.max_retries,
-            _short(e),
-            partial,
-        )
-        return 1
-    except KeyboardInterrupt:
-        log.error("interrupted; progress is saved in %s; run the same command again to resume", partial)
-        return 130
-    return 0
+    return run_command(
+        lambda: collect(args.snapshot, args.top, opts), partial, args.max_retries, SnapshotError
+    )
 
 
 if __name__ == "__main__":

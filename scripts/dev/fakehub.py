@@ -1,10 +1,10 @@
 """A fake Hugging Face Hub on 127.0.0.1 that serves a snapshot's records through the Hub's routes.
 
-    python -m scripts.fakehub --snapshot data/snapshots/2024-07-11 --port 8765 [--max-records N]
+    python -m scripts.dev.fakehub --snapshot data/snapshots/2024-07-11 --port 8765 [--max-records N]
         [--rate-429 0.05 --retry-after 1] [--rate-500 0.05] [--rate-drop 0.05] [--rate-truncate 0.05]
         [--max-streak 2] [--seed 0] [--quota 500 --window 300] [--refs data/fakehub/refs.jsonl]
 
-It exists so that the crawlers (scripts/fetch.py, scripts/fetch_refs.py) can be run and tested
+It exists so that the crawlers (scripts/acquire/census.py, scripts/acquire/refs.py) can be run and tested
 offline with the real `huggingface_hub` client over real HTTP. Routes, as the Hub serves them:
 
 - `GET /api/models?limit=&sort=&expand=` a page of records and, when more follow, a
@@ -19,7 +19,7 @@ offline with the real `huggingface_hub` client over real HTTP. Routes, as the Hu
 - `GET /api/models/{id}/commits/{rev}` commits, newest first, 50 a page with a `Link` header.
 
 Refs and commits come, in this order, from the snapshot's own `refs/refs.jsonl.gz` (written by
-scripts/fetch_refs.py), from the small file `--refs` (default data/fakehub/refs.jsonl, see its
+scripts/acquire/refs.py), from the small file `--refs` (default data/fakehub/refs.jsonl, see its
 README), or else a model of the snapshot has only `main` and one commit. Ids not in the snapshot
 answer 404 with `X-Error-Code: RepoNotFound`, as the Hub does.
 
@@ -57,7 +57,7 @@ from scripts.snapshots import Snapshot, SnapshotError, iter_records, read_manife
 
 log = logging.getLogger("fakehub")
 
-DEFAULT_REFS = Path(__file__).resolve().parent.parent / "data" / "fakehub" / "refs.jsonl"
+DEFAULT_REFS = Path(__file__).resolve().parents[2] / "data" / "fakehub" / "refs.jsonl"
 SORTS = ("downloads", "likes", "createdAt", "lastModified", "trendingScore")
 # The client's own list of expandable properties: the fake Hub rejects others with a 400, as the Hub does.
 EXPANDABLE = frozenset(typing.get_args(ExpandModelProperty_T))
@@ -94,6 +94,7 @@ class Stats:
     faults: dict = field(default_factory=lambda: {k: 0 for k in FAULTS})
     rate_limited: int = 0
     authorized: int = 0  # requests that carried an Authorization header (never its value)
+    basic_auth: int = 0  # of which HTTP basic auth (user info of the crawler's endpoint)
     routes: dict = field(default_factory=dict)
 
 
@@ -136,7 +137,9 @@ def load_refs_file(path: Path) -> dict[str, dict]:
                 isinstance(i, dict) and isinstance(i.get("name"), str) for i in items
             ):
                 raise SnapshotError(f"{path}:{lineno}: {key} must be a list of objects with a string name")
-        if rec.get("status", "ok") == "ok":  # fetch_refs records models the Hub no longer had, without refs
+        if (
+            rec.get("status", "ok") == "ok"
+        ):  # the refs crawl records models the Hub no longer had, without refs
             out[rec["id"]] = rec
     return out
 
@@ -341,6 +344,7 @@ class Handler(BaseHTTPRequestHandler):
         with hub.lock:
             hub.stats.requests += 1
             hub.stats.authorized += "Authorization" in self.headers
+            hub.stats.basic_auth += self.headers.get("Authorization", "").startswith("Basic ")
         if parts.path == "/_fakehub/stats":
             with hub.lock:
                 body = json.dumps(hub.stats.__dict__).encode()
