@@ -23,9 +23,12 @@ from pathlib import Path
 import sqlite_utils
 from tqdm import tqdm
 
-from scripts import derive, hub_registry, load, refs, registry, summaries
+from scripts import schema
+from scripts.derive import hub_registry, summaries, versioning
+from scripts.load import census, organizations, refs, registry
 from scripts.publish.metadata import site_metadata
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, SnapshotError, find_snapshots, verify
+from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
 
 log = logging.getLogger("build")
 
@@ -39,54 +42,59 @@ def build(
     out: Path,
     snapshots_dir: Path = DEFAULT_SNAPSHOTS_DIR,
     headline: str | None = None,
-    organizations_csv: Path = load.ORGANIZATIONS_CSV,
+    organizations_csv: Path = organizations.ORGANIZATIONS_CSV,
     workers: int | None = None,
 ) -> dict:
-    """Build the database at `out` atomically; returns a summary (models per snapshot, seconds)."""
+    """Build the database at `out` atomically; returns a summary (models per snapshot, seconds).
+
+    The pipeline: snapshot (find and verify) -> load and classify (streamed together, in worker
+    processes) -> derive -> publish (inspect file, site metadata, then everything moved into place).
+    """
     started = time.monotonic()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    snapshots, headline = snapshot_stage(snapshots_dir, headline)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        with BuildRun(tmp, workers) as run:
+            schema.create_all(run.db)
+            counts = load_stage(run, snapshots, headline, organizations_csv)
+            derive_stage(run, snapshots)
+        publish_stage(tmp, out)
+    finally:
+        # Temporary files of this build: database, staging, full-text index, inspect, metadata.
+        for leftover in out.parent.glob(f".*.{os.getpid()}.tmp*"):
+            leftover.unlink(missing_ok=True)
+    summary = {"models": counts, "seconds": round(time.monotonic() - started, 1)}
+    log.info("built %s in %.1f s: %s", out, summary["seconds"], summary["models"])
+    return summary
+
+
+def snapshot_stage(snapshots_dir: Path, headline: str | None) -> tuple[list[Snapshot], str]:
+    """Every snapshot folder, each verified against its manifest; and the headline census."""
     snapshots = find_snapshots(snapshots_dir)
-    censuses = [s for s in snapshots if s.kind == "census"]
+    censuses = [s for s in snapshots if s.kind == SnapshotKind.CENSUS]
     if not censuses:
         raise SnapshotError(f"{snapshots_dir}: no snapshot of kind 'census'")
     headline = headline or max(s.name for s in censuses)
     if headline not in {s.name for s in censuses}:
         raise SnapshotError(f"--headline {headline}: no census snapshot of that name in {snapshots_dir}")
     for s in snapshots:
+        if s.kind not in LOADERS:
+            raise SnapshotError(f"{s.folder / 'MANIFEST.json'}: a {s.kind} snapshot cannot stand alone")
         log.info("verifying %s", s.data_file)
         verify(s)
-
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        summary = _build_into(tmp, snapshots, headline, organizations_csv, workers)
-        inspect_tmp = out.with_name(f".inspect.{os.getpid()}.tmp")
-        write_inspect(tmp, inspect_tmp, out.stem)
-        metadata = site_metadata(db_path=tmp)
-        metadata_tmp = out.with_name(f".metadata.{os.getpid()}.tmp")
-        metadata_tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
-        # The database last: until it moves, the old build (and its inspect file) stay coherent
-        # enough to serve; a crash between these renames is re-run by the next `make build`.
-        os.replace(metadata_tmp, out.with_name("metadata.json"))
-        os.replace(inspect_tmp, out.with_name("inspect.json"))
-        os.replace(tmp, out)
-    finally:
-        # Temporary files of this build: database, staging, full-text index, inspect, metadata.
-        for leftover in out.parent.glob(f".*.{os.getpid()}.tmp*"):
-            leftover.unlink(missing_ok=True)
-    summary["seconds"] = round(time.monotonic() - started, 1)
-    log.info("built %s in %.1f s: %s", out, summary["seconds"], summary["models"])
-    return summary
+    return snapshots, headline
 
 
-def load_and_classify(organizations: dict, task: load.ChunkTask):
+def load_and_classify(organizations: dict, task: census.ChunkTask):
     """A chunk of census lines -> its load rows and its classification rows (in a worker).
 
     Decoding and classifying in the same process means each record is decoded once and never
     read back from SQLite; the writer gets rows ready for executemany."""
-    parsed = load.parse_chunk(task)
-    classified = derive.classify_parsed(parsed.models, parsed.tag_lists, organizations)
+    parsed = census.parse_chunk(task)
+    classified = versioning.classify_parsed(parsed.models, parsed.tag_lists, organizations)
     return parsed._replace(tag_lists=None), classified
 
 
@@ -105,109 +113,141 @@ def ordered_map(pool: ProcessPoolExecutor | None, fn, tasks, depth: int):
         yield pending.popleft().result()
 
 
-def _build_into(path: Path, snapshots, headline: str, organizations_csv: Path, workers) -> dict:
-    workers = workers or min(2, os.cpu_count() or 1)
-    pool = None
-    if workers > 1:
-        # The workers are forked now, before this process opens the database: an SQLite
-        # connection must not be carried across a fork (with "fork", all start at the first task).
-        pool = ProcessPoolExecutor(workers)
-        pool.submit(int).result()
-    db = sqlite_utils.Database(path)
-    try:
-        return _stages(db, path, snapshots, headline, organizations_csv, pool, workers)
-    finally:
-        db.close()  # also on failure, so that the caller can remove the file
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+class BuildRun:
+    """The database being built, with its worker pool and what the stages share."""
+
+    def __init__(self, path: Path, workers: int | None):
+        self.path = path
+        self.workers = workers or min(2, os.cpu_count() or 1)
+        self.staging = path.with_name(f".staging.{os.getpid()}.tmp")
+        self.fts = path.with_name(f".fts.{os.getpid()}.tmp")
+        self.pool = None
+        self.tag_keys: dict[str, int] = {}  # tag text -> tags.tag_key, across snapshots
+        self.organizations: dict[str, tuple] = {}
+
+    def __enter__(self) -> BuildRun:
+        if self.workers > 1:
+            # The workers are forked now, before this process opens the database: an SQLite
+            # connection must not be carried across a fork (with "fork", all start at the first task).
+            self.pool = ProcessPoolExecutor(self.workers)
+            self.pool.submit(int).result()
+        self.db = sqlite_utils.Database(self.path)
+        # A throw-away file until it is renamed: no journal, no fsync. The page cache stays at
+        # SQLite's default: CREATE INDEX sorts in cache-sized runs, and small runs merge several
+        # times faster than one huge in-memory sort (measured: 1.5 s instead of 4.9 s for model_tags).
+        self.db.execute("pragma journal_mode = off")
+        self.db.execute("pragma synchronous = off")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.db.close()  # also on failure, so that the caller can remove the file
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def attach_staging(self) -> None:
+        """model_versioning is staged in a file of its own during the load: once loaded, two
+        threads read it there (summaries, full-text index of the ids) while the writer indexes
+        the database."""
+        self.staging.unlink(missing_ok=True)
+        self.db.execute("attach database ? as staging", [str(self.staging)])
+        self.db.execute("pragma staging.journal_mode = off")
+        self.db.execute("pragma staging.synchronous = off")
+        versioning.create_staging(self.db, "staging")
 
 
-def _stages(
-    db: sqlite_utils.Database,
-    path: Path,
-    snapshots,
-    headline: str,
-    organizations_csv: Path,
-    pool: ProcessPoolExecutor | None,
-    workers: int,
-) -> dict:
-    # A throw-away file until it is renamed: no journal, no fsync. The page cache stays at
-    # SQLite's default: CREATE INDEX sorts in cache-sized runs, and small runs merge several times
-    # faster than one huge in-memory sort (measured: 1.5 s instead of 4.9 s for model_tags).
-    db.execute("pragma journal_mode = off")
-    db.execute("pragma synchronous = off")
-    load.create_schema(db)
-    derive.create_schema(db)
-    load.load_organizations(db, organizations_csv)
-    organizations = derive.organizations_map(db)
-    # model_versioning is staged in a file of its own during the load: once loaded, two threads
-    # read it there (summaries, full-text index of the ids) while the writer indexes this file.
-    staging = path.with_name(f".staging.{os.getpid()}.tmp")
-    staging.unlink(missing_ok=True)
-    db.execute("attach database ? as staging", [str(staging)])
-    db.execute("pragma staging.journal_mode = off")
-    db.execute("pragma staging.synchronous = off")
-    derive.create_staging(db, "staging")
+def load_census(run: BuildRun, s: Snapshot) -> int:
+    """Load and classify a census, chunk by chunk in the workers, written here in file order."""
+    conn = run.db.conn
+    expected = s.manifest.get("records")
+    n = 0
+    work = partial(load_and_classify, run.organizations)
+    with progress_bar(expected, f"load and classify {s.name}") as bar:
+        tasks = census.census_chunks(s, census.first_free_key(conn))
+        for parsed, (markers, rows) in ordered_map(run.pool, work, tasks, 3 * run.workers):
+            n += census.insert_parsed(conn, parsed, run.tag_keys)
+            versioning.insert_classified(conn, markers, rows, "staging")
+            bar.update(len(parsed.models))
+    if expected is not None and n != expected:
+        raise SnapshotError(f"{s.data_file}: {n} records, its manifest says {expected}")
+    log.info("loaded and classified %s: %d models", s.name, n)
+    return n
 
+
+def load_registry(run: BuildRun, s: Snapshot) -> int:
+    n = registry.load_registry(run.db, s)
+    log.info("loaded registry %s: %d registered models", s.name, n)
+    return n
+
+
+# Each kind of snapshot folder and its loader: (run, snapshot) -> records loaded. Git refs are
+# not a folder of their own but part of a census (<census>/refs/, loaded by derive_stage).
+LOADERS = {
+    SnapshotKind.CENSUS: load_census,
+    SnapshotKind.MLFLOW_REGISTRY: load_registry,
+}
+
+
+def load_stage(run: BuildRun, snapshots: list[Snapshot], headline: str, organizations_csv: Path) -> dict:
+    """Every snapshot's records into their tables (censuses classified as they load)."""
+    organizations.load_organizations(run.db, organizations_csv)
+    run.organizations = organizations.organizations_map(run.db)
+    run.attach_staging()
     counts: dict[str, int] = {}
-    tag_keys: dict[str, int] = {}
-    conn = db.conn
-    work = partial(load_and_classify, organizations)
-    with db.conn:
+    with run.db.conn:
         for s in snapshots:
-            if s.kind == "census":
-                expected = s.manifest.get("records")
-                n = 0
-                with progress_bar(expected, f"load and classify {s.name}") as bar:
-                    tasks = load.census_chunks(s, load.first_free_key(conn))
-                    for parsed, (markers, versioning) in ordered_map(pool, work, tasks, 3 * workers):
-                        n += load.insert_parsed(conn, parsed, tag_keys)
-                        derive.insert_classified(conn, markers, versioning, "staging")
-                        bar.update(len(parsed.models))
-                if expected is not None and n != expected:
-                    raise SnapshotError(f"{s.data_file}: {n} records, its manifest says {expected}")
-                load.load_snapshot_row(db, s, s.name == headline, n)
-                log.info("loaded and classified %s: %d models", s.name, n)
-            elif s.kind == "mlflow-registry":
-                n = registry.load_registry(db, s)
-                load.load_snapshot_row(db, s, False, n)
-                log.info("loaded registry %s: %d registered models", s.name, n)
-            else:
-                raise SnapshotError(f"{s.folder / 'MANIFEST.json'}: unknown snapshot kind {s.kind!r}")
-            counts[s.name] = n
-    load.check_unique_ids(db)
+            counts[s.name] = LOADERS[s.kind](run, s)
+            census.load_snapshot_row(run.db, s, s.name == headline, counts[s.name])
+    census.check_unique_ids(run.db)
+    return counts
 
+
+def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
+    """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
+    the Hub as a registry, and statistics for the planner."""
+    db = run.db
     # Two threads read the staged rows while this one writes: SQLite releases the GIL while it
     # computes, so they use the core that the classifier workers have just left.
-    fts_path = path.with_name(f".fts.{os.getpid()}.tmp")
     with ThreadPoolExecutor(2) as side:
         # In (snapshot, id) order, as enable_fts read them before (through the unique index).
         fts_done = side.submit(
-            load.build_fts,
-            fts_path,
-            staging,
+            census.build_fts,
+            run.fts,
+            run.staging,
             "select model, model_id from source.model_versioning order by snapshot, model_id",
         )
-        summaries_done = side.submit(summaries.compute_summaries, staging)
+        summaries_done = side.submit(summaries.compute_summaries, run.staging)
         with db.conn:
-            load.finish_tags(db, tag_keys)
+            census.finish_tags(db, run.tag_keys)
             for s in snapshots:
-                if s.kind == "census":
+                if s.kind == SnapshotKind.CENSUS:
                     refs.load_refs(db, s)
-            derive.copy_staged(db, "staging")
+            versioning.copy_staged(db, "staging")
         db.execute("detach database staging")
         with db.conn:
-            derive.index_derived(db)
+            versioning.index_derived(db)
             summaries.store_summaries(db, summaries_done.result())
-        load.attach_fts(db, fts_done.result())
-    staging.unlink()
-    fts_path.unlink()
+        census.attach_fts(db, fts_done.result())
+    run.staging.unlink()
+    run.fts.unlink()
     with db.conn:
         hub_registry.derive_hub_registry(db)
     # Full statistics (not a sample: with sampled ones the planner passed over the covering index
     # of the RQ1 rows and that page took 0.5 s instead of 0.09 s).
     db.execute("analyze")
-    return {"models": counts}
+
+
+def publish_stage(tmp: Path, out: Path) -> None:
+    """The inspect file and the site's metadata of the built database, then all three in place."""
+    inspect_tmp = out.with_name(f".inspect.{os.getpid()}.tmp")
+    write_inspect(tmp, inspect_tmp, out.stem)
+    metadata = site_metadata(db_path=tmp)
+    metadata_tmp = out.with_name(f".metadata.{os.getpid()}.tmp")
+    metadata_tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
+    # The database last: until it moves, the old build (and its inspect file) stay coherent
+    # enough to serve; a crash between these renames is re-run by the next `make build`.
+    os.replace(metadata_tmp, out.with_name("metadata.json"))
+    os.replace(inspect_tmp, out.with_name("inspect.json"))
+    os.replace(tmp, out)
 
 
 def write_inspect(db_path: Path, inspect_path: Path, name: str) -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from scripts import build
 from scripts.publish import site as site_config
+from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, read_manifest
 from scripts.snapshot.write import write_snapshot
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 

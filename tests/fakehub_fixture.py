@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from scripts.dev import fakehub
+from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, read_manifest
 from scripts.snapshot.write import write_snapshot
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 CENSUS = DEFAULT_SNAPSHOTS_DIR / "2024-07-11"

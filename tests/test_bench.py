@@ -9,7 +9,7 @@ import pytest
 from scripts import build
 from scripts.dev import bench, measure, mixed_load, site_load, synthetic
 from scripts.publish import metadata
-from scripts.snapshots import find_snapshots, iter_records, read_manifest, verify
+from scripts.snapshot.read import find_snapshots, iter_records, read_manifest, verify
 
 
 def records_of(folder):

@@ -26,7 +26,7 @@ from scripts.classify import (
     classify_record,
     family_key,
 )
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, find_snapshots, iter_records
+from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, find_snapshots, iter_records
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES_FILE = Path(__file__).with_name("classifier_cases.tsv")

@@ -20,7 +20,7 @@ import pytest
 
 from scripts.acquire import census as fetch
 from scripts.dev import fakehub
-from scripts.snapshots import find_snapshots, read_manifest, verify
+from scripts.snapshot.read import find_snapshots, read_manifest, verify
 from tests.fakehub_fixture import (
     ROOT,
     SECRET,

@@ -12,11 +12,12 @@ import sqlite3
 import pytest
 import sqlite_utils
 
-from scripts import refs
+from scripts import schema
 from scripts.acquire import refs as fetch_refs
 from scripts.classify import classify_name
 from scripts.dev import fakehub
-from scripts.snapshots import Snapshot, SnapshotError, read_manifest, verify
+from scripts.load import refs
+from scripts.snapshot.read import Snapshot, SnapshotError, read_manifest, verify
 from tests.fakehub_fixture import (
     ROOT,
     SECRET,
@@ -140,6 +141,7 @@ def test_refs_collection_killed_and_resumed_gives_the_same_file(census, tmp_path
 def minimal_db(path, census_folder, records) -> sqlite_utils.Database:
     """The tables load_refs and the canned query read, filled the way the build fills them."""
     db = sqlite_utils.Database(path)
+    schema.create_all(db)
     db["models"].insert_all(
         ({"key": i + 1, "snapshot": census_folder.name, "id": r["id"]} for i, r in enumerate(records)),
         pk="key",

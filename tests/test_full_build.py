@@ -12,7 +12,7 @@ import pytest
 from scripts import build
 from scripts.publish import metadata as publish
 from scripts.publish import site as site_config
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR
+from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""The Hub seen as a registry (scripts/hub_registry.py).
+"""The Hub seen as a registry (scripts/derive/hub_registry.py).
 
 Two kinds of check:
 - a small hand-made Hub, classified by the real classifier, whose registry numbering, order
@@ -15,8 +15,9 @@ from collections import defaultdict
 import pytest
 import sqlite_utils
 
+from scripts import schema
 from scripts.classify import classify_name
-from scripts.hub_registry import derive_hub_registry
+from scripts.derive.hub_registry import derive_hub_registry
 
 # (snapshot, id, created_at, placeholder)
 HAND_MADE = [
@@ -41,54 +42,14 @@ HAND_MADE = [
 
 
 def hand_made_db() -> sqlite_utils.Database:
-    """The lead's core tables with the columns common.md promises, filled via the classifier."""
+    """The build's tables (scripts/schema.py), with the columns this stage reads filled via the classifier."""
     db = sqlite_utils.Database(memory=True)
-    db["snapshots"].create({"snapshot": str, "kind": str, "headline": int}, pk="snapshot")
+    schema.create_all(db)
     db["snapshots"].insert_all(
         [
             {"snapshot": "2024", "kind": "census", "headline": 1},
             {"snapshot": "2022", "kind": "census", "headline": 0},
         ]
-    )
-    db["models"].create(
-        {
-            "key": int,
-            "snapshot": str,
-            "id": str,
-            "author": str,
-            "name": str,
-            "created_at": str,
-            "created_at_placeholder": int,
-            "downloads": int,
-        },
-        pk="key",
-    )
-    db["model_versioning"].create(
-        {
-            "model": int,
-            "snapshot": str,
-            "model_id": str,
-            "author": str,
-            "family": str,
-            "own_version": int,
-            "primary_form": str,
-        },
-        pk="model",
-    )
-    db["version_markers"].create(
-        {
-            "model": int,
-            "snapshot": str,
-            "model_id": str,
-            "text": str,
-            "form": str,
-            "refers_to": str,
-            "position": int,
-            "major": int,
-            "minor": int,
-            "patch": int,
-            "date": str,
-        }
     )
     for key, (snapshot, model_id, created, placeholder) in enumerate(HAND_MADE, 1):
         c = classify_name(model_id)

@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from scripts import build
-from scripts.load import PLACEHOLDER_CREATED_AT
-from scripts.snapshots import SnapshotError, find_snapshots, iter_records, read_manifest, sha256_of
+from scripts.load.census import PLACEHOLDER_CREATED_AT
+from scripts.snapshot.read import SnapshotError, find_snapshots, iter_records, read_manifest, sha256_of
 
 
 def source_records(snapshots_dir, name):

@@ -33,12 +33,13 @@ else:
         "mlflow", reason="MLflow is optional: pip install -r requirements-mlflow.txt"
     )
 
-from scripts import build, registry  # noqa: E402
+from scripts import build, schema  # noqa: E402
 from scripts.acquire import mlflow as ingest_mlflow  # noqa: E402
 from scripts.acquire.redact import redact_uri  # noqa: E402
 from scripts.classify import classify_name  # noqa: E402
+from scripts.load import registry  # noqa: E402
+from scripts.snapshot.read import SnapshotError, find_snapshots, read_manifest, verify  # noqa: E402
 from scripts.snapshot.write import write_snapshot  # noqa: E402
-from scripts.snapshots import SnapshotError, find_snapshots, read_manifest, verify  # noqa: E402
 from tests.conftest import SiteClient, make_datasette  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -288,6 +289,7 @@ def test_bad_label_is_refused():
 @pytest.fixture(scope="module")
 def loaded(snapshot_dir, tmp_path_factory) -> sqlite_utils.Database:
     db = sqlite_utils.Database(tmp_path_factory.mktemp("loaded") / "registry.db")
+    schema.create_all(db)
     (snapshot,) = find_snapshots(snapshot_dir.parent)
     assert registry.load_registry(db, snapshot) == 6
     return db
@@ -360,7 +362,9 @@ def test_a_bad_record_is_reported_with_file_and_line(tmp_path):
     )
     (snapshot,) = find_snapshots(tmp_path)
     with pytest.raises(SnapshotError, match=r"registry\.jsonl\.gz:2: registered model 'broken'"):
-        registry.load_registry(sqlite_utils.Database(memory=True), snapshot)
+        db = sqlite_utils.Database(memory=True)
+        schema.create_all(db)
+        registry.load_registry(db, snapshot)
 
 
 # --- the site ------------------------------------------------------------------------------------

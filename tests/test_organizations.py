@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, iter_records
+from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, iter_records
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV_PATH = ROOT / "data" / "organizations.csv"

@@ -61,24 +61,15 @@ from scripts.acquire.http import (
     token_from_env,
     with_retries,
 )
+from scripts.schema import CENSUS_EXPAND
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.write import encode_record, write_snapshot
 
 log = logging.getLogger("acquire.census")
 
-# The fields the census needs; the Hub adds `_id` and `id` to every record.
-EXPAND = (
-    "author",
-    "createdAt",
-    "lastModified",
-    "downloads",
-    "likes",
-    "tags",
-    "pipeline_tag",
-    "library_name",
-    "sha",
-    "gated",
-)
+# The fields the census needs (those the models table is read from, scripts/schema.py); the Hub
+# adds `_id` and `id` to every record.
+EXPAND = CENSUS_EXPAND
 SORTS = ("createdAt", "downloads", "likes", "lastModified", "trendingScore")
 STAGING = "snapshot"
 DATA_FILE = "models.jsonl.gz"

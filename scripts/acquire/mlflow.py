@@ -37,8 +37,8 @@ from urllib.parse import urlsplit
 from scripts.acquire.http import Progress, setup_logging
 from scripts.acquire.redact import redact_text, redact_uri
 from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR
 from scripts.snapshot.write import SnapshotExists, write_snapshot
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR
 
 log = logging.getLogger("acquire.mlflow")
 

@@ -61,8 +61,8 @@ from scripts.acquire.http import (
     with_retries,
 )
 from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.read import Snapshot, SnapshotError, iter_records, read_manifest, verify
 from scripts.snapshot.write import encode_record, write_snapshot
-from scripts.snapshots import Snapshot, SnapshotError, iter_records, read_manifest, verify
 
 log = logging.getLogger("acquire.refs")
 

@@ -46,7 +46,7 @@ from scripts.dev.measure import run_measured
 from scripts.dev.mixed_load import ABUSIVE, run_mixed_load
 from scripts.dev.site_load import page_latencies, rq_paths, run_wrk, served, site_pages
 from scripts.dev.synthetic import synthesize_census
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, iter_records, read_manifest
+from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, iter_records, read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADLINE = "2024-07-11"
@@ -72,7 +72,7 @@ TARGETS = {
 
 FLOOR_CODE = """
 import sys
-from scripts.snapshots import iter_records
+from scripts.snapshot.read import iter_records
 n = 0
 for _ in iter_records(sys.argv[1]):
     n += 1
@@ -81,7 +81,7 @@ print(n)
 
 
 def floor_cmd(snapshot_dir: Path) -> list[str]:
-    """Read and decode every record with the build's reader (scripts.snapshots.iter_records)."""
+    """Read and decode every record with the build's reader (scripts.snapshot.read.iter_records)."""
     data_file = snapshot_dir / read_manifest(snapshot_dir)["file"]
     return [sys.executable, "-c", FLOOR_CODE, str(data_file)]
 

@@ -53,7 +53,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from huggingface_hub.hf_api import ExpandModelProperty_T
 
-from scripts.snapshots import Snapshot, SnapshotError, iter_records, read_manifest
+from scripts.snapshot.read import Snapshot, SnapshotError, iter_records, read_manifest
 
 log = logging.getLogger("fakehub")
 

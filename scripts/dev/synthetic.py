@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.read import SnapshotError, read_manifest
 from scripts.snapshot.write import write_snapshot
-from scripts.snapshots import SnapshotError, read_manifest
 
 SYNTHETIC_RECORDS = 3_000_000
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from scripts import schema
+
 # Forms of a model: its primary own-version form, or 'unversioned'.
 FORM = "coalesce(primary_form, 'unversioned')"
 
@@ -93,16 +95,6 @@ SUMMARIES = {
         left join versions v using (snapshot, author, family)""",
 }
 
-INDEXES = {
-    "summary_downloads": [["snapshot", "downloads"]],
-    "summary_tasks": [["snapshot", "pipeline_tag"]],
-    "summary_task_forms": [["snapshot", "pipeline_tag"]],
-    "summary_authors": [["snapshot", "author"], ["organization"], ["snapshot", "own_version"]],
-    "summary_author_forms": [["snapshot", "author"], ["organization"]],
-    "summary_months": [["snapshot", "created_month"]],
-    "summary_families": [["snapshot", "author"], ["organization"], ["snapshot", "versioned"]],
-}
-
 
 def compute_summaries(db_path: Path) -> dict[str, list[tuple]]:
     """table -> rows of every summary, read through a read-only connection of its own from the
@@ -110,19 +102,23 @@ def compute_summaries(db_path: Path) -> dict[str, list[tuple]]:
     build can aggregate in a thread while its writer makes indexes in the main file."""
     conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
     try:
-        return {table: conn.execute(select).fetchall() for table, select in SUMMARIES.items()}
+        computed = {}
+        for table, select in SUMMARIES.items():
+            cursor = conn.execute(select)
+            columns = tuple(d[0] for d in cursor.description)
+            if columns != schema.TABLES[table].names:
+                raise RuntimeError(
+                    f"{table}: the select gives {columns}, scripts/schema.py declares "
+                    f"{schema.TABLES[table].names}"
+                )
+            computed[table] = cursor.fetchall()
+        return computed
     finally:
         conn.close()
 
 
 def store_summaries(db: sqlite_utils.Database, computed: dict[str, list[tuple]]) -> None:
-    """Write computed summaries. Each table is declared as `create table ... as select` declares
-    it (column types from the select's expressions) by running its select over no rows."""
-    for table, select in SUMMARIES.items():
-        db.execute(f"drop table if exists [{table}]")
-        db.execute(f"create table [{table}] as select * from ({select}) where 0")
-        rows = computed[table]
-        if rows:
-            db.conn.executemany(f"insert into [{table}] values ({', '.join('?' * len(rows[0]))})", rows)
-        for columns in INDEXES.get(table, []):
-            db[table].create_index(columns)
+    """Write computed summaries into their tables (scripts/schema.py), then index them."""
+    for table, rows in computed.items():
+        db.conn.executemany(schema.TABLES[table].insert, rows)
+        schema.create_indexes(db, table)

@@ -9,7 +9,8 @@
   commits on main. This is the denominator of "among the top N".
 
 The build calls `load_refs(db, snapshot)` for every census snapshot once its models are loaded.
-Both tables are created even when no snapshot has refs, so that the canned queries always compile.
+Both tables are declared in scripts/schema.py, and exist (empty) when no snapshot has refs, so
+that the canned queries always compile.
 """
 
 from __future__ import annotations
@@ -18,50 +19,13 @@ import sqlite3
 
 import sqlite_utils
 
+from scripts import schema
 from scripts.classify import classify_name
-from scripts.snapshots import Snapshot, SnapshotError, iter_records, read_manifest, verify
+from scripts.schema import CommitCount, Ref
+from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.read import Snapshot, SnapshotError, iter_records, read_manifest, verify
 
 REFS_DIR = "refs"
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    if "model_refs" not in db.table_names():
-        db["model_refs"].create(
-            {
-                "snapshot": str,
-                "model": int,
-                "model_id": str,
-                "kind": str,
-                "name": str,
-                "ref": str,
-                "target_commit": str,
-                "is_main": int,
-                "seed_rule": int,
-                "own_version": int,
-                "marker_text": str,
-                "marker_form": str,
-            },
-            foreign_keys=[("model", "models", "key")],
-        )
-        db["model_refs"].create_index(["model"])
-        db["model_refs"].create_index(["snapshot", "kind"])
-    if "model_commit_counts" not in db.table_names():
-        db["model_commit_counts"].create(
-            {
-                "snapshot": str,
-                "model": int,
-                "model_id": str,
-                "rank": int,
-                "downloads": int,
-                "status": str,
-                "branches": int,
-                "tags": int,
-                "commit_count": int,
-            },
-            foreign_keys=[("model", "models", "key")],
-        )
-        db["model_commit_counts"].create_index(["model"], unique=True)
-        db["model_commit_counts"].create_index(["snapshot", "rank"])
 
 
 def classify_ref(name: str) -> tuple[int, int, str | None, str | None]:
@@ -80,7 +44,7 @@ def refs_snapshot(snapshot: Snapshot) -> Snapshot | None:
     if not (folder / "MANIFEST.json").is_file():
         return None
     manifest = read_manifest(folder)
-    if manifest.get("kind") != "refs":
+    if manifest.get("kind") != SnapshotKind.REFS:
         raise SnapshotError(f"{folder / 'MANIFEST.json'}: kind {manifest.get('kind')!r}, expected 'refs'")
     if manifest.get("snapshot") not in (None, snapshot.name):
         raise SnapshotError(
@@ -92,7 +56,6 @@ def refs_snapshot(snapshot: Snapshot) -> Snapshot | None:
 
 def load_refs(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
     """Load the refs of one census snapshot; returns the model_refs rows loaded (0 without refs)."""
-    create_schema(db)
     refs = refs_snapshot(snapshot)
     if refs is None:
         return 0
@@ -117,35 +80,39 @@ def load_refs(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
                     raise SnapshotError(f"{path}:{lineno}: a {kind} of {model_id} has no name")
                 if name not in classified:
                     classified[name] = classify_ref(name)
+                seed_rule, own_version, marker_text, marker_form = classified[name]
                 ref_rows.append(
-                    (
-                        snapshot.name,
-                        key,
-                        model_id,
-                        kind,
-                        name,
-                        item.get("ref"),
-                        item.get("targetCommit"),
-                        int(kind == "branch" and name == "main"),
-                        *classified[name],
+                    Ref(
+                        snapshot=snapshot.name,
+                        model=key,
+                        model_id=model_id,
+                        kind=kind,
+                        name=name,
+                        ref=item.get("ref"),
+                        target_commit=item.get("targetCommit"),
+                        is_main=int(kind == "branch" and name == "main"),
+                        seed_rule=seed_rule,
+                        own_version=own_version,
+                        marker_text=marker_text,
+                        marker_form=marker_form,
                     )
                 )
         count_rows.append(
-            (
-                snapshot.name,
-                key,
-                model_id,
-                rec.get("rank"),
-                rec.get("downloads"),
-                rec.get("status", "ok"),
-                len(branches),
-                len(tags),
-                rec.get("commit_count"),
+            CommitCount(
+                snapshot=snapshot.name,
+                model=key,
+                model_id=model_id,
+                rank=rec.get("rank"),
+                downloads=rec.get("downloads"),
+                status=rec.get("status", "ok"),
+                branches=len(branches),
+                tags=len(tags),
+                commit_count=rec.get("commit_count"),
             )
         )
-    conn.executemany("insert into model_refs values (" + ",".join("?" * 12) + ")", ref_rows)
+    conn.executemany(schema.MODEL_REFS.insert, ref_rows)
     try:
-        conn.executemany("insert into model_commit_counts values (" + ",".join("?" * 9) + ")", count_rows)
+        conn.executemany(schema.MODEL_COMMIT_COUNTS.insert, count_rows)
     except sqlite3.IntegrityError as e:  # the unique index on model: the refs file lists a model twice
         raise SnapshotError(f"{path}: lists a model twice ({e})") from None
     return len(ref_rows)

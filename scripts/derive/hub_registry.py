@@ -21,7 +21,7 @@ conflict with each other (`order_basis` = 'on or before 2022-03-02'). The 2022-0
 creation dates at all: its families are numbered by id only (`order_basis` = 'unknown') and show no
 order conflicts.
 
-Tables (all plain SQL over the lead's `models`, `model_versioning`, `version_markers`):
+Tables (all plain SQL over `models`, `model_versioning`, `version_markers`):
 - hub_registry_versions: one row per model in a family of 2+, with order conflicts resolved in
 - hub_registry_gaps: holes in a family's declared sequence (v1, v3 and no v2)
 - hub_registry_families: one row per family of 2+, with its counts
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from scripts import registry
+from scripts import schema
 
 # A declared version is compared only with versions of the same scheme: v2 with 3.1 with Llama-2
 # (numbers), 2407 with 2024-05 (dates), step-1000 with step-2000 (checkpoints). Pre-release words
@@ -53,99 +53,12 @@ KEY = """case
 TABLES = ["hub_registry_versions", "hub_registry_gaps", "hub_registry_families", "hub_registry_sizes"]
 
 
-def create_tables(db: sqlite_utils.Database) -> None:
-    for table in TABLES:
-        db[table].drop(ignore=True)
-    db["hub_registry_versions"].create(
-        {
-            "model": int,
-            "snapshot": str,
-            "author": str,
-            "family": str,
-            "registered_model": str,
-            "model_id": str,
-            "created_at": str,
-            "order_basis": str,
-            "registry_version": int,
-            "family_versions": int,
-            "is_latest": int,
-            "declared_text": str,
-            "declared_form": str,
-            "declared_scheme": str,
-            "declared_major": int,
-            "declared_minor": int,
-            "declared_patch": int,
-            "declared_date": str,
-            "declared_key": str,
-            "earlier_higher_model": int,
-            "earlier_higher_model_id": str,
-            "earlier_higher_version": str,
-        },
-        pk="model",
-        foreign_keys=[
-            ("model", "models", "key"),
-            ("snapshot", "snapshots", "snapshot"),
-            ("earlier_higher_model", "models", "key"),
-        ],
-    )
-    db["hub_registry_gaps"].create(
-        {
-            "snapshot": str,
-            "registered_model": str,
-            "author": str,
-            "family": str,
-            "level": str,
-            "after_version": str,
-            "before_version": str,
-            "missing": int,
-            "missing_versions": str,
-            "after_model": int,
-            "after_model_id": str,
-            "before_model": int,
-            "before_model_id": str,
-        },
-        foreign_keys=[
-            ("snapshot", "snapshots", "snapshot"),
-            ("after_model", "models", "key"),
-            ("before_model", "models", "key"),
-        ],
-    )
-    db["hub_registry_families"].create(
-        {
-            "snapshot": str,
-            "registered_model": str,
-            "author": str,
-            "family": str,
-            "versions": int,
-            "declared_versions": int,
-            "first_created_at": str,
-            "latest_created_at": str,
-            "latest_model": int,
-            "latest_model_id": str,
-            "latest_declared": str,
-            "order_conflicts": int,
-            "gaps": int,
-            "placeholder_dates": int,
-        },
-        pk=("snapshot", "registered_model"),
-        foreign_keys=[("snapshot", "snapshots", "snapshot"), ("latest_model", "models", "key")],
-    )
-    db["hub_registry_sizes"].create(
-        {"snapshot": str, "versions": int, "families": int, "models": int},
-        pk=("snapshot", "versions"),
-        foreign_keys=[("snapshot", "snapshots", "snapshot")],
-    )
-
-
 def derive_hub_registry(db: sqlite_utils.Database) -> None:
-    """(Re)build the hub_registry_* tables from models, model_versioning and version_markers.
-
-    Also creates the (possibly empty) registry_* tables, so that the registry canned queries
-    compile on a build without any MLflow snapshot.
-    """
-    registry.create_schema(db)
-    create_tables(db)
+    """(Re)fill the hub_registry_* tables (scripts/schema.py) from models, model_versioning and
+    version_markers."""
     conn = db.conn
+    for table in TABLES:
+        conn.execute(f"delete from [{table}]")
     conn.execute("drop table if exists temp.hr_declared")
     # The declared version: each model's first marker that versions the model itself.
     conn.execute(f"""
@@ -180,12 +93,7 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
         ) as f
         left join hr_declared d on d.model = f.model
         where f.family_versions >= 2""")
-    db["hub_registry_versions"].create_index(
-        ["snapshot", "registered_model", "registry_version"], unique=True
-    )
-    db["hub_registry_versions"].create_index(
-        ["snapshot", "registered_model", "declared_scheme", "declared_key"]
-    )
+    schema.create_indexes(db, "hub_registry_versions")
 
     # Order conflicts: a model whose declared version is lower than one created strictly earlier
     # in the same family and scheme (v2 published before v1). The GROUPS frame makes models with
@@ -213,8 +121,6 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
               and x.declared_scheme = c.declared_scheme and x.declared_key = c.max_before
             order by x.registry_version limit 1)
         where hub_registry_versions.model = c.model""")
-    db["hub_registry_versions"].create_index(["earlier_higher_model"])
-    db["hub_registry_versions"].create_index(["snapshot", "author"])
 
     # Gaps in the declared numbers: majors (v1, v3: no v2), and minors within one major where both
     # ends state a minor (v0.1, v0.3: no v0.2; Phi-3 then Phi-3.5 is not read as a gap).
@@ -254,8 +160,7 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
         join hub_registry_versions b on b.snapshot = s.snapshot
              and b.registered_model = s.registered_model and b.registry_version = s.before_rv
         where s.before_n - s.after_n > 1""")
-    db["hub_registry_gaps"].create_index(["snapshot", "registered_model"])
-    db["hub_registry_gaps"].create_index(["snapshot", "missing"])
+    schema.create_indexes(db, "hub_registry_gaps")
 
     conn.execute("""
         insert into hub_registry_families
@@ -269,8 +174,7 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
                 where g.snapshot = v.snapshot and g.registered_model = v.registered_model),
                sum(v.order_basis = 'on or before 2022-03-02')
         from hub_registry_versions v group by v.snapshot, v.registered_model""")
-    db["hub_registry_families"].create_index(["snapshot", "versions"])
-    db["hub_registry_families"].create_index(["snapshot", "author"])
+    schema.create_indexes(db, "hub_registry_families")
 
     # Family sizes including single-model families: what the Hub would look like as a registry
     # where every model is a version of its family.

@@ -8,8 +8,8 @@
 - `registry_tags`: one row per tag, of a registered model or of a model version
 
 scripts.build calls `load_registry` for each snapshot of kind `mlflow-registry`. The tables are
-created even when no registry was ingested (`create_schema`, called by scripts.hub_registry), so
-the `registry_*` canned queries always compile and answer with no rows.
+declared in scripts/schema.py and exist (empty) when no registry was ingested, so the `registry_*`
+canned queries always compile and answer with no rows.
 """
 
 from __future__ import annotations
@@ -19,112 +19,10 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from scripts.classify import classify_name
-from scripts.snapshots import Snapshot, SnapshotError, iter_records
+from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.read import Snapshot, SnapshotError, iter_records
 
-KIND = "mlflow-registry"
-
-# Classifier columns stored beside a registered model's or an alias's name.
-CLASSIFIER_COLUMNS = {
-    "seed_rule": int,
-    "own_version": int,
-    "marker_count": int,
-    "primary_form": str,
-    "primary_text": str,
-    "family": str,
-}
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    """The four registry tables and their indexes; does nothing to tables that already exist."""
-    snapshot_fk = [("snapshot", "snapshots", "snapshot")] if db["snapshots"].exists() else []
-    db["registry_models"].create(
-        {
-            "key": int,
-            "snapshot": str,
-            "name": str,
-            "description": str,
-            "created_at": str,
-            "last_updated_at": str,
-            "versions": int,
-            "latest_version": int,
-            "aliases": int,
-            "tags": int,
-            "staged_versions": int,
-            **CLASSIFIER_COLUMNS,
-        },
-        pk="key",
-        foreign_keys=snapshot_fk,
-        if_not_exists=True,
-    )
-    db["registry_versions"].create(
-        {
-            "key": int,
-            "registered_model": int,
-            "snapshot": str,
-            "name": str,
-            "version": int,
-            "created_at": str,
-            "last_updated_at": str,
-            "stage": str,
-            "status": str,
-            "status_message": str,
-            "source": str,
-            "run_id": str,
-            "logged_model_id": str,
-            "user_id": str,
-            "description": str,
-            "aliases": str,
-            "is_latest": int,
-        },
-        pk="key",
-        foreign_keys=[("registered_model", "registry_models", "key")] + snapshot_fk,
-        if_not_exists=True,
-    )
-    db["registry_aliases"].create(
-        {
-            "registered_model": int,
-            "model_version": int,
-            "snapshot": str,
-            "name": str,
-            "alias": str,
-            "version": int,
-            **CLASSIFIER_COLUMNS,
-        },
-        foreign_keys=[
-            ("registered_model", "registry_models", "key"),
-            ("model_version", "registry_versions", "key"),
-        ]
-        + snapshot_fk,
-        if_not_exists=True,
-    )
-    db["registry_tags"].create(
-        {
-            "registered_model": int,
-            "model_version": int,
-            "snapshot": str,
-            "name": str,
-            "version": int,
-            "level": str,
-            "tag": str,
-            "value": str,
-        },
-        foreign_keys=[
-            ("registered_model", "registry_models", "key"),
-            ("model_version", "registry_versions", "key"),
-        ]
-        + snapshot_fk,
-        if_not_exists=True,
-    )
-    for table, cols, unique in [
-        ("registry_models", ["snapshot", "name"], True),
-        ("registry_versions", ["snapshot", "name", "version"], True),
-        ("registry_versions", ["registered_model"], False),
-        ("registry_aliases", ["snapshot", "name", "alias"], True),
-        ("registry_aliases", ["registered_model"], False),
-        ("registry_tags", ["registered_model", "version"], False),
-        ("registry_tags", ["tag"], False),
-    ]:
-        db[table].create_index(cols, unique=unique, if_not_exists=True)
+KIND = SnapshotKind.MLFLOW_REGISTRY
 
 
 def iso_ms(ms) -> str | None:
@@ -135,7 +33,7 @@ def iso_ms(ms) -> str | None:
 
 
 def classifier_columns(name: str) -> dict:
-    """The classifier's verdict on a registry name, in CLASSIFIER_COLUMNS.
+    """The classifier's verdict on a registry name, as scripts.schema.CLASSIFIER_COLUMNS.
 
     Registry names have no `author/` part (MLflow forbids '/' in them), so the whole name is the
     name the classifier reads; a Unity Catalog name `catalog.schema.model` is read by its last part.
@@ -188,7 +86,6 @@ def load_registry(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
     """
     if snapshot.kind != KIND:
         raise SnapshotError(f"{snapshot.folder / 'MANIFEST.json'}: kind {snapshot.kind!r}, expected {KIND!r}")
-    create_schema(db)
     source = str(snapshot.manifest.get("registry_source") or snapshot.manifest.get("source") or "")
     unity_catalog = source.startswith("databricks-uc")
     conn = db.conn

@@ -1,9 +1,9 @@
 """Load stage: census snapshot records -> `snapshots`, `models`, `tags`, `model_tags`,
-`model_base_models`, `model_datasets`, and the curated `organizations` file.
+`model_base_models`, `model_datasets`, and the full-text index of model ids.
 
-sqlite-utils owns the schema (tables, keys, indexes, full-text search). Rows go in through the
-same connection with `executemany` on tuples, because the census has 4.8 million tag rows and the
-per-row dict handling of `insert_all` would dominate the build time.
+The tables are declared in scripts/schema.py. Rows go in through the same connection with
+`executemany` on the schema's row tuples, because the census has 4.8 million tag rows and the
+per-row dict handling of sqlite-utils' `insert_all` would dominate the build time.
 
 A census is read in chunks of lines (`census_chunks`) that are parsed into rows by a pure function
 (`parse_chunk`), so that the build can parse (and classify) chunks in worker processes while this
@@ -12,7 +12,6 @@ process writes the rows of earlier chunks (`insert_parsed`), in file order.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 import sqlite3
@@ -24,9 +23,9 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from scripts.snapshots import Snapshot, SnapshotError
-
-ORGANIZATIONS_CSV = Path(__file__).resolve().parent.parent / "data" / "organizations.csv"
+from scripts import schema
+from scripts.schema import BaseModel, Dataset, Model, Tag
+from scripts.snapshot.read import ROOT, Snapshot, SnapshotError
 
 # The 2024-07-11 manifest: models created before the Hub kept creation dates carry one of these two
 # timestamps. They mean "on or before 2022-03-02", so they are stored as NULL with a flag.
@@ -34,73 +33,6 @@ PLACEHOLDER_CREATED_AT = frozenset({"2022-03-02T23:29:04.000Z", "2022-03-02T23:2
 
 # base_model tags name the relation in newer Hub data ("base_model:quantized:org/name").
 BASE_MODEL_RELATIONS = frozenset({"adapter", "finetune", "merge", "quantized"})
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    db["snapshots"].create(
-        {
-            "snapshot": str,
-            "kind": str,
-            "headline": int,
-            "records": int,
-            "collected": str,
-            "source": str,
-            "source_license": str,
-            "format": str,
-            "caveats": str,
-            "sha256": str,
-            "file": str,
-            "endpoint": str,
-            "client_version": str,
-        },
-        pk="snapshot",
-    )
-    db["models"].create(
-        {
-            "key": int,
-            "snapshot": str,
-            "id": str,
-            "author": str,
-            "name": str,
-            "pipeline_tag": str,
-            "library_name": str,
-            "downloads": int,
-            "likes": int,
-            "created_at": str,
-            "created_at_placeholder": int,
-            "last_modified": str,
-            "sha": str,
-            "private": int,
-            "gated": str,
-            "tags": str,
-        },
-        pk="key",
-        foreign_keys=[("snapshot", "snapshots", "snapshot")],
-    )
-    db["tags"].create({"tag_key": int, "tag": str, "kind": str, "value": str, "models": int}, pk="tag_key")
-    db["model_tags"].create(
-        {"model": int, "tag": int},
-        foreign_keys=[("model", "models", "key"), ("tag", "tags", "tag_key")],
-    )
-    db["model_base_models"].create(
-        {
-            "model": int,
-            "snapshot": str,
-            "model_id": str,
-            "base_model": str,
-            "relation": str,
-            "base_model_key": int,
-        },
-        foreign_keys=[("model", "models", "key"), ("base_model_key", "models", "key")],
-    )
-    db["model_datasets"].create(
-        {"model": int, "snapshot": str, "model_id": str, "dataset": str},
-        foreign_keys=[("model", "models", "key")],
-    )
-    # Rows arrive in model order, so these indexes grow at their right edge as rows go in:
-    # cheaper, and off the writer's path after the load, compared with sorting them afterwards.
-    for table in ("model_tags", "model_base_models", "model_datasets"):
-        db[table].create_index(["model"])
 
 
 def tag_kind(tag: str) -> tuple[str, str]:
@@ -122,31 +54,29 @@ def base_model_of(tag_value: str) -> tuple[str, str | None]:
 def repo_path(path: Path) -> str:
     """A path as the repository names it (data/snapshots/...), absolute when outside it."""
     try:
-        return str(path.resolve().relative_to(ORGANIZATIONS_CSV.parent.parent))
+        return str(path.resolve().relative_to(ROOT))
     except ValueError:
         return str(path)
 
 
 def load_snapshot_row(db: sqlite_utils.Database, snapshot: Snapshot, headline: bool, records: int) -> None:
     m = snapshot.manifest
-    db["snapshots"].insert(
-        {
-            "snapshot": snapshot.name,
-            "kind": snapshot.kind,
-            "headline": int(headline),
-            "records": records,
-            "collected": m.get("collected"),
-            "source": m.get("source"),
-            "source_license": m.get("source_license"),
-            "format": m.get("format"),
-            "caveats": json.dumps(m.get("caveats", []), ensure_ascii=False),
-            "sha256": m.get("sha256"),
-            "file": repo_path(snapshot.data_file),
-            "endpoint": m.get("endpoint"),
-            "client_version": m.get("client_version"),
-        },
-        replace=True,
+    row = schema.SNAPSHOTS.row(
+        snapshot=snapshot.name,
+        kind=str(snapshot.kind),
+        headline=int(headline),
+        records=records,
+        collected=m.get("collected"),
+        source=m.get("source"),
+        source_license=m.get("source_license"),
+        format=m.get("format"),
+        caveats=json.dumps(m.get("caveats", []), ensure_ascii=False),
+        sha256=m.get("sha256"),
+        file=repo_path(snapshot.data_file),
+        endpoint=m.get("endpoint"),
+        client_version=m.get("client_version"),
     )
+    db.execute(schema.SNAPSHOTS.insert, row)
 
 
 # Lines per chunk: big enough that a chunk's trip to a worker process and back is cheap, small
@@ -178,7 +108,7 @@ class ParsedChunk(NamedTuple):
 
 def census_chunks(snapshot: Snapshot, first_key: int, size: int = CHUNK_LINES) -> Iterator[ChunkTask]:
     """The census file as ChunkTasks of `size` lines. Lines are split on "\n" only, exactly as
-    scripts.snapshots.iter_records reads them, so line numbers agree with it."""
+    scripts.snapshot.read.iter_records reads them, so line numbers agree with it."""
     path = snapshot.data_file
     opener = gzip.open if path.suffix == ".gz" else open
     lineno, key = 1, first_key
@@ -218,7 +148,7 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     """Rows of a chunk of census lines. Pure: runs in a worker process as well as in the build's.
 
     A line that is not a JSON object with a string `id` raises SnapshotError with file and line,
-    worded as scripts.snapshots.iter_records words it.
+    worded as scripts.snapshot.read.iter_records words it.
     """
     loads = json.loads
     name = task.snapshot
@@ -250,23 +180,23 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
         placeholder = created in PLACEHOLDER_CREATED_AT
         gated = r.get("gated")
         models.append(
-            (
-                key,
-                name,
-                model_id,
-                r.get("author", author),
-                model_name,
-                r.get("pipeline_tag"),
-                r.get("library_name"),
-                r.get("downloads"),
-                r.get("likes"),
-                None if placeholder else created,
-                int(placeholder),
-                r.get("lastModified"),
-                r.get("sha"),
-                int(bool(r.get("private"))),
-                None if gated in (None, False) else str(gated),
-                tags_json(tags),
+            Model(
+                key=key,
+                snapshot=name,
+                id=model_id,
+                author=r.get("author", author),
+                name=model_name,
+                pipeline_tag=r.get("pipeline_tag"),
+                library_name=r.get("library_name"),
+                downloads=r.get("downloads"),
+                likes=r.get("likes"),
+                created_at=None if placeholder else created,
+                created_at_placeholder=int(placeholder),
+                last_modified=r.get("lastModified"),
+                sha=r.get("sha"),
+                private=int(bool(r.get("private"))),
+                gated=None if gated in (None, False) else str(gated),
+                tags=tags_json(tags),
             )
         )
         tag_lists.append(tags)
@@ -287,31 +217,32 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
         first = task.first_key
         for model_key, index in zip(tag_models, tag_indexes):
             if index in relations:
-                model_id = models[model_key - first][2]
+                model_id = models[model_key - first].id
                 relation = relations[index]
                 if isinstance(relation, tuple):
-                    bases.append((model_key, name, model_id, *relation))
+                    base_model, kind = relation
+                    bases.append(BaseModel(model_key, name, model_id, base_model, kind, None))
                 else:
-                    datasets.append((model_key, name, model_id, relation))
+                    datasets.append(Dataset(model_key, name, model_id, relation))
     return ParsedChunk(models, tag_lists, distinct, tag_models, tag_indexes, bases, datasets)
 
 
 def insert_parsed(conn: sqlite3.Connection, parsed: ParsedChunk, tag_keys: dict[str, int]) -> int:
     """Write a parsed chunk; `tag_keys` (tag text -> tag_key across snapshots) gains the chunk's new
     tags, numbered in order of first appearance. Returns the number of models written."""
-    conn.executemany("insert into models values (" + ",".join("?" * 16) + ")", parsed.models)
+    conn.executemany(schema.MODELS.insert, parsed.models)
     keys = []
     for tag in parsed.tag_texts:
         tag_key = tag_keys.get(tag)
         if tag_key is None:
             tag_key = tag_keys[tag] = len(tag_keys) + 1
         keys.append(tag_key)
+    # (model, tag) pairs: 4.9 million of them, kept as plain pairs in the table's column order.
     conn.executemany(
-        "insert into model_tags values (?, ?)",
-        zip(parsed.tag_models, map(keys.__getitem__, parsed.tag_indexes)),
+        schema.MODEL_TAGS.insert, zip(parsed.tag_models, map(keys.__getitem__, parsed.tag_indexes))
     )
-    conn.executemany("insert into model_base_models values (?, ?, ?, ?, ?, NULL)", parsed.bases)
-    conn.executemany("insert into model_datasets values (?, ?, ?, ?)", parsed.datasets)
+    conn.executemany(schema.MODEL_BASE_MODELS.insert, parsed.bases)
+    conn.executemany(schema.MODEL_DATASETS.insert, parsed.datasets)
     return len(parsed.models)
 
 
@@ -322,7 +253,7 @@ def first_free_key(conn: sqlite3.Connection) -> int:
 def check_unique_ids(db: sqlite_utils.Database) -> None:
     """The unique index on (snapshot, id); a repeated id is a SnapshotError naming file and lines."""
     try:
-        db["models"].create_index(["snapshot", "id"], unique=True)
+        schema.create_indexes(db, "models", unique=True)
     except sqlite3.IntegrityError:
         raise SnapshotError(duplicate_ids_message(db)) from None
 
@@ -333,11 +264,13 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
     Needs check_unique_ids first (base models are resolved through its index). The full-text
     index is made apart (build_fts, attach_fts), so that it can be built alongside this.
     """
-    db.conn.executemany(
-        "insert into tags (tag_key, tag, kind, value) values (?, ?, ?, ?)",
-        ((k, t, *tag_kind(t)) for t, k in tag_keys.items()),
+    tag_rows = (
+        Tag(tag_key=key, tag=tag, kind=kind, value=value, models=None)
+        for tag, key in tag_keys.items()
+        for kind, value in [tag_kind(tag)]
     )
-    db["model_tags"].create_index(["tag", "model"])
+    db.conn.executemany(schema.TAGS.insert, tag_rows)
+    schema.create_indexes(db, "model_tags")
     db.execute(
         "update tags set models = (select count(*) from model_tags where model_tags.tag = tags.tag_key)"
     )
@@ -346,20 +279,8 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
              select key from models where models.snapshot = model_base_models.snapshot
              and models.id = model_base_models.base_model)"""
     )
-    for table, cols in [
-        ("model_base_models", ["base_model"]),
-        ("model_base_models", ["base_model_key"]),
-        ("model_datasets", ["dataset"]),
-        ("tags", ["kind", "models"]),
-        ("models", ["snapshot", "downloads"]),
-        ("models", ["author"]),
-        ("models", ["pipeline_tag"]),
-        ("models", ["library_name"]),
-        # The table's default sort on the site (sort_desc: downloads): without it, every visit to
-        # /hub/models sorts 790,000 rows.
-        ("models", ["downloads"]),
-    ]:
-        db[table].create_index(cols)
+    for table in ("model_base_models", "model_datasets", "tags", "models"):
+        schema.create_indexes(db, table)
 
 
 # The full-text index on model ids, exactly as sqlite-utils' enable_fts(["id"], fts_version="FTS5")
@@ -432,18 +353,3 @@ def duplicate_ids_message(db: sqlite_utils.Database) -> str:
     return "; ".join(
         f"{file}: model id {mid!r} appears more than once (lines {lines})" for _, file, mid, lines in rows
     )
-
-
-def load_organizations(db: sqlite_utils.Database, path: Path = ORGANIZATIONS_CSV) -> int:
-    """The curated namespace -> organization map. Hub namespaces are case-insensitive
-    (`Salesforce` and `salesforce` are one), so the key compares without case."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    columns = list(rows[0]) if rows else ["namespace"]
-    db.execute(
-        "create table organizations (namespace text primary key collate nocase, "
-        + ", ".join(f"[{c}] text" for c in columns if c != "namespace")
-        + ")"
-    )
-    db["organizations"].insert_all(rows)
-    return len(rows)

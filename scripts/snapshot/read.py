@@ -14,7 +14,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_SNAPSHOTS_DIR = Path(__file__).resolve().parent.parent / "data" / "snapshots"
+from scripts.snapshot.kinds import SnapshotKind
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SNAPSHOTS_DIR = ROOT / "data" / "snapshots"
 
 
 class SnapshotError(Exception):
@@ -28,8 +31,15 @@ class Snapshot:
     manifest: dict
 
     @property
-    def kind(self) -> str:
-        return self.manifest.get("kind", "census")
+    def kind(self) -> SnapshotKind:
+        kind = self.manifest.get("kind", SnapshotKind.CENSUS)
+        try:
+            return SnapshotKind(kind)
+        except ValueError:
+            raise SnapshotError(
+                f"{self.folder / 'MANIFEST.json'}: unknown snapshot kind {kind!r} "
+                f"(known: {', '.join(SnapshotKind)})"
+            ) from None
 
     @property
     def data_file(self) -> Path:

@@ -1,0 +1,499 @@
+"""Every table of build/hub.db, defined once: its ordered columns, keys, indexes, insert statement
+and row type.
+
+A table is a `Table(name, columns, ...)` block below; `create_all` makes every table (and the
+indexes marked `early`) before the build's stages run, so no stage creates a table of its own.
+Stages write rows through `TABLE.insert` (or `insert_into`) with the table's row type, a named
+tuple generated from the column list (`Model`, `VersionMarker`, ...), so no stage depends on the
+position of a column. The remaining indexes are made by the stage that fills the table, once its
+rows are in (`create_indexes`): one sort each instead of a growing B-tree.
+
+Adding a column to `models` is: a `Column` in MODELS (with the Hub field it comes from, which also
+makes the census crawl request it) and its value in scripts/load/census.py's parser; its
+description goes into metadata.yml.
+
+Column types are sqlite-utils' (int, str, float), or a declared SQL type as text for tables whose
+declaration sqlite-utils cannot write (a collation, or no type at all, as `create table ... as
+select` declares a computed column).
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import NamedTuple
+
+import sqlite_utils
+
+
+class Column(NamedTuple):
+    name: str
+    type: object  # int, str, float; or a declared SQL type as text ("" for none)
+    source: str | None = None  # the field of a Hub model record it is read from (census only)
+
+
+class Index(NamedTuple):
+    columns: tuple[str, ...]
+    unique: bool = False
+    # Made with the table, before its rows: rows arrive in this index's order, so it grows at its
+    # right edge as rows go in (or, unique, it refuses a repeated row as it is inserted).
+    early: bool = False
+
+
+class Table:
+    """A table's declaration; `row` is its row type (a named tuple of the columns, in order)."""
+
+    def __init__(self, name, columns, *, pk=None, foreign_keys=(), indexes=(), row=None):
+        self.name = name
+        self.columns = tuple(columns)
+        self.pk = pk
+        self.foreign_keys = list(foreign_keys)
+        self.indexes = tuple(indexes)
+        self.names = tuple(c.name for c in self.columns)
+        self.row = collections.namedtuple(row or _row_name(name), self.names, module=__name__)
+        self.insert = self.insert_into("main")
+
+    def insert_into(self, schema: str) -> str:
+        """The INSERT of a whole row into this table of the attached database `schema`."""
+        return f"insert into [{schema}].[{self.name}] values ({', '.join('?' * len(self.columns))})"
+
+    def create(self, db: sqlite_utils.Database) -> None:
+        if all(isinstance(c.type, type) for c in self.columns):
+            db[self.name].create(
+                {c.name: c.type for c in self.columns}, pk=self.pk, foreign_keys=self.foreign_keys
+            )
+        else:
+            declared = ", ".join(f"[{c.name}] {c.type}".rstrip() for c in self.columns)
+            db.execute(f"create table [{self.name}] ({declared})")
+        for index in self.indexes:
+            if index.early:
+                db[self.name].create_index(list(index.columns), unique=index.unique)
+
+
+def _row_name(table: str) -> str:
+    return "".join(part.capitalize() for part in table.split("_")) + "Row"
+
+
+TABLES: dict[str, Table] = {}
+
+
+def table(*args, **kwargs) -> Table:
+    """Declare a table (in creation order: a table after those its foreign keys name)."""
+    t = Table(*args, **kwargs)
+    if t.name in TABLES:
+        raise ValueError(f"table {t.name} is declared twice")
+    TABLES[t.name] = t
+    return t
+
+
+def cols(spec: str, type_=str) -> list[Column]:
+    """Columns of one type from a list of names: cols("a b c", int)."""
+    return [Column(name, type_) for name in spec.split()]
+
+
+def create_all(db: sqlite_utils.Database) -> None:
+    """Every declared table, in declaration order, with its early indexes."""
+    for t in TABLES.values():
+        t.create(db)
+
+
+def create_indexes(db: sqlite_utils.Database, name: str, unique: bool | None = None) -> None:
+    """The indexes of a table that are made once its rows are in (all but the early ones, which
+    exist already); `unique` limits them to unique (True) or non-unique (False) ones."""
+    for index in TABLES[name].indexes:
+        if unique is None or index.unique == unique:
+            db[name].create_index(list(index.columns), unique=index.unique, if_not_exists=True)
+
+
+def create_in(db: sqlite_utils.Database, name: str, schema: str) -> None:
+    """A table, declared exactly as in main, in the attached database `schema` (no indexes)."""
+    (create_sql,) = db.execute(
+        "select sql from main.sqlite_master where type = 'table' and name = ?", [name]
+    ).fetchone()
+    prefix = f'CREATE TABLE "{name}"'
+    if not create_sql.startswith(prefix):
+        raise RuntimeError(f"unexpected declaration of {name}: {create_sql[:80]}")
+    db.execute(f'CREATE TABLE [{schema}]."{name}"' + create_sql[len(prefix) :])
+
+
+def ix(*columns: str, unique: bool = False, early: bool = False) -> Index:
+    return Index(columns, unique, early)
+
+
+SNAPSHOT_FK = ("snapshot", "snapshots", "snapshot")
+MODEL_FK = ("model", "models", "key")
+
+
+# --- snapshots and census (scripts/load/census.py) -------------------------------------------
+
+SNAPSHOTS = table(
+    "snapshots",
+    [
+        Column("snapshot", str),
+        Column("kind", str),
+        Column("headline", int),
+        Column("records", int),
+        *cols("collected source source_license format caveats sha256 file endpoint client_version"),
+    ],
+    pk="snapshot",
+    row="SnapshotRow",
+)
+
+MODELS = table(
+    "models",
+    [
+        Column("key", int),
+        Column("snapshot", str),
+        Column("id", str, "id"),
+        Column("author", str, "author"),
+        Column("name", str),  # the id's part after the namespace
+        Column("pipeline_tag", str, "pipeline_tag"),
+        Column("library_name", str, "library_name"),
+        Column("downloads", int, "downloads"),
+        Column("likes", int, "likes"),
+        Column("created_at", str, "createdAt"),  # NULL for the placeholder dates
+        Column("created_at_placeholder", int, "createdAt"),
+        Column("last_modified", str, "lastModified"),
+        Column("sha", str, "sha"),
+        Column("private", int, "private"),
+        Column("gated", str, "gated"),
+        Column("tags", str, "tags"),  # the JSON list, as the record holds it
+    ],
+    pk="key",
+    foreign_keys=[SNAPSHOT_FK],
+    indexes=[
+        ix("snapshot", "id", unique=True),
+        ix("snapshot", "downloads"),
+        ix("author"),
+        ix("pipeline_tag"),
+        ix("library_name"),
+        # The table's default sort on the site (sort_desc: downloads): without it, every visit to
+        # /hub/models sorts 790,000 rows.
+        ix("downloads"),
+    ],
+    row="Model",
+)
+Model = MODELS.row
+
+# Fields of a model record that the Hub's listing returns without being asked (`id`), or that the
+# census crawl does not ask for (`private`: the listing holds public models only).
+NOT_EXPANDED = frozenset({"id", "private"})
+# The `expand` properties a census crawl requests: every Hub field a models column is read from.
+CENSUS_EXPAND = tuple(
+    dict.fromkeys(c.source for c in MODELS.columns if c.source and c.source not in NOT_EXPANDED)
+)
+
+TAGS = table(
+    "tags",
+    [Column("tag_key", int), *cols("tag kind value"), Column("models", int)],
+    pk="tag_key",
+    indexes=[ix("kind", "models")],
+    row="Tag",
+)
+Tag = TAGS.row
+
+MODEL_TAGS = table(
+    "model_tags",
+    [Column("model", int), Column("tag", int)],
+    foreign_keys=[MODEL_FK, ("tag", "tags", "tag_key")],
+    indexes=[ix("model", early=True), ix("tag", "model")],
+)
+
+MODEL_BASE_MODELS = table(
+    "model_base_models",
+    [Column("model", int), *cols("snapshot model_id base_model relation"), Column("base_model_key", int)],
+    foreign_keys=[MODEL_FK, ("base_model_key", "models", "key")],
+    indexes=[ix("model", early=True), ix("base_model"), ix("base_model_key")],
+    row="BaseModel",
+)
+BaseModel = MODEL_BASE_MODELS.row
+
+MODEL_DATASETS = table(
+    "model_datasets",
+    [Column("model", int), *cols("snapshot model_id dataset")],
+    foreign_keys=[MODEL_FK],
+    indexes=[ix("model", early=True), ix("dataset")],
+    row="Dataset",
+)
+Dataset = MODEL_DATASETS.row
+
+# The curated namespace -> organization map (data/organizations.csv, whose header must be these
+# columns). Hub namespaces are case-insensitive, so the key compares without case.
+ORGANIZATIONS = table(
+    "organizations",
+    [
+        Column("namespace", "text primary key collate nocase"),
+        *[Column(c, "text") for c in "organization kind relation reason evidence_url".split()],
+    ],
+    row="Organization",
+)
+
+# --- classification (scripts/derive/versioning.py) --------------------------------------------
+
+VERSION_MARKERS = table(
+    "version_markers",
+    [
+        Column("model", int),
+        *cols("snapshot model_id"),
+        Column("marker_index", int),
+        *cols("text form refers_to"),
+        *cols("position major minor patch", int),
+        *cols("date evidence"),
+    ],
+    foreign_keys=[MODEL_FK],
+    indexes=[
+        ix("model", early=True),  # rows arrive in model order
+        ix("form"),
+        ix("refers_to"),
+        ix("snapshot", "form"),
+    ],
+    row="VersionMarker",
+)
+VersionMarker = VERSION_MARKERS.row
+
+# One row per model, with the context the research questions group by copied in, so that the
+# canned queries read one table.
+MODEL_VERSIONING = table(
+    "model_versioning",
+    [
+        Column("model", int),
+        *cols("snapshot model_id author organization organization_kind organization_relation"),
+        *cols("pipeline_tag library_name"),
+        Column("downloads", int),
+        Column("created_month", str),
+        *cols("created_at_placeholder seed_rule own_version marker_count self_markers", int),
+        *cols("environment_markers dataset_markers base_model_markers unclear_markers", int),
+        *cols("primary_form primary_text"),
+        *cols("primary_major primary_minor primary_patch", int),
+        *cols("primary_date family"),
+    ],
+    pk="model",
+    foreign_keys=[MODEL_FK],
+    indexes=[
+        ix("snapshot", "downloads"),
+        ix("author"),
+        ix("organization"),
+        ix("pipeline_tag"),
+        ix("snapshot", "author", "family"),
+        ix("primary_form"),
+        # For the site's pages over this table (docs/benchmarks.md has the timings): its default
+        # sort (downloads) and the model lookup's "most downloaded first"; its default facets
+        # own_version and seed_rule; and, covering, the rows behind RQ1's figures (snapshot,
+        # own_version=1, downloads >= N) with the columns its other default facets count.
+        ix("downloads"),
+        ix("own_version"),
+        ix("seed_rule"),
+        ix("snapshot", "own_version", "downloads", "seed_rule", "primary_form", "organization"),
+    ],
+    row="Versioning",
+)
+Versioning = MODEL_VERSIONING.row
+
+# --- git refs (scripts/load/refs.py) -------------------------------------------------------------
+
+MODEL_REFS = table(
+    "model_refs",
+    [
+        Column("snapshot", str),
+        Column("model", int),
+        *cols("model_id kind name ref target_commit"),
+        *cols("is_main seed_rule own_version", int),
+        *cols("marker_text marker_form"),
+    ],
+    foreign_keys=[MODEL_FK],
+    indexes=[ix("model", early=True), ix("snapshot", "kind", early=True)],
+    row="Ref",
+)
+Ref = MODEL_REFS.row
+
+MODEL_COMMIT_COUNTS = table(
+    "model_commit_counts",
+    [
+        Column("snapshot", str),
+        Column("model", int),
+        Column("model_id", str),
+        *cols("rank downloads", int),
+        Column("status", str),
+        *cols("branches tags commit_count", int),
+    ],
+    foreign_keys=[MODEL_FK],
+    # Unique and early: a refs file that lists a model twice is refused as it is loaded.
+    indexes=[ix("model", unique=True, early=True), ix("snapshot", "rank", early=True)],
+    row="CommitCount",
+)
+CommitCount = MODEL_COMMIT_COUNTS.row
+
+# --- summaries (scripts/derive/summaries.py) ---------------------------------------------------
+# Declared as `create table ... as select` declares them (a column read from model_versioning
+# keeps its type, a computed one has none), in the order of their SELECT's columns.
+
+
+def summary(name: str, typed: str, untyped: str, indexes) -> Table:
+    columns = [Column(c, "INT" if c == "downloads" else "TEXT") for c in typed.split()]
+    return table(name, columns + [Column(c, "") for c in untyped.split()], indexes=indexes)
+
+
+SUMMARY_TABLES = [
+    summary(
+        "summary_downloads",
+        "snapshot downloads",
+        "models seed_rule own_version",
+        [ix("snapshot", "downloads")],
+    ),
+    summary(
+        "summary_tasks",
+        "snapshot",
+        "pipeline_tag models seed_rule own_version environment_versioned seed_rule_not_own "
+        "dataset_versioned base_model_versioned",
+        [ix("snapshot", "pipeline_tag")],
+    ),
+    summary("summary_task_forms", "snapshot", "pipeline_tag form models", [ix("snapshot", "pipeline_tag")]),
+    summary(
+        "summary_authors",
+        "snapshot author organization organization_kind",
+        "models seed_rule own_version downloads",
+        [ix("snapshot", "author"), ix("organization"), ix("snapshot", "own_version")],
+    ),
+    summary(
+        "summary_author_forms",
+        "snapshot author organization organization_kind",
+        "form models",
+        [ix("snapshot", "author"), ix("organization")],
+    ),
+    summary(
+        "summary_months",
+        "snapshot",
+        "created_month models seed_rule own_version",
+        [ix("snapshot", "created_month")],
+    ),
+    summary(
+        "summary_families",
+        "snapshot author family",
+        "organization models versioned forms top_form consistency entropy_bits versions",
+        [ix("snapshot", "author"), ix("organization"), ix("snapshot", "versioned")],
+    ),
+]
+
+# --- MLflow Model Registry snapshots (scripts/load/registry.py) --------------------------------
+
+# Classifier columns stored beside a registered model's or an alias's name.
+CLASSIFIER_COLUMNS = [
+    *cols("seed_rule own_version marker_count", int),
+    *cols("primary_form primary_text family"),
+]
+REGISTERED_MODEL_FK = ("registered_model", "registry_models", "key")
+MODEL_VERSION_FK = ("model_version", "registry_versions", "key")
+
+REGISTRY_MODELS = table(
+    "registry_models",
+    [
+        Column("key", int),
+        *cols("snapshot name description created_at last_updated_at"),
+        *cols("versions latest_version aliases tags staged_versions", int),
+        *CLASSIFIER_COLUMNS,
+    ],
+    pk="key",
+    foreign_keys=[SNAPSHOT_FK],
+    indexes=[ix("snapshot", "name", unique=True, early=True)],
+)
+
+REGISTRY_VERSIONS = table(
+    "registry_versions",
+    [
+        *cols("key registered_model", int),
+        *cols("snapshot name"),
+        Column("version", int),
+        *cols("created_at last_updated_at stage status status_message source run_id logged_model_id"),
+        *cols("user_id description aliases"),
+        Column("is_latest", int),
+    ],
+    pk="key",
+    foreign_keys=[REGISTERED_MODEL_FK, SNAPSHOT_FK],
+    indexes=[ix("snapshot", "name", "version", unique=True, early=True), ix("registered_model", early=True)],
+)
+
+REGISTRY_ALIASES = table(
+    "registry_aliases",
+    [
+        *cols("registered_model model_version", int),
+        *cols("snapshot name alias"),
+        Column("version", int),
+        *CLASSIFIER_COLUMNS,
+    ],
+    foreign_keys=[REGISTERED_MODEL_FK, MODEL_VERSION_FK, SNAPSHOT_FK],
+    indexes=[ix("snapshot", "name", "alias", unique=True, early=True), ix("registered_model", early=True)],
+)
+
+REGISTRY_TAGS = table(
+    "registry_tags",
+    [
+        *cols("registered_model model_version", int),
+        *cols("snapshot name"),
+        Column("version", int),
+        *cols("level tag value"),
+    ],
+    foreign_keys=[REGISTERED_MODEL_FK, MODEL_VERSION_FK, SNAPSHOT_FK],
+    indexes=[ix("registered_model", "version", early=True), ix("tag", early=True)],
+)
+
+# --- the Hub as a registry (scripts/derive/hub_registry.py) ------------------------------------
+
+HUB_REGISTRY_VERSIONS = table(
+    "hub_registry_versions",
+    [
+        Column("model", int),
+        *cols("snapshot author family registered_model model_id created_at order_basis"),
+        *cols("registry_version family_versions is_latest", int),
+        *cols("declared_text declared_form declared_scheme"),
+        *cols("declared_major declared_minor declared_patch", int),
+        *cols("declared_date declared_key"),
+        Column("earlier_higher_model", int),
+        *cols("earlier_higher_model_id earlier_higher_version"),
+    ],
+    pk="model",
+    foreign_keys=[MODEL_FK, SNAPSHOT_FK, ("earlier_higher_model", "models", "key")],
+    indexes=[
+        ix("snapshot", "registered_model", "registry_version", unique=True),
+        ix("snapshot", "registered_model", "declared_scheme", "declared_key"),
+        ix("earlier_higher_model"),
+        ix("snapshot", "author"),
+    ],
+)
+
+HUB_REGISTRY_GAPS = table(
+    "hub_registry_gaps",
+    [
+        *cols("snapshot registered_model author family level after_version before_version"),
+        Column("missing", int),
+        Column("missing_versions", str),
+        Column("after_model", int),
+        Column("after_model_id", str),
+        Column("before_model", int),
+        Column("before_model_id", str),
+    ],
+    foreign_keys=[SNAPSHOT_FK, ("after_model", "models", "key"), ("before_model", "models", "key")],
+    indexes=[ix("snapshot", "registered_model"), ix("snapshot", "missing")],
+)
+
+HUB_REGISTRY_FAMILIES = table(
+    "hub_registry_families",
+    [
+        *cols("snapshot registered_model author family"),
+        *cols("versions declared_versions", int),
+        *cols("first_created_at latest_created_at"),
+        Column("latest_model", int),
+        *cols("latest_model_id latest_declared"),
+        *cols("order_conflicts gaps placeholder_dates", int),
+    ],
+    pk=("snapshot", "registered_model"),
+    foreign_keys=[SNAPSHOT_FK, ("latest_model", "models", "key")],
+    indexes=[ix("snapshot", "versions"), ix("snapshot", "author")],
+)
+
+HUB_REGISTRY_SIZES = table(
+    "hub_registry_sizes",
+    [Column("snapshot", str), *cols("versions families models", int)],
+    pk=("snapshot", "versions"),
+    foreign_keys=[SNAPSHOT_FK],
+)
+
+# --- further tables: add each as a block of its own below ----------------------------------------
