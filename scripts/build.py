@@ -26,6 +26,7 @@ from tqdm import tqdm
 from scripts import schema
 from scripts.derive import hub_registry, summaries, versioning
 from scripts.load import census, organizations, refs, registry
+from scripts.publish import findings
 from scripts.publish.metadata import site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
@@ -238,9 +239,10 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
 
 def publish_stage(tmp: Path, out: Path) -> None:
     """The inspect file and the site's metadata of the built database, then all three in place."""
+    metadata = site_metadata(db_path=tmp)
+    findings.publish(tmp)
     inspect_tmp = out.with_name(f".inspect.{os.getpid()}.tmp")
     write_inspect(tmp, inspect_tmp, out.stem)
-    metadata = site_metadata(db_path=tmp)
     metadata_tmp = out.with_name(f".metadata.{os.getpid()}.tmp")
     metadata_tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
     # The database last: until it moves, the old build (and its inspect file) stay coherent

@@ -497,3 +497,13 @@ HUB_REGISTRY_SIZES = table(
 )
 
 # --- further tables: add each as a block of its own below ----------------------------------------
+
+FINDINGS = table(
+    "findings",
+    [
+        Column("key", str),
+        Column("position", int),
+        *cols("question answer seed_claim chart_query rows_url figures"),
+    ],
+    pk="key",
+)

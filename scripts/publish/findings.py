@@ -1,0 +1,266 @@
+"""The findings: each research question's answer in one or two sentences, computed from the built
+database, beside the seed study's claim.
+
+A finding is a function `finding_X(conn) -> dict | None` taking an open sqlite3 connection to the
+built database and returning
+
+    question    the question, as the seed study asks it
+    answer      one or two sentences whose every figure comes from the database
+    seed_claim  what the seed study (Al Achkar, Ben Aissa, Gazzeh, Yahiaoui) found
+    chart_query the canned query whose rows and chart show the answer
+    rows_url    a site-relative link to the rows the answer counts
+    figures     {"svg": url, "png": url} of the chart rendered at build time (filled by `publish`)
+
+or None when this build has no data to answer it. FINDING_FUNCTIONS lists them in page order; the
+build (`publish`) writes them into the `findings` table the site reads, and renders their figures.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from scripts.publish.metadata import canned_queries
+from scripts.schema import FINDINGS
+
+# RQ3: a company needs this many models with their own version for its consistency to be judged.
+MIN_VERSIONED = 10
+
+
+def percent(share: float | None, digits: int = 1) -> str:
+    return "n/a" if share is None else f"{100 * share:.{digits}f}%"
+
+
+def count(n: int) -> str:
+    return f"{n:,}"
+
+
+def query_rows(conn: sqlite3.Connection, name: str, **params) -> list[dict]:
+    """Rows of canned query `name` with `params` (others at their defaults), as the site runs it."""
+    query = canned_queries()[name]
+    values = {p: "" for p in query.get("params", [])}
+    values.update({k: str(v) for k, v in params.items()})
+    cursor = conn.execute(query["sql"], values)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def headline_snapshot(conn: sqlite3.Connection) -> str:
+    return conn.execute("select snapshot from snapshots where headline").fetchone()[0]
+
+
+def share_of(row: dict) -> tuple[float, float | None, float | None, str]:
+    """The share a row states, its 95% interval and what it is: corrected when the row has it."""
+    if row.get("share_corrected") is not None:
+        return row["share_corrected"], row.get("corrected_low"), row.get("corrected_high"), "corrected"
+    share = row.get("share_raw", row.get("share"))
+    return share, row.get("ci95_low"), row.get("ci95_high"), "classifier"
+
+
+def interval(low: float | None, high: float | None) -> str:
+    return "" if low is None or high is None else f" (95% interval {percent(low)}-{percent(high)})"
+
+
+def finding_rq1(conn: sqlite3.Connection) -> dict | None:
+    """Provisional RQ1: own-version and seed-rule shares of the headline census."""
+    snapshot = headline_snapshot(conn)
+    rows = [r for r in query_rows(conn, "rq1_versioned_share") if r["snapshot"] == snapshot]
+    own = next((r for r in rows if r["measure"].startswith("own version")), None)
+    seed = next((r for r in rows if r["measure"].startswith("seed rule")), None)
+    if own is None or seed is None:
+        return None
+    share, low, high, kind = share_of(own)
+    seed_share = share_of(seed)[0]
+    lead = "Most models carry no version" if share < 0.5 else "Most models carry a version"
+    answer = (
+        f"{lead}: in the {snapshot} census of {count(own['models'])} "
+        f"models, {percent(share)}{interval(low, high)} carry a version of their own in their name "
+        f"({kind} estimate), so {percent(1 - share)} are unversioned. The seed study's rule "
+        f"(a v-number anywhere in the name) counts {percent(seed_share)}."
+    )
+    return {
+        "question": "Do Hub models follow traditional versioning (major.minor.patch), or free naming?",
+        "answer": answer,
+        "seed_claim": "Mostly no traditional versioning: 79% of models unversioned, 21% versioned.",
+        "chart_query": "rq1_versioned_share",
+        "rows_url": f"/hub/model_versioning?snapshot={snapshot}&own_version=1",
+    }
+
+
+def finding_rq2(conn: sqlite3.Connection) -> dict | None:
+    """RQ2: the task with the highest seed-rule share, and how much of it is the model's own."""
+    rows = query_rows(conn, "rq2_versioning_by_task")
+    by_task: dict[str, dict[str, dict]] = {}
+    for r in rows:
+        by_task.setdefault(r["pipeline_tag"], {})[r["measure"]] = r
+    tasks = {t: m for t, m in by_task.items() if t != "(none)" and {"seed rule", "own version"} <= set(m)}
+    if not tasks:
+        return None
+    top = max(tasks, key=lambda t: share_of(tasks[t]["seed rule"])[0])
+    measures = tasks[top]
+    seed, own = share_of(measures["seed rule"])[0], share_of(measures["own version"])[0]
+    env = measures.get("RL environment version")
+    own_shares = sorted((share_of(m["own version"])[0], t) for t, m in tasks.items())
+    (low_share, low_task), (high_share, high_task) = own_shares[0], own_shares[-1]
+    env_text = f", {percent(share_of(env)[0])} carry an environment's version (LunarLander-v2)" if env else ""
+    lead = "The task matters, but not as the seed rule suggests" if own < seed / 2 else "The task matters"
+    answer = (
+        f"{lead}: {top} has the highest seed-rule share "
+        f"({percent(seed)} of {count(measures['seed rule']['models'])} models), yet only "
+        f"{percent(own)} carry a version of their own{env_text}. Across the {len(tasks)} tasks with "
+        f"enough models, own-version shares run from {percent(low_share)} ({low_task}) to "
+        f"{percent(high_share)} ({high_task})."
+    )
+    return {
+        "question": "Does the task (image-to-text, reinforcement learning, ...) influence the versioning scheme?",
+        "answer": answer,
+        "seed_claim": "Reinforcement learning adopts traditional versioning (most of the 21% versioned); "
+        "other tasks show no global consensus.",
+        "chart_query": "rq2_versioning_by_task",
+        "rows_url": f"/hub/model_versioning?snapshot={headline_snapshot(conn)}&pipeline_tag={top}",
+    }
+
+
+def finding_rq3(conn: sqlite3.Connection) -> dict | None:
+    """RQ3: how consistently companies with enough versioned models write their versions."""
+    rows = query_rows(conn, "rq3_company_consistency")
+    judged = [r for r in rows if (r["versioned"] or 0) >= MIN_VERSIONED and r["consistency"] is not None]
+    if not judged:
+        return None
+    judged.sort(key=lambda r: r["consistency"])
+    consistent = [r for r in judged if r["consistency"] >= 0.9]
+    median = judged[len(judged) // 2]["consistency"]
+    lowest, highest = judged[0], judged[-1]
+    answer = (
+        f"{'No' if 2 * len(consistent) < len(judged) else 'A'} company-wide convention for most: "
+        f"of the {len(judged)} companies with at least "
+        f"{MIN_VERSIONED} versioned models, {len(consistent)} write 90% or more of their versions in "
+        f"one form; the median company writes {percent(median, 0)} in its most common form, from "
+        f"{percent(lowest['consistency'], 0)} ({lowest['organization']}) to "
+        f"{percent(highest['consistency'], 0)} ({highest['organization']})."
+    )
+    return {
+        "question": "Do big companies on the Hub follow versioning trends of their own?",
+        "answer": answer,
+        "seed_claim": "No company-wide versioning pattern either (Google, OpenAI and Meta examined).",
+        "chart_query": "rq3_company_consistency",
+        "rows_url": f"/hub/model_versioning?snapshot={headline_snapshot(conn)}&organization_kind=company"
+        "&own_version=1",
+    }
+
+
+def finding_time(conn: sqlite3.Connection) -> dict | None:
+    """Change over time: own-version share of models created in the first and the last dated year."""
+    rows = [r for r in query_rows(conn, "time_versioned_share") if r["measure"] == "own version"]
+    dated = sorted((r for r in rows if r["period_kind"] == "month of creation"), key=lambda r: r["period"])
+    if len(dated) < 24:
+        return None
+    first, last = dated[:12], dated[-12:]
+
+    def pooled(group):
+        return sum(r["versioned"] for r in group) / sum(r["models"] for r in group)
+
+    early = [r for r in rows if r["period_kind"] == "placeholder creation date"]
+    early_text = (
+        f"; models created on or before 2022-03-02 (the Hub's placeholder date): {percent(pooled(early))}"
+        if early
+        else ""
+    )
+    trend = "grown" if pooled(last) > pooled(first) else "not grown"
+    answer = (
+        f"Versioning in names has {trend}: {percent(pooled(last))} of models created "
+        f"{last[0]['period']} to {last[-1]['period']} carry a version of their own, against "
+        f"{percent(pooled(first))} of those created {first[0]['period']} to {first[-1]['period']}"
+        f"{early_text}."
+    )
+    return {
+        "question": "Has versioning changed over time?",
+        "answer": answer,
+        "seed_claim": "Not examined: the seed study is a single scrape without dates.",
+        "chart_query": "time_versioned_share",
+        "rows_url": f"/hub/model_versioning?snapshot={headline_snapshot(conn)}&own_version=1"
+        f"&created_month__gte={last[0]['period']}",
+    }
+
+
+def finding_closing_question(conn: sqlite3.Connection) -> dict | None:
+    """Provisional closing question: versions in git branch and tag names of crawled models."""
+    asked = conn.execute("select count(*) from model_commit_counts where status = 'ok'").fetchone()[0]
+    if not asked:
+        return None
+    versioned_refs = conn.execute(
+        """select count(distinct r.model) from model_refs r
+           join model_versioning v on v.model = r.model
+           where r.own_version and not r.is_main and not v.own_version"""
+    ).fetchone()[0]
+    answer = (
+        f"Rarely in branches: of the {count(asked)} most-downloaded models whose git refs were read, "
+        f"{count(versioned_refs)} ({percent(versioned_refs / asked)}) hold a versioned branch or tag "
+        "while their name carries no version."
+    )
+    return {
+        "question": "Version names => branch names? Do versions live in git refs rather than in names?",
+        "answer": answer,
+        "seed_claim": "Left open: the study ends on the question.",
+        "chart_query": "refs_versions_outside_names",
+        "rows_url": "/hub/model_refs?own_version=1&is_main=0",
+    }
+
+
+FINDING_FUNCTIONS = {
+    "rq1": finding_rq1,
+    "rq2": finding_rq2,
+    "rq3": finding_rq3,
+    "time": finding_time,
+    "closing_question": finding_closing_question,
+}
+
+
+def compute(conn: sqlite3.Connection) -> dict[str, dict]:
+    """key -> finding, in page order, for the findings this database can answer."""
+    found = {}
+    for key, function in FINDING_FUNCTIONS.items():
+        finding = function(conn)
+        if finding is not None:
+            found[key] = {**finding, "figures": finding.get("figures", {})}
+    return found
+
+
+def write_table(conn: sqlite3.Connection, found: dict[str, dict]) -> None:
+    """The findings table the site reads (scripts/schema.py): one row per finding, in page order."""
+    conn.execute(f"delete from {FINDINGS.name}")
+    conn.executemany(
+        FINDINGS.insert,
+        [
+            FINDINGS.row(
+                key,
+                i,
+                f["question"],
+                f["answer"],
+                f["seed_claim"],
+                f["chart_query"],
+                f["rows_url"],
+                json.dumps(f["figures"]),
+            )
+            for i, (key, f) in enumerate(found.items())
+        ],
+    )
+    conn.commit()
+
+
+def publish(db_path: Path, figures_dir: Path | None = None, queries: dict | None = None) -> dict[str, dict]:
+    """Compute the findings of the database at db_path, render their figures into figures_dir
+    (with the canned queries' final chart specs, `queries`), and store them in its findings table."""
+    conn = sqlite3.connect(db_path)
+    try:
+        found = compute(conn)
+        if figures_dir is not None and queries is not None:
+            from scripts.publish import figures
+
+            for key, finding in found.items():
+                finding["figures"] = figures.render(conn, key, queries[finding["chart_query"]], figures_dir)
+        write_table(conn, found)
+    finally:
+        conn.close()
+    return found

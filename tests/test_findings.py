@@ -1,0 +1,98 @@
+"""The findings the build writes: their figures recomputed here from model_versioning, the per-model
+table, independently of the summary tables and canned queries the findings read."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from scripts.publish import findings
+
+
+@pytest.fixture(scope="module")
+def conn(fixture_db):
+    conn = sqlite3.connect(f"file:{fixture_db}?mode=ro", uri=True)
+    yield conn
+    conn.close()
+
+
+@pytest.fixture(scope="module")
+def stored(conn) -> dict[str, dict]:
+    cursor = conn.execute("select * from findings order by position")
+    columns = [d[0] for d in cursor.description]
+    return {row[0]: dict(zip(columns, row)) for row in cursor.fetchall()}
+
+
+def headline(conn) -> str:
+    return conn.execute("select snapshot from snapshots where headline").fetchone()[0]
+
+
+def test_the_build_stores_every_answerable_finding(stored):
+    assert list(stored)[:4] == ["rq1", "rq2", "rq3", "time"]
+    for key, f in stored.items():
+        assert f["question"].endswith("?"), key
+        assert f["answer"] and f["seed_claim"], key
+        assert f["rows_url"].startswith("/hub/"), key
+        assert isinstance(json.loads(f["figures"]), dict), key
+
+
+def test_rq1_states_the_own_version_share_of_the_headline_census(conn, stored):
+    snapshot = headline(conn)
+    models, own, seed = conn.execute(
+        "select count(*), sum(own_version), sum(seed_rule) from model_versioning where snapshot = ?",
+        [snapshot],
+    ).fetchone()
+    answer = stored["rq1"]["answer"]
+    assert f"census of {models:,} models" in answer
+    assert f"{100 * own / models:.1f}%" in answer
+    assert f"{100 * (1 - own / models):.1f}% are unversioned" in answer
+    assert f"counts {100 * seed / models:.1f}%" in answer
+
+
+def test_rq2_names_the_task_with_the_highest_seed_rule_share(conn, stored):
+    rows = conn.execute(
+        """select pipeline_tag, count(*), avg(seed_rule), avg(own_version) from model_versioning
+           where snapshot = ? and pipeline_tag is not null group by pipeline_tag having count(*) >= 500
+           order by avg(seed_rule) desc""",
+        [headline(conn)],
+    ).fetchall()
+    task, models, seed, own = rows[0]
+    answer = stored["rq2"]["answer"]
+    assert f"{task} has the highest seed-rule share ({100 * seed:.1f}% of {models:,} models)" in answer
+    assert f"only {100 * own:.1f}% carry a version of their own" in answer
+    assert f"Across the {len(rows)} tasks" in answer
+
+
+def test_rq3_counts_the_companies_it_can_judge(conn, stored):
+    judged = conn.execute(
+        """select count(*) from (select organization from model_versioning
+           where snapshot = ? and organization_kind = 'company' and own_version
+           group by organization having count(*) >= ?)""",
+        [headline(conn), findings.MIN_VERSIONED],
+    ).fetchone()[0]
+    assert judged > 0
+    assert (
+        f"of the {judged} companies with at least {findings.MIN_VERSIONED} versioned"
+        in stored["rq3"]["answer"]
+    )
+
+
+def test_time_compares_the_first_and_last_dated_years(conn, stored):
+    months = conn.execute(
+        """select created_month, count(*), sum(own_version) from model_versioning
+           where snapshot = ? and created_month like '____-__' group by created_month order by 1""",
+        [headline(conn)],
+    ).fetchall()
+    last = months[-12:]
+    share = sum(m[2] for m in last) / sum(m[1] for m in last)
+    assert f"{100 * share:.1f}% of models created {last[0][0]} to {last[-1][0]}" in stored["time"]["answer"]
+
+
+def test_a_finding_without_data_is_left_out(tmp_path):
+    db = tmp_path / "empty.db"
+    conn = sqlite3.connect(db)
+    conn.execute("create table model_commit_counts (status text)")
+    assert findings.finding_closing_question(conn) is None
+    conn.close()
