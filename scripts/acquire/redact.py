@@ -18,7 +18,6 @@ A URI is rebuilt by hand rather than with urlunsplit, which would turn `sqlite:/
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import traceback
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -112,11 +111,3 @@ def protect(*uris: str | None) -> None:
         return record
 
     logging.setLogRecordFactory(factory)
-
-
-_URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
-
-
-def redact_urls_in(text: str) -> str:
-    """Every URL found in `text` redacted (for messages about URIs this process was never given)."""
-    return _URL.sub(lambda m: redact_uri(m.group(0)), text)

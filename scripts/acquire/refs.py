@@ -18,7 +18,7 @@ and the finished folder is renamed into place in one step, never over an existin
 codes itself but not a malformed body, so every call goes through a tenacity policy that retries
 429 (waiting what `RateLimit` or `Retry-After` says), 408/5xx, broken connections and malformed
 bodies with exponential backoff, then stops the run with the URL. A model the Hub no longer has
-(404) is recorded with its status and the run goes on. The loader is scripts/refs.py.
+(404) is recorded with its status and the run goes on. The loader is scripts/load/refs.py.
 """
 
 from __future__ import annotations
