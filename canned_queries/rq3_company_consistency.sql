@@ -1,6 +1,8 @@
 -- Per company: how many of its models carry their own version, in how many forms, and how
 -- consistently: the share of its versioned models in its most common form, and the entropy (bits)
--- of its form distribution (0 = a single form).
+-- of its form distribution (0 = a single form). share_corrected: the own-version share corrected for
+-- the classifier's error rates (estimate_companies: Rogan-Gladen with the rates measured on the
+-- labelled uniform sample, assumed to carry over to the company); labelled: its own labelled ids.
 with params as (
   select coalesce(nullif(:snapshot, ''), (select snapshot from snapshots where headline)) as snapshot,
          coalesce(nullif(:kind, ''), 'company') as kind
@@ -36,8 +38,11 @@ select o.organization, o.namespaces, o.models, o.versioned,
        coalesce(s.forms, 0) as forms, t.top_form,
        round(1.0 * s.top_n / nullif(o.versioned, 0), 4) as consistency,
        round(abs(coalesce(s.entropy, 0)), 4) as entropy_bits,
+       e.share_raw, e.share_corrected, e.corrected_low, e.corrected_high, e.share_seed, e.labelled,
+       e.labelled_errors, e.note,
        '/hub/model_versioning?snapshot=' || (select snapshot from params) ||
          '&organization=' || replace(o.organization, ' ', '+') || '&own_version=1' as versioned_rows
 from orgs o left join stats s using (organization)
 left join top t on t.organization = o.organization and t.rank = 1
+left join estimate_companies e on e.snapshot = (select snapshot from params) and e.organization = o.organization
 order by o.models desc

@@ -1,0 +1,400 @@
+"""Derive stage: shares that carry the classifier's error, from the census and the labelled sample.
+
+The census is counted whole, so a raw share of it has no sampling error: its one real uncertainty
+is the classifier's error, which the hand-labelled ids (`validation_labels`) measure. Two
+corrections, both computed here at build time into tables the canned queries read:
+
+- RQ1, overall and per popularity band: prediction-powered inference (Angelopoulos et al.,
+  "Prediction-powered inference", Science 2023). The classifier's census-wide share is rectified by
+  the mean of (label - classifier) over the labelled ids of the uniform stratum (a simple random
+  sample of the census) in the same group; the variance is the sum of both means' variances.
+- RQ2 (per task) and RQ3 (per company): the Rogan-Gladen correction with the classifier's
+  sensitivity and specificity measured on the uniform stratum, p = (raw + spec - 1) /
+  (sens + spec - 1), its interval by bootstrap over the labelled ids (scipy.stats.bootstrap).
+  This assumes that the error rates carry over to the group; each row states how many labelled
+  ids the group itself holds and how many of those the classifier gets wrong.
+
+A census without labelled ids gets raw shares only, with null corrected values and a note.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import NamedTuple
+
+import numpy as np
+import sqlite_utils
+from scipy import stats
+
+CONFIDENCE = 0.95
+# Fewer labelled ids than this in a group: no interval is stated (the variance of the rectifier
+# would rest on a handful of values).
+MIN_LABELLED = 25
+BOOTSTRAP_RESAMPLES = 4000
+BOOTSTRAP_SEED = 20240711
+# The stratum that is a simple random sample of the census (data/validation/MANIFEST.json).
+UNIFORM = "uniform"
+
+# Own-version schemes: traditional (major.minor.patch-like) forms and every other form.
+TRADITIONAL_FORMS = ("v_major", "v_minor", "v_patch", "num_minor", "num_patch")
+OTHER_FORMS = ("generation", "glued", "date", "prerelease", "revision", "checkpoint")
+# Forms the seed rule (a v-number) cannot see when written without a v: bare numbers and names.
+BARE_FORMS = ("num_minor", "num_patch", "generation", "glued")
+
+# Popularity bands by 30-day downloads at collection time: (lowest downloads, label).
+BANDS = ((0, "0"), (1, "1-9"), (10, "10+"))
+ALL = "all"
+
+# The seed study's published figures (a naive scrape and the seed rule): 79% unversioned.
+SEED_STUDY = {"no own version": 0.79, "own version": 0.21}
+MEASURES = ("no own version", "own version", "traditional", "other scheme")
+NO_LABELS_NOTE = "no labelled ids from this census: raw classifier share only (the 2024-07-11 labels are not applied to it)"
+
+
+class Estimate(NamedTuple):
+    point: float
+    low: float
+    high: float
+
+
+def band_sql(column: str = "downloads") -> str:
+    """SQL expression: the popularity band of a downloads column (NULL downloads in the lowest)."""
+    cases = " ".join(f"when {column} >= {low} then '{label}'" for low, label in reversed(BANDS[1:]))
+    return f"case {cases} else '{BANDS[0][1]}' end"
+
+
+def scheme(own_version: bool, form: str | None) -> str:
+    """'none', 'traditional' or 'other': the scheme of a model's primary own-version form."""
+    if not own_version:
+        return "none"
+    return "traditional" if form in TRADITIONAL_FORMS else "other"
+
+
+def _clip(x: float) -> float:
+    return min(1.0, max(0.0, x))
+
+
+def _z(confidence: float) -> float:
+    return float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def ppi_share(
+    census_share: float, census_models: int, labels, predictions, confidence: float = CONFIDENCE
+) -> Estimate | None:
+    """Prediction-powered estimate of a share, with its normal interval (clipped to 0..1).
+
+    census_share: the classifier's share over all census_models models of the group; labels and
+    predictions: the 0/1 truth and the classifier's 0/1 decision on the group's uniformly drawn
+    labelled ids. None with fewer than MIN_LABELLED labelled ids."""
+    y = np.asarray(labels, dtype=float)
+    f = np.asarray(predictions, dtype=float)
+    if len(y) != len(f):
+        raise ValueError(f"{len(y)} labels but {len(f)} predictions")
+    if len(y) < MIN_LABELLED or census_models < 2:
+        return None
+    rectifier = y - f
+    point = census_share + rectifier.mean()
+    # Variance of the census mean (unbiased, as for the labelled sample) plus the rectifier's.
+    census_var = census_share * (1 - census_share) * census_models / (census_models - 1)
+    se = math.sqrt(census_var / census_models + rectifier.var(ddof=1) / len(y))
+    half = _z(confidence) * se
+    return Estimate(_clip(point), _clip(point - half), _clip(point + half))
+
+
+def rogan_gladen(raw, sensitivity, specificity):
+    """Prevalence corrected for a test's error rates, clipped to 0..1 (arrays or floats)."""
+    youden = np.asarray(sensitivity) + np.asarray(specificity) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = (raw + np.asarray(specificity) - 1) / youden
+    return np.clip(np.where(youden > 0, p, np.nan), 0.0, 1.0)
+
+
+def corrected_shares(raw, on_positives, on_negatives, confidence: float = CONFIDENCE) -> list[Estimate]:
+    """Rogan-Gladen correction of groups' raw (census) shares, with percentile bootstrap intervals.
+
+    raw: one share per group; on_positives: the classifier's 0/1 decisions on labelled ids that
+    carry their own version (their mean is the sensitivity); on_negatives: on labelled ids that do
+    not (1 - mean = specificity). A raw share is counted over its whole group, so only the error
+    rates are resampled, once for all groups (one bootstrap with a statistic per group)."""
+    shares = np.asarray(raw, dtype=float)
+    pos = np.asarray(on_positives, dtype=float)
+    neg = np.asarray(on_negatives, dtype=float)
+    if not len(shares):
+        return []
+
+    def statistic(p, n, axis=-1):
+        sens = np.asarray(p.mean(axis=axis))[..., None]
+        spec = 1 - np.asarray(n.mean(axis=axis))[..., None]
+        return np.moveaxis(rogan_gladen(shares, sens, spec), -1, 0)
+
+    point = statistic(pos, neg)
+    result = stats.bootstrap(
+        (pos, neg),
+        statistic,
+        vectorized=True,
+        paired=False,
+        method="percentile",
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        confidence_level=confidence,
+        rng=np.random.default_rng(BOOTSTRAP_SEED),
+    )
+    ci = result.confidence_interval
+    return [Estimate(float(p), float(lo), float(hi)) for p, lo, hi in zip(point, ci.low, ci.high)]
+
+
+def error_rate_samples(labelled: list[tuple]) -> tuple[list[int], list[int]]:
+    """(classifier decisions on labelled positives, on labelled negatives) of (label, decision) pairs."""
+    return [d for y, d in labelled if y], [d for y, d in labelled if not y]
+
+
+# -- reading the build's tables ------------------------------------------------------------------
+
+
+def census_counts(db: sqlite_utils.Database) -> list[dict]:
+    """Per snapshot, band, scheme and the seed rule's reasons: model counts from model_versioning."""
+    traditional = ", ".join(f"'{f}'" for f in TRADITIONAL_FORMS)
+    bare = ", ".join(f"'{f}'" for f in BARE_FORMS)
+    sql = f"""
+        select snapshot, {band_sql()} as band,
+               case when not own_version then 'none' when primary_form in ({traditional})
+                    then 'traditional' else 'other' end as scheme,
+               seed_rule, environment_markers > 0 as environment, dataset_markers > 0 as dataset,
+               base_model_markers > 0 as base_model,
+               case when primary_form = 'date' then 'date' when primary_form in ({bare}) then 'bare'
+                    else 'other' end as form_kind,
+               count(*) as models
+        from model_versioning group by 1, 2, 3, 4, 5, 6, 7, 8"""
+    return list(db.query(sql))
+
+
+def labelled_uniform(db: sqlite_utils.Database, census: str) -> list[dict]:
+    """The uniform stratum's labelled ids found in `census`: band, label and classifier scheme."""
+    return list(
+        db.query(
+            """select band, label_scheme, classifier_scheme from validation_labels
+               where stratum = ? and snapshot = ? and classifier_scheme is not null""",
+            [UNIFORM, census],
+        )
+    )
+
+
+def labelled_census(db: sqlite_utils.Database) -> set[str]:
+    if "validation_labels" not in db.table_names():
+        return set()
+    return {r["snapshot"] for r in db.query("select distinct snapshot from validation_labels where snapshot is not null")}
+
+
+def _scheme_labels(rows: list[dict], measure: str) -> tuple[list[int], list[int]]:
+    """0/1 labels and classifier decisions of one RQ1 measure over labelled rows."""
+    if measure == "no own version":
+        hit = {"none"}
+    elif measure == "own version":
+        hit = {"traditional", "other"}
+    else:
+        hit = {"traditional"} if measure == "traditional" else {"other"}
+    return [int(r["label_scheme"] in hit) for r in rows], [int(r["classifier_scheme"] in hit) for r in rows]
+
+
+def _measure_models(counts: list[dict], measure: str) -> int:
+    schemes = {
+        "no own version": {"none"},
+        "own version": {"traditional", "other"},
+        "traditional": {"traditional"},
+        "other scheme": {"other"},
+    }[measure]
+    return sum(c["models"] for c in counts if c["scheme"] in schemes)
+
+
+def _seed_models(counts: list[dict], measure: str) -> int | None:
+    """Models of a measure by the seed rule: versioned = a v-number; its v-numbers are all
+    traditional forms, so it has no 'other scheme'."""
+    seed = sum(c["models"] for c in counts if c["seed_rule"])
+    total = sum(c["models"] for c in counts)
+    return {"no own version": total - seed, "own version": seed, "traditional": seed}.get(measure)
+
+
+def rq1_rows(counts: list[dict], labelled: dict[tuple, list[dict]], labelled_censuses: set[str]) -> list[dict]:
+    """estimate_rq1 rows: per snapshot, band (and 'all') and measure, raw, corrected and seed shares."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for c in counts:
+        groups[(c["snapshot"], ALL)].append(c)
+        groups[(c["snapshot"], c["band"])].append(c)
+    order = {label: i for i, (_, label) in enumerate(((None, ALL),) + BANDS)}
+    out = []
+    for (snapshot, band), rows in sorted(groups.items(), key=lambda kv: (kv[0][0], order[kv[0][1]])):
+        models = sum(c["models"] for c in rows)
+        sample = labelled.get((snapshot, band), [])
+        for measure in MEASURES:
+            raw = _measure_models(rows, measure) / models
+            seed = _seed_models(rows, measure)
+            est, note = None, None
+            if snapshot not in labelled_censuses:
+                note = NO_LABELS_NOTE
+            else:
+                labels, predictions = _scheme_labels(sample, measure)
+                est = ppi_share(raw, models, labels, predictions)
+                if est is not None and labels == predictions:
+                    note = (
+                        f"the classifier agrees on all {len(sample)} uniformly drawn labelled ids of this group: "
+                        "the interval holds the census's variance only and understates the classifier's error"
+                    )
+                elif est is None:
+                    note = f"{len(sample)} uniformly drawn labelled ids in this group: too few (under {MIN_LABELLED}) for an interval"
+            out.append(
+                {
+                    "snapshot": snapshot,
+                    "band": band,
+                    "band_order": order[band],
+                    "measure": measure,
+                    "share_raw": round(raw, 6),
+                    "share_corrected": est and round(est.point, 6),
+                    "corrected_low": est and round(est.low, 6),
+                    "corrected_high": est and round(est.high, 6),
+                    "share_seed": None if seed is None else round(seed / models, 6),
+                    "seed_study": SEED_STUDY.get(measure),
+                    "models": models,
+                    "labelled": len(sample),
+                    "method": "prediction-powered inference (uniform stratum)" if est else None,
+                    "note": note,
+                }
+            )
+    return out
+
+
+def seed_gap_rows(counts: list[dict]) -> list[dict]:
+    """estimate_seed_gap rows: per snapshot and band, why the seed rule's share differs from the
+    own-version share: v-numbers of environments, datasets and base models that it counts, and
+    own versions without a v (bare numbers and names, dates) that it misses. Shares of models."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for c in counts:
+        groups[(c["snapshot"], ALL)].append(c)
+        groups[(c["snapshot"], c["band"])].append(c)
+    order = {label: i for i, (_, label) in enumerate(((None, ALL),) + BANDS)}
+    out = []
+    for (snapshot, band), rows in sorted(groups.items(), key=lambda kv: (kv[0][0], order[kv[0][1]])):
+        models = sum(c["models"] for c in rows)
+
+        def share(pred):
+            return round(sum(c["models"] for c in rows if pred(c)) / models, 6)
+
+        def counted(c):  # counted by the seed rule, not an own version
+            return c["seed_rule"] and c["scheme"] == "none"
+
+        def missed(c):  # an own version the seed rule misses
+            return not c["seed_rule"] and c["scheme"] != "none"
+
+        out.append(
+            {
+                "snapshot": snapshot,
+                "band": band,
+                "band_order": order[band],
+                "models": models,
+                "seed_rule_share": share(lambda c: c["seed_rule"]),
+                "own_version_share": share(lambda c: c["scheme"] != "none"),
+                "seed_not_own": share(lambda c: counted(c)),
+                "seed_not_own_environment": share(lambda c: counted(c) and c["environment"]),
+                "seed_not_own_dataset": share(lambda c: counted(c) and c["dataset"]),
+                "seed_not_own_base_model": share(lambda c: counted(c) and c["base_model"]),
+                "own_not_seed": share(lambda c: missed(c)),
+                "own_not_seed_bare": share(lambda c: missed(c) and c["form_kind"] == "bare"),
+                "own_not_seed_date": share(lambda c: missed(c) and c["form_kind"] == "date"),
+                "own_not_seed_other": share(lambda c: missed(c) and c["form_kind"] == "other"),
+            }
+        )
+    return out
+
+
+def group_rows(db: sqlite_utils.Database, key: str, positives: list[int], negatives: list[int], censuses) -> list[dict]:
+    """Per snapshot and value of model_versioning's `key` column (pipeline_tag or organization):
+    the own-version share raw, Rogan-Gladen corrected and by the seed rule, with the group's
+    labelled ids (any stratum) and the classifier's errors on them."""
+    def group(table: str) -> str:
+        column = f"{table}.{key}"
+        return f"coalesce({column}, '(none)')" if key == "pipeline_tag" else column
+
+    sql = f"""
+        with labelled as (
+            select snapshot, {group("v")} as grp, count(*) as labelled,
+                   sum(decision in ('false positive', 'false negative')) as errors
+            from validation_labels v where snapshot is not null group by 1, 2)
+        select m.snapshot, {group("m")} as grp, count(*) as models, sum(m.own_version) as own_version,
+               sum(m.seed_rule) as seed_rule, coalesce(l.labelled, 0) as labelled,
+               coalesce(l.errors, 0) as labelled_errors
+        from model_versioning m left join labelled l on l.snapshot = m.snapshot and l.grp = {group("m")}
+        where {group("m")} is not null
+        group by 1, 2"""
+    rows = list(db.query(sql))
+    labelled_rows = [r for r in rows if r["snapshot"] in censuses]
+    raw_shares = [r["own_version"] / r["models"] for r in labelled_rows]
+    estimates = dict(zip(map(id, labelled_rows), corrected_shares(raw_shares, positives, negatives)))
+    out = []
+    for r in rows:
+        raw = r["own_version"] / r["models"]
+        est, note = estimates.get(id(r)), NO_LABELS_NOTE
+        if est is not None and est.high == 0:
+            note = (
+                "raw share at or below the classifier's false-positive rate on the uniformly drawn labelled ids: "
+                f"the correction is clipped at 0 ({r['labelled']} labelled ids of this group's own, "
+                f"{r['labelled_errors']} misread)"
+            )
+        elif est is not None:
+            note = (
+                f"corrected with the error rates measured on the {len(positives) + len(negatives)} uniformly drawn "
+                f"labelled ids, assuming they carry over to this group ({r['labelled']} labelled ids of its own)"
+            )
+        out.append(
+            {
+                "snapshot": r["snapshot"],
+                key: r["grp"],
+                "models": r["models"],
+                "share_raw": round(raw, 6),
+                "share_corrected": est and round(est.point, 6),
+                "corrected_low": est and round(est.low, 6),
+                "corrected_high": est and round(est.high, 6),
+                "share_seed": round(r["seed_rule"] / r["models"], 6),
+                "labelled": r["labelled"],
+                "labelled_errors": r["labelled_errors"],
+                "note": note,
+            }
+        )
+    return out
+
+
+def _column_types(rows: list[dict]) -> dict[str, type]:
+    """Declared types: shares are REAL even where a census has only NULL corrected values."""
+    names = rows[0].keys() if rows else ()
+    return {n: float for n in names if n.startswith(("share", "corrected", "seed_", "own_")) or n.endswith("_share")}
+
+
+ESTIMATE_TABLES = {
+    "estimate_rq1": ["snapshot", "band"],
+    "estimate_seed_gap": ["snapshot", "band"],
+    "estimate_tasks": ["snapshot", "pipeline_tag"],
+    "estimate_companies": ["snapshot", "organization"],
+}
+
+
+def derive_estimates(db: sqlite_utils.Database) -> dict[str, int]:
+    """Write the estimate_* tables from model_versioning and validation_labels; rows per table."""
+    censuses = labelled_census(db)
+    counts = census_counts(db)
+    labelled: dict[tuple, list[dict]] = defaultdict(list)
+    uniform_pairs = []
+    for census in censuses:
+        for r in labelled_uniform(db, census):
+            labelled[(census, ALL)].append(r)
+            labelled[(census, r["band"])].append(r)
+            uniform_pairs.append((r["label_scheme"] != "none", int(r["classifier_scheme"] != "none")))
+    positives, negatives = error_rate_samples(uniform_pairs)
+    tables = {
+        "estimate_rq1": rq1_rows(counts, labelled, censuses),
+        "estimate_seed_gap": seed_gap_rows(counts),
+        "estimate_tasks": group_rows(db, "pipeline_tag", positives, negatives, censuses),
+        "estimate_companies": group_rows(db, "organization", positives, negatives, censuses),
+    }
+    for table, rows in tables.items():
+        db[table].drop(ignore=True)
+        db[table].insert_all(rows, columns=_column_types(rows))
+        db[table].create_index(ESTIMATE_TABLES[table])
+    return {table: len(rows) for table, rows in tables.items()}
