@@ -24,8 +24,8 @@ import sqlite_utils
 from tqdm import tqdm
 
 from scripts import schema
-from scripts.derive import hub_registry, summaries, versioning
-from scripts.load import census, organizations, refs, registry
+from scripts.derive import estimates, hub_registry, summaries, versioning
+from scripts.load import census, organizations, refs, registry, validation
 from scripts.publish import findings
 from scripts.publish.metadata import site_metadata
 from scripts.snapshot.kinds import SnapshotKind
@@ -232,6 +232,11 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
     run.fts.unlink()
     with db.conn:
         hub_registry.derive_hub_registry(db)
+    # The hand labels beside this build's classification of the same ids, then the estimates
+    # that correct the classifier's shares by its error on them.
+    with db.conn:
+        log.info("validation sample: %d labelled ids", validation.load_validation(db))
+        log.info("estimates: %s", estimates.derive_estimates(db))
     # Full statistics (not a sample: with sampled ones the planner passed over the covering index
     # of the RQ1 rows and that page took 0.5 s instead of 0.09 s).
     db.execute("analyze")

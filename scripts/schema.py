@@ -507,3 +507,104 @@ FINDINGS = table(
     ],
     pk="key",
 )
+
+# --- the hand-labelled validation sample (scripts/load/validation.py) ---------------------------
+
+VALIDATION_LABELS = table(
+    "validation_labels",
+    [
+        Column("n", int),
+        *cols("model_id stratum label_markers"),
+        *cols("own_version any_marker", int),
+        *cols("label_form label_scheme agreement note"),
+        Column("model", int),
+        *cols("snapshot pipeline_tag organization"),
+        Column("downloads", int),
+        *cols("band classifier_markers"),
+        *cols("classifier_own_version classifier_any_marker", int),
+        *cols("classifier_form classifier_scheme decision any_marker_decision"),
+    ],
+    pk="n",
+    foreign_keys=[MODEL_FK],
+    indexes=[
+        ix("stratum"),
+        ix("decision"),
+        ix("model_id"),
+        ix("snapshot", "pipeline_tag"),
+        ix("organization"),
+    ],
+)
+ValidationLabel = VALIDATION_LABELS.row
+
+CLASSIFIER_ACCURACY = table(
+    "classifier_accuracy",
+    [
+        Column("stratum", str),
+        *cols("ids in_census true_positives false_positives false_negatives true_negatives", int),
+        *cols("precision recall f1 specificity labelled_share classifier_share", float),
+        *cols("any_marker_precision any_marker_recall any_marker_f1", float),
+    ],
+    pk="stratum",
+)
+ClassifierAccuracy = CLASSIFIER_ACCURACY.row
+
+VALIDATION_SAMPLE = table(
+    "validation_sample",
+    [
+        *cols("name census file sha256"),
+        Column("records", int),
+        Column("strata", str),
+        *cols("uniform_ids uniform_own_version annotators_agreed adjudicated", int),
+        Column("own_version_kappa", float),
+        Column("own_version_ids_agreeing", int),
+        Column("any_marker_kappa", float),
+        Column("any_marker_ids_agreeing", int),
+        *cols("provenance license"),
+    ],
+    pk="name",
+)
+ValidationSample = VALIDATION_SAMPLE.row
+
+# --- estimates that carry the classifier's error (scripts/derive/estimates.py) ------------------
+
+SHARE_COLUMNS = cols("share_raw share_corrected corrected_low corrected_high share_seed", float)
+
+ESTIMATE_RQ1 = table(
+    "estimate_rq1",
+    [
+        *cols("snapshot band"),
+        Column("band_order", int),
+        Column("measure", str),
+        *SHARE_COLUMNS,
+        Column("seed_study", float),
+        *cols("models labelled", int),
+        *cols("method note"),
+    ],
+    pk=("snapshot", "band", "measure"),
+    foreign_keys=[SNAPSHOT_FK],
+)
+EstimateRq1 = ESTIMATE_RQ1.row
+
+ESTIMATE_SEED_GAP = table(
+    "estimate_seed_gap",
+    [
+        *cols("snapshot band"),
+        *cols("band_order models", int),
+        *cols("seed_rule_share own_version_share seed_not_own seed_not_own_environment", float),
+        *cols("seed_not_own_dataset seed_not_own_base_model own_not_seed own_not_seed_bare", float),
+        *cols("own_not_seed_date own_not_seed_other", float),
+    ],
+    pk=("snapshot", "band"),
+    foreign_keys=[SNAPSHOT_FK],
+)
+EstimateSeedGap = ESTIMATE_SEED_GAP.row
+
+
+def estimate_group(name: str, key: str) -> Table:
+    columns = [Column("snapshot", str), Column(key, str), Column("models", int), *SHARE_COLUMNS]
+    columns += [*cols("labelled labelled_errors", int), Column("note", str)]
+    return table(name, columns, pk=("snapshot", key), foreign_keys=[SNAPSHOT_FK])
+
+
+ESTIMATE_TASKS = estimate_group("estimate_tasks", "pipeline_tag")
+ESTIMATE_COMPANIES = estimate_group("estimate_companies", "organization")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from scripts import build
+from scripts.load.validation import VALIDATION_DIR, read_labels
 from scripts.publish import site as site_config
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, read_manifest
 from scripts.snapshot.write import write_snapshot
@@ -38,21 +39,29 @@ FIXTURE_AUTHORS = {
 }
 
 
+# The labelled ids, so that the fixture's validation_labels meets every one of them in its census.
+_VALIDATION_MANIFEST, _LABELS = read_labels(VALIDATION_DIR)
+VALIDATION_CENSUS = _VALIDATION_MANIFEST["census"]
+LABELLED_IDS = frozenset(label.model_id for label in _LABELS)
+
+
 def cut_snapshot(source: Path, dest: Path, step: int, per_author: int = 400) -> int:
     """Copy part of a vendored census into dest, line for line, with a fresh manifest.
 
-    Kept: the 1,500 most downloaded models, every step-th record, and up to per_author models of
-    each FIXTURE_AUTHORS namespace.
+    Kept: the 1,500 most downloaded models, every step-th record, up to per_author models of
+    each FIXTURE_AUTHORS namespace, and every id of the validation sample (data/validation).
     """
     manifest = read_manifest(source)
     taken: dict[str, int] = {}
+    labelled = LABELLED_IDS if manifest.get("snapshot") == VALIDATION_CENSUS else frozenset()
 
     def lines():
         with gzip.open(source / manifest["file"], "rb") as src:
             for index, line in enumerate(src):
-                author = json.loads(line)["id"].partition("/")[0]
+                model_id = json.loads(line)["id"]
+                author = model_id.partition("/")[0]
                 favourite = author in FIXTURE_AUTHORS and taken.get(author, 0) < per_author
-                if index < 1500 or index % step == 0 or favourite:
+                if index < 1500 or index % step == 0 or favourite or model_id in labelled:
                     taken[author] = taken.get(author, 0) + 1
                     yield line
 

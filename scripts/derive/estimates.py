@@ -27,6 +27,8 @@ import numpy as np
 import sqlite_utils
 from scipy import stats
 
+from scripts import schema
+
 CONFIDENCE = 0.95
 # Fewer labelled ids than this in a group: no interval is stated (the variance of the rectifier
 # would rest on a handful of values).
@@ -182,7 +184,10 @@ def labelled_uniform(db: sqlite_utils.Database, census: str) -> list[dict]:
 def labelled_census(db: sqlite_utils.Database) -> set[str]:
     if "validation_labels" not in db.table_names():
         return set()
-    return {r["snapshot"] for r in db.query("select distinct snapshot from validation_labels where snapshot is not null")}
+    return {
+        r["snapshot"]
+        for r in db.query("select distinct snapshot from validation_labels where snapshot is not null")
+    }
 
 
 def _scheme_labels(rows: list[dict], measure: str) -> tuple[list[int], list[int]]:
@@ -214,15 +219,24 @@ def _seed_models(counts: list[dict], measure: str) -> int | None:
     return {"no own version": total - seed, "own version": seed, "traditional": seed}.get(measure)
 
 
-def rq1_rows(counts: list[dict], labelled: dict[tuple, list[dict]], labelled_censuses: set[str]) -> list[dict]:
-    """estimate_rq1 rows: per snapshot, band (and 'all') and measure, raw, corrected and seed shares."""
+BAND_ORDER = {label: i for i, label in enumerate([ALL] + [label for _, label in BANDS])}
+
+
+def _groups(counts: list[dict]) -> list[tuple[tuple[str, str], list[dict]]]:
+    """census_counts rows grouped by (snapshot, band), each snapshot also whole (band 'all')."""
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for c in counts:
         groups[(c["snapshot"], ALL)].append(c)
         groups[(c["snapshot"], c["band"])].append(c)
-    order = {label: i for i, (_, label) in enumerate(((None, ALL),) + BANDS)}
+    return sorted(groups.items(), key=lambda kv: (kv[0][0], BAND_ORDER[kv[0][1]]))
+
+
+def rq1_rows(
+    counts: list[dict], labelled: dict[tuple, list[dict]], labelled_censuses: set[str]
+) -> list[dict]:
+    """estimate_rq1 rows: per snapshot, band (and 'all') and measure, raw, corrected and seed shares."""
     out = []
-    for (snapshot, band), rows in sorted(groups.items(), key=lambda kv: (kv[0][0], order[kv[0][1]])):
+    for (snapshot, band), rows in _groups(counts):
         models = sum(c["models"] for c in rows)
         sample = labelled.get((snapshot, band), [])
         for measure in MEASURES:
@@ -245,7 +259,7 @@ def rq1_rows(counts: list[dict], labelled: dict[tuple, list[dict]], labelled_cen
                 {
                     "snapshot": snapshot,
                     "band": band,
-                    "band_order": order[band],
+                    "band_order": BAND_ORDER[band],
                     "measure": measure,
                     "share_raw": round(raw, 6),
                     "share_corrected": est and round(est.point, 6),
@@ -266,49 +280,49 @@ def seed_gap_rows(counts: list[dict]) -> list[dict]:
     """estimate_seed_gap rows: per snapshot and band, why the seed rule's share differs from the
     own-version share: v-numbers of environments, datasets and base models that it counts, and
     own versions without a v (bare numbers and names, dates) that it misses. Shares of models."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
-    for c in counts:
-        groups[(c["snapshot"], ALL)].append(c)
-        groups[(c["snapshot"], c["band"])].append(c)
-    order = {label: i for i, (_, label) in enumerate(((None, ALL),) + BANDS)}
     out = []
-    for (snapshot, band), rows in sorted(groups.items(), key=lambda kv: (kv[0][0], order[kv[0][1]])):
-        models = sum(c["models"] for c in rows)
-
-        def share(pred):
-            return round(sum(c["models"] for c in rows if pred(c)) / models, 6)
-
-        def counted(c):  # counted by the seed rule, not an own version
-            return c["seed_rule"] and c["scheme"] == "none"
-
-        def missed(c):  # an own version the seed rule misses
-            return not c["seed_rule"] and c["scheme"] != "none"
-
-        out.append(
-            {
-                "snapshot": snapshot,
-                "band": band,
-                "band_order": order[band],
-                "models": models,
-                "seed_rule_share": share(lambda c: c["seed_rule"]),
-                "own_version_share": share(lambda c: c["scheme"] != "none"),
-                "seed_not_own": share(lambda c: counted(c)),
-                "seed_not_own_environment": share(lambda c: counted(c) and c["environment"]),
-                "seed_not_own_dataset": share(lambda c: counted(c) and c["dataset"]),
-                "seed_not_own_base_model": share(lambda c: counted(c) and c["base_model"]),
-                "own_not_seed": share(lambda c: missed(c)),
-                "own_not_seed_bare": share(lambda c: missed(c) and c["form_kind"] == "bare"),
-                "own_not_seed_date": share(lambda c: missed(c) and c["form_kind"] == "date"),
-                "own_not_seed_other": share(lambda c: missed(c) and c["form_kind"] == "other"),
-            }
-        )
+    for (snapshot, band), rows in _groups(counts):
+        out.append(_gap_row(snapshot, band, rows))
     return out
 
 
-def group_rows(db: sqlite_utils.Database, key: str, positives: list[int], negatives: list[int], censuses) -> list[dict]:
+def _gap_row(snapshot: str, band: str, rows: list[dict]) -> dict:
+    models = sum(c["models"] for c in rows)
+
+    def share(pred) -> float:
+        return round(sum(c["models"] for c in rows if pred(c)) / models, 6)
+
+    def counted(c) -> bool:  # counted by the seed rule, not an own version
+        return bool(c["seed_rule"]) and c["scheme"] == "none"
+
+    def missed(c) -> bool:  # an own version the seed rule misses
+        return not c["seed_rule"] and c["scheme"] != "none"
+
+    return {
+        "snapshot": snapshot,
+        "band": band,
+        "band_order": BAND_ORDER[band],
+        "models": models,
+        "seed_rule_share": share(lambda c: c["seed_rule"]),
+        "own_version_share": share(lambda c: c["scheme"] != "none"),
+        "seed_not_own": share(counted),
+        "seed_not_own_environment": share(lambda c: counted(c) and c["environment"]),
+        "seed_not_own_dataset": share(lambda c: counted(c) and c["dataset"]),
+        "seed_not_own_base_model": share(lambda c: counted(c) and c["base_model"]),
+        "own_not_seed": share(missed),
+        "own_not_seed_bare": share(lambda c: missed(c) and c["form_kind"] == "bare"),
+        "own_not_seed_date": share(lambda c: missed(c) and c["form_kind"] == "date"),
+        "own_not_seed_other": share(lambda c: missed(c) and c["form_kind"] == "other"),
+    }
+
+
+def group_rows(
+    db: sqlite_utils.Database, key: str, positives: list[int], negatives: list[int], censuses
+) -> list[dict]:
     """Per snapshot and value of model_versioning's `key` column (pipeline_tag or organization):
     the own-version share raw, Rogan-Gladen corrected and by the seed rule, with the group's
     labelled ids (any stratum) and the classifier's errors on them."""
+
     def group(table: str) -> str:
         column = f"{table}.{key}"
         return f"coalesce({column}, '(none)')" if key == "pipeline_tag" else column
@@ -361,17 +375,11 @@ def group_rows(db: sqlite_utils.Database, key: str, positives: list[int], negati
     return out
 
 
-def _column_types(rows: list[dict]) -> dict[str, type]:
-    """Declared types: shares are REAL even where a census has only NULL corrected values."""
-    names = rows[0].keys() if rows else ()
-    return {n: float for n in names if n.startswith(("share", "corrected", "seed_", "own_")) or n.endswith("_share")}
-
-
 ESTIMATE_TABLES = {
-    "estimate_rq1": ["snapshot", "band"],
-    "estimate_seed_gap": ["snapshot", "band"],
-    "estimate_tasks": ["snapshot", "pipeline_tag"],
-    "estimate_companies": ["snapshot", "organization"],
+    "estimate_rq1": schema.ESTIMATE_RQ1,
+    "estimate_seed_gap": schema.ESTIMATE_SEED_GAP,
+    "estimate_tasks": schema.ESTIMATE_TASKS,
+    "estimate_companies": schema.ESTIMATE_COMPANIES,
 }
 
 
@@ -393,8 +401,7 @@ def derive_estimates(db: sqlite_utils.Database) -> dict[str, int]:
         "estimate_tasks": group_rows(db, "pipeline_tag", positives, negatives, censuses),
         "estimate_companies": group_rows(db, "organization", positives, negatives, censuses),
     }
-    for table, rows in tables.items():
-        db[table].drop(ignore=True)
-        db[table].insert_all(rows, columns=_column_types(rows))
-        db[table].create_index(ESTIMATE_TABLES[table])
+    for name, rows in tables.items():
+        table = ESTIMATE_TABLES[name]
+        db.conn.executemany(table.insert, [table.row(**r) for r in rows])
     return {table: len(rows) for table, rows in tables.items()}

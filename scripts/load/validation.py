@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import sqlite_utils
 
+from scripts import schema
 from scripts.classify import FORMS, REFERS_TO
 from scripts.derive.estimates import band_sql, scheme
 
@@ -85,13 +86,17 @@ def parse_label(line: str, where: str, strata) -> Label:
         if not isinstance(r.get(field), kind):
             raise ValidationError(f"{where}: {field!r} missing or not {kind.__name__}")
     if r["stratum"] not in strata:
-        raise ValidationError(f"{where}: stratum {r['stratum']!r} is not one of the MANIFEST's {sorted(strata)}")
+        raise ValidationError(
+            f"{where}: stratum {r['stratum']!r} is not one of the MANIFEST's {sorted(strata)}"
+        )
     if r["agreement"] not in AGREEMENT:
         raise ValidationError(f"{where}: agreement {r['agreement']!r} is not one of {AGREEMENT}")
     markers = []
     for m in r["markers"]:
         if not isinstance(m, dict) or m.get("form") not in FORMS or m.get("refers_to") not in REFERS_TO:
-            raise ValidationError(f"{where}: marker {m!r} needs a text, a form of {FORMS} and a refers_to of {REFERS_TO}")
+            raise ValidationError(
+                f"{where}: marker {m!r} needs a text, a form of {FORMS} and a refers_to of {REFERS_TO}"
+            )
         if not isinstance(m.get("text"), str) or not m["text"]:
             raise ValidationError(f"{where}: marker {m!r} has no text")
         markers.append((m["text"], m["form"], m["refers_to"]))
@@ -99,7 +104,16 @@ def parse_label(line: str, where: str, strata) -> Label:
         raise ValidationError(f"{where}: own_version {r['own_version']} contradicts its markers")
     if r["any_marker"] != bool(markers):
         raise ValidationError(f"{where}: any_marker {r['any_marker']} contradicts its markers")
-    return Label(r["n"], r["id"], r["stratum"], tuple(markers), r["own_version"], r["any_marker"], r["agreement"], r["note"])
+    return Label(
+        r["n"],
+        r["id"],
+        r["stratum"],
+        tuple(markers),
+        r["own_version"],
+        r["any_marker"],
+        r["agreement"],
+        r["note"],
+    )
 
 
 def read_labels(folder: Path = VALIDATION_DIR) -> tuple[dict, list[Label]]:
@@ -119,7 +133,9 @@ def read_labels(folder: Path = VALIDATION_DIR) -> tuple[dict, list[Label]]:
                 raise ValidationError(f"{path}:{lineno}: empty line")
             label = parse_label(line, f"{path}:{lineno}", manifest["strata"])
             if label.model_id in seen:
-                raise ValidationError(f"{path}:{lineno}: id {label.model_id} already on line {seen[label.model_id]}")
+                raise ValidationError(
+                    f"{path}:{lineno}: id {label.model_id} already on line {seen[label.model_id]}"
+                )
             seen[label.model_id] = lineno
             labels.append(label)
     if len(labels) != manifest["records"]:
@@ -283,10 +299,12 @@ def load_validation(db: sqlite_utils.Database, folder: Path = VALIDATION_DIR) ->
     census = manifest["census"]
     found = _classifications(db, census, [x.model_id for x in labels])
     rows = [label_row(x, census, found.get(x.model_id)) for x in labels]
-    db["validation_labels"].insert_all(rows)
-    strata = ["all", *manifest["strata"]]
-    db["classifier_accuracy"].insert_all(
-        accuracy_row(s, [r for r in rows if s == "all" or r["stratum"] == s]) for s in strata
-    )
-    db["validation_sample"].insert(sample_row(manifest))
+    db.conn.executemany(schema.VALIDATION_LABELS.insert, [schema.ValidationLabel(**r) for r in rows])
+    accuracy = [
+        accuracy_row(s, [r for r in rows if s == "all" or r["stratum"] == s])
+        for s in ["all", *manifest["strata"]]
+    ]
+    db.conn.executemany(schema.CLASSIFIER_ACCURACY.insert, [schema.ClassifierAccuracy(**r) for r in accuracy])
+    db.conn.execute(schema.VALIDATION_SAMPLE.insert, schema.ValidationSample(**sample_row(manifest)))
+    schema.create_indexes(db, "validation_labels")
     return len(rows)
