@@ -4,22 +4,12 @@ real labels (the fixture's build holds every labelled id of the 2024-07-11 censu
 from __future__ import annotations
 
 import math
-import sqlite3
 import statistics
 
 import pytest
 
 from scripts.derive import estimates
-
-
-def rows(db_path, sql, params=()):
-    conn = sqlite3.connect(db_path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
-
+from tests.test_validation_labels import rows
 
 OWN = "label_scheme != 'none'"
 

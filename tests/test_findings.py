@@ -46,9 +46,15 @@ def test_rq1_states_the_own_version_share_of_the_headline_census(conn, stored):
     ).fetchone()
     answer = stored["rq1"]["answer"]
     assert f"census of {models:,} models" in answer
-    assert f"{100 * own / models:.1f}%" in answer
-    assert f"{100 * (1 - own / models):.1f}% are unversioned" in answer
-    assert f"counts {100 * seed / models:.1f}%" in answer
+    assert f"the classifier alone counts {100 * (1 - own / models):.1f}%" in answer
+    assert f"counts {100 * seed / models:.1f}% as versioned" in answer
+    # The corrected three-way split, with intervals (checked against the labels in test_estimates).
+    for measure, low, high in conn.execute(
+        """select measure, corrected_low, corrected_high from estimate_rq1
+           where snapshot = ? and band = 'all' and measure != 'own version'""",
+        [snapshot],
+    ):
+        assert f"95% interval {100 * low:.1f}%-{100 * high:.1f}%" in answer, measure
 
 
 def test_rq2_names_the_task_with_the_highest_seed_rule_share(conn, stored):
@@ -61,7 +67,13 @@ def test_rq2_names_the_task_with_the_highest_seed_rule_share(conn, stored):
     task, models, seed, own = rows[0]
     answer = stored["rq2"]["answer"]
     assert f"{task} has the highest seed-rule share ({100 * seed:.1f}% of {models:,} models)" in answer
-    assert f"only {100 * own:.1f}% carry a version of their own" in answer
+    # The own-version share is the corrected one where the census has labels (estimate_tasks).
+    corrected = conn.execute(
+        "select share_corrected from estimate_tasks where snapshot = ? and pipeline_tag = ?",
+        [headline(conn), task],
+    ).fetchone()[0]
+    stated = own if corrected is None else corrected
+    assert f"only {100 * stated:.1f}% carry a version of their own" in answer
     assert f"Across the {len(rows)} tasks" in answer
 
 
