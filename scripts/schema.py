@@ -510,20 +510,21 @@ FINDINGS = table(
 
 # --- the hand-labelled validation sample (scripts/load/validation.py) ---------------------------
 
+
+def typed(spec: str) -> list[Column]:
+    """Columns from "name name:int name:float ...": str unless a type follows the name."""
+    types = {"int": int, "float": float, "": str}
+    return [Column(name, types[kind]) for name, _, kind in (w.partition(":") for w in spec.split())]
+
+
 VALIDATION_LABELS = table(
     "validation_labels",
-    [
-        Column("n", int),
-        *cols("model_id stratum label_markers"),
-        *cols("own_version any_marker", int),
-        *cols("label_form label_scheme agreement note"),
-        Column("model", int),
-        *cols("snapshot pipeline_tag organization"),
-        Column("downloads", int),
-        *cols("band classifier_markers"),
-        *cols("classifier_own_version classifier_any_marker", int),
-        *cols("classifier_form classifier_scheme decision any_marker_decision"),
-    ],
+    typed(
+        "n:int model_id stratum label_markers own_version:int any_marker:int label_form label_scheme "
+        "agreement note model:int snapshot pipeline_tag organization downloads:int band "
+        "classifier_markers classifier_own_version:int classifier_any_marker:int classifier_form "
+        "classifier_scheme decision any_marker_decision"
+    ),
     pk="n",
     foreign_keys=[MODEL_FK],
     indexes=[
