@@ -539,29 +539,22 @@ ValidationLabel = VALIDATION_LABELS.row
 
 CLASSIFIER_ACCURACY = table(
     "classifier_accuracy",
-    [
-        Column("stratum", str),
-        *cols("ids in_census true_positives false_positives false_negatives true_negatives", int),
-        *cols("precision recall f1 specificity labelled_share classifier_share", float),
-        *cols("any_marker_precision any_marker_recall any_marker_f1", float),
-    ],
+    typed(
+        "stratum ids:int in_census:int true_positives:int false_positives:int false_negatives:int "
+        "true_negatives:int precision:float recall:float f1:float specificity:float labelled_share:float "
+        "classifier_share:float any_marker_precision:float any_marker_recall:float any_marker_f1:float"
+    ),
     pk="stratum",
 )
 ClassifierAccuracy = CLASSIFIER_ACCURACY.row
 
 VALIDATION_SAMPLE = table(
     "validation_sample",
-    [
-        *cols("name census file sha256"),
-        Column("records", int),
-        Column("strata", str),
-        *cols("uniform_ids uniform_own_version annotators_agreed adjudicated", int),
-        Column("own_version_kappa", float),
-        Column("own_version_ids_agreeing", int),
-        Column("any_marker_kappa", float),
-        Column("any_marker_ids_agreeing", int),
-        *cols("provenance license"),
-    ],
+    typed(
+        "name census file sha256 records:int strata uniform_ids:int uniform_own_version:int "
+        "annotators_agreed:int adjudicated:int own_version_kappa:float own_version_ids_agreeing:int "
+        "any_marker_kappa:float any_marker_ids_agreeing:int provenance license"
+    ),
     pk="name",
 )
 ValidationSample = VALIDATION_SAMPLE.row
@@ -572,15 +565,9 @@ SHARE_COLUMNS = cols("share_raw share_corrected corrected_low corrected_high sha
 
 ESTIMATE_RQ1 = table(
     "estimate_rq1",
-    [
-        *cols("snapshot band"),
-        Column("band_order", int),
-        Column("measure", str),
-        *SHARE_COLUMNS,
-        Column("seed_study", float),
-        *cols("models labelled", int),
-        *cols("method note"),
-    ],
+    typed("snapshot band band_order:int measure")
+    + SHARE_COLUMNS
+    + typed("seed_study:float models:int labelled:int method note"),
     pk=("snapshot", "band", "measure"),
     foreign_keys=[SNAPSHOT_FK],
 )
@@ -588,13 +575,12 @@ EstimateRq1 = ESTIMATE_RQ1.row
 
 ESTIMATE_SEED_GAP = table(
     "estimate_seed_gap",
-    [
-        *cols("snapshot band"),
-        *cols("band_order models", int),
-        *cols("seed_rule_share own_version_share seed_not_own seed_not_own_environment", float),
-        *cols("seed_not_own_dataset seed_not_own_base_model own_not_seed own_not_seed_bare", float),
-        *cols("own_not_seed_date own_not_seed_other", float),
-    ],
+    typed("snapshot band band_order:int models:int")
+    + cols(
+        "seed_rule_share own_version_share seed_not_own seed_not_own_environment seed_not_own_dataset "
+        "seed_not_own_base_model own_not_seed own_not_seed_bare own_not_seed_date own_not_seed_other",
+        float,
+    ),
     pk=("snapshot", "band"),
     foreign_keys=[SNAPSHOT_FK],
 )
