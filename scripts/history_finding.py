@@ -1,0 +1,154 @@
+"""The findings page's answer to the seed study's closing question, "version names => branch names?":
+do versions live in git history and refs rather than in names?
+
+`finding_closing_question(db)` reads the figures from the same canned queries the site serves
+(canned_queries/history_*.sql, refs_versions_outside_names.sql), so the sentence and the pages
+agree, and says which population each figure covers. `db` is an sqlite3 connection or a
+sqlite_utils Database of a finished build.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CANNED_QUERIES_DIR = Path(__file__).resolve().parent.parent / "canned_queries"
+QUESTION = "Do versions live in git history and branch names rather than in model names?"
+SEED_CLAIM = 'The seed study ends on an open question: "nom des versions => nom de branches?"'
+
+
+def query_rows(db, name: str, params: dict | None = None) -> list[dict]:
+    sql = (CANNED_QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
+    cursor = db.execute(sql, params or {})
+    columns = [c[0] for c in cursor.description]
+    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+
+
+def rewritten_figure(db) -> dict | None:
+    rows = [r for r in query_rows(db, "history_rewritten_in_place") if r["grouping"] == "all"]
+    if not rows:
+        return None
+    r = rows[0]
+    return {
+        "population": f"models of the weight-changes snapshot (open pre-trained language models of "
+        f"Ajibode et al., 2024) whose weight files were rewritten in place, found in the {r['census']} census",
+        "models": r["models"],
+        "share_raw": r["share_raw"],
+        "ci95_low": r["ci95_low"],
+        "ci95_high": r["ci95_high"],
+        "share_corrected": r["share_corrected"],
+        "census_share_raw": r["census_share_raw"],
+        "caveat": "language models only; only files changed at least twice are listed; "
+        "the comparison has the group's own mix of tasks and libraries",
+    }
+
+
+def predecessor_figure(db) -> dict | None:
+    rows = query_rows(db, "history_predecessors")
+    if not rows:
+        return None
+    newest = max(r["snapshot"] for r in rows)
+    shares = {(r["population_order"], r["level"]): r for r in rows if r["snapshot"] == newest}
+    if (0, "major") not in shares or (0, "minor") not in shares:
+        return None
+    return {
+        "population": f"versions declared in model names of the {newest} census, in families of two or "
+        "more models (the Hub as a registry), and in every family",
+        "snapshot": newest,
+        "major": shares[0, "major"]["share_raw"],
+        "minor": shares[0, "minor"]["share_raw"],
+        "major_versions": shares[0, "major"]["versions"],
+        "minor_versions": shares[0, "minor"]["versions"],
+        "major_every_family": shares.get((1, "major"), {}).get("share_raw"),
+        "minor_every_family": shares.get((1, "minor"), {}).get("share_raw"),
+        "paper_major": shares[0, "major"]["paper_share"],
+        "paper_minor": shares[0, "minor"]["paper_share"],
+        "caveat": "a predecessor published under another family name counts as missing; "
+        "the paper's population and matching differ",
+    }
+
+
+def succession_figure(db) -> dict | None:
+    rows = [
+        r for r in query_rows(db, "history_succession") if r["population"].startswith("declared a version")
+    ]
+    if not rows:
+        return None
+    families = rows[0]["population_families"]
+    by_outcome = {r["outcome"]: r["families"] for r in rows}
+    gained = sum(n for outcome, n in by_outcome.items() if outcome.startswith("newer version"))
+    return {
+        "population": f"families that declared a version in the {rows[0]['old_snapshot']} census and are "
+        f"still in the {rows[0]['new_snapshot']} census",
+        "old_snapshot": rows[0]["old_snapshot"],
+        "new_snapshot": rows[0]["new_snapshot"],
+        "families": families,
+        "gained_newer": round(gained / families, 4),
+        "gained_families": gained,
+        "as_new_repository": by_outcome.get("newer version as a new repository", 0),
+        "kept_without_newer": round(by_outcome.get("no newer version and repository kept", 0) / families, 4),
+        "caveat": "ids are compared exactly, so a renamed repository looks like a new one",
+    }
+
+
+def refs_figure(db) -> dict | None:
+    rows = [r for r in query_rows(db, "refs_versions_outside_names", {"snapshot": ""}) if r["models"]]
+    if not rows:
+        return None
+    r = rows[0]  # all organizations and namespaces together
+    return {
+        "population": f"the most-downloaded models of the {r['snapshot']} census whose git refs were crawled",
+        "models": r["models"],
+        "share_version_in_refs": r["share_version_in_refs"],
+        "share_tags_or_branches": r["share_tags_or_branches"],
+        "share_version_in_name": r["share_version_in_name"],
+        "caveat": "refs as the Hub answered when they were crawled, not as of the census date",
+    }
+
+
+def answer_sentences(figures: dict) -> list[str]:
+    out = []
+    if (w := figures["rewritten"]) is not None:
+        out.append(
+            f"Of the {w['models']:,} {w['population']}, {w['share_raw']:.1%} carry a version of their own in "
+            f"the name (census models of the same tasks and libraries: {w['census_share_raw']:.1%}): "
+            "their versions live in git history."
+        )
+    if (p := figures["predecessors"]) is not None:
+        out.append(
+            f"Where names do declare versions ({p['snapshot']}), {p['major']:.0%} of major and {p['minor']:.0%} "
+            f"of minor versions in families of two or more models have their previous version on the Hub "
+            f"({p['major_every_family']:.0%} and {p['minor_every_family']:.0%} over every family; "
+            f"Ajibode et al.: {p['paper_major']:.0%} and {p['paper_minor']:.0%})."
+        )
+    if (s := figures["succession"]) is not None:
+        out.append(
+            f"Of the {s['families']:,} {s['population']}, {s['gained_newer']:.1%} gained a newer declared "
+            f"version ({s['as_new_repository']} of {s['gained_families']} as a new repository), while "
+            f"{s['kept_without_newer']:.1%} kept the same repositories with no newer name."
+        )
+    if (r := figures["refs"]) is not None:
+        out.append(
+            f"Among {r['models']:,} {r['population']}, {r['share_tags_or_branches']:.1%} have git tags or "
+            f"branches besides main and {r['share_version_in_refs']:.1%} a version in a ref's name "
+            f"({r['share_version_in_name']:.1%} in the model's name)."
+        )
+    else:
+        out.append("Branch and tag names are not in this build: `make fetch-refs` crawls them.")
+    return out
+
+
+def finding_closing_question(db) -> dict:
+    figures = {
+        "rewritten": rewritten_figure(db),
+        "predecessors": predecessor_figure(db),
+        "succession": succession_figure(db),
+        "refs": refs_figure(db),
+    }
+    return {
+        "question": QUESTION,
+        "answer": " ".join(answer_sentences(figures)),
+        "seed_claim": SEED_CLAIM,
+        "chart_query": "history_rewritten_in_place",
+        "rows_url": "/hub/weight_change_models",
+        "figures": figures,
+    }
