@@ -27,7 +27,8 @@ def extra_body_script(view_name, database, request, datasette):
     async def script():
         query = await datasette.get_canned_query(DATABASE, name, None)
         chart = (query or {}).get("chart")
-        if not chart:
+        # A full Vega-Lite spec ($schema) is not datasette-vega's: it is drawn by its own page code.
+        if not chart or "$schema" in chart:
             return ""
         fragment = "&".join(f"g.{k}={v}" for k, v in chart.items())
         return (

@@ -2,7 +2,7 @@
 
 A snapshot of kind `weight-changes` lists, for the models of a study's population, every model
 weight file whose git history on the Hub holds at least two commits touching it (the first upload
-included), as CSV with the header `owner,model_name,file_changed,changed_frequency`. Each such file
+included), as CSV with the header `owner,model_name,file_changed,changed_frequency` (or the same gzipped, `.csv.gz`). Each such file
 was rewritten in place, under the same model id: its versions live in git history, not in the name.
 
 One row per (model, weight file, commits). The rows are checked before any goes in: the file's
@@ -17,6 +17,7 @@ census is loaded (`model` and `census` stay NULL until then).
 from __future__ import annotations
 
 import csv
+import gzip
 from pathlib import Path
 from typing import NamedTuple
 
@@ -84,7 +85,8 @@ def read_weight_changes(snapshot: Snapshot) -> list[WeightFileChange]:
     first_line: dict[tuple[str, str], int] = {}
     line = 1
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt", newline="", encoding="utf-8") as f:
             reader = csv.reader(f, strict=True)
             header = next(reader, None)
             if tuple(header or ()) != HEADER:
@@ -105,8 +107,11 @@ def read_weight_changes(snapshot: Snapshot) -> list[WeightFileChange]:
 
 
 def check_counts(snapshot: Snapshot, rows: list[WeightFileChange]) -> None:
+    """The manifest's counts of records (data rows) and models. A manifest written by write_snapshot
+    counts every line of the file, the header too, and says so with `header_lines: 1`."""
     manifest_path = snapshot.folder / "MANIFEST.json"
-    counts = {"records": len(rows), "models": len({r.model_id for r in rows})}
+    header_lines = snapshot.manifest.get("header_lines", 0)
+    counts = {"records": len(rows) + header_lines, "models": len({r.model_id for r in rows})}
     for key, actual in counts.items():
         expected = snapshot.manifest.get(key)
         if expected is not None and expected != actual:

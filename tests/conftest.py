@@ -87,6 +87,11 @@ def fixture_snapshots(tmp_path_factory) -> Path:
     from tests.fakehub_fixture import add_refs
 
     add_refs(root / "2024-07-11", 1000)
+    from tests.history_fixture import cut_weight_changes
+
+    cut_weight_changes(
+        DEFAULT_SNAPSHOTS_DIR / "weight-changes-2024", root / "weight-changes-2024", root / "2024-07-11"
+    )
     return root
 
 

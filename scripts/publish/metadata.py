@@ -19,12 +19,17 @@ CANNED_QUERIES_DIR = ROOT / "canned_queries"
 DATABASE = "hub"
 QUERY_KEYS = {"title", "description", "description_html", "params", "chart", "hide_sql"}
 # Order on the database page: the research questions first, browsing last.
-TOPIC_ORDER = ("rq1", "rq2", "rq3", "time", "refs", "registry", "hub_registry", "browse")
+TOPIC_ORDER = ("rq1", "rq2", "rq3", "time", "history", "refs", "registry", "hub_registry", "browse")
 CHART_KEYS = {"mark", "x_column", "y_column", "x_type", "y_type", "color_column", "size_column"}
 
 
 class MetadataError(Exception):
     pass
+
+
+def is_vega_lite(chart) -> bool:
+    """A chart given as a full Vega-Lite v5 spec (its $schema says so) rather than as columns."""
+    return isinstance(chart, dict) and "vega-lite/v5" in str(chart.get("$schema", ""))
 
 
 def read_yaml(path: Path):
@@ -53,7 +58,12 @@ def canned_queries(folder: Path = CANNED_QUERIES_DIR) -> dict[str, dict]:
         if "title" not in settings:
             raise MetadataError(f"{yml_path}: needs a title")
         chart = settings.get("chart")
-        if chart is not None and (
+        if is_vega_lite(chart):
+            if "data" in chart:
+                raise MetadataError(
+                    f"{yml_path}: a Vega-Lite chart takes no data (the page feeds it the rows)"
+                )
+        elif chart is not None and (
             set(chart) - CHART_KEYS or not {"mark", "x_column", "y_column"} <= set(chart)
         ):
             raise MetadataError(
