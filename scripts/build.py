@@ -24,8 +24,8 @@ import sqlite_utils
 from tqdm import tqdm
 
 from scripts import schema
-from scripts.derive import estimates, hub_registry, summaries, versioning
-from scripts.load import census, organizations, refs, registry, validation
+from scripts.derive import estimates, history, hub_registry, summaries, versioning
+from scripts.load import census, organizations, refs, registry, validation, weight_changes
 from scripts.publish import findings
 from scripts.publish.metadata import site_metadata
 from scripts.snapshot.kinds import SnapshotKind
@@ -185,6 +185,7 @@ def load_registry(run: BuildRun, s: Snapshot) -> int:
 LOADERS = {
     SnapshotKind.CENSUS: load_census,
     SnapshotKind.MLFLOW_REGISTRY: load_registry,
+    SnapshotKind.WEIGHT_CHANGES: lambda run, s: weight_changes.load_weight_changes(run.db, s),
 }
 
 
@@ -204,7 +205,7 @@ def load_stage(run: BuildRun, snapshots: list[Snapshot], headline: str, organiza
 
 def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
     """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
-    the Hub as a registry, and statistics for the planner."""
+    the Hub as a registry, where versions live outside names, and statistics for the planner."""
     db = run.db
     # Two threads read the staged rows while this one writes: SQLite releases the GIL while it
     # computes, so they use the core that the classifier workers have just left.
@@ -237,6 +238,9 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
     with db.conn:
         log.info("validation sample: %d labelled ids", validation.load_validation(db))
         log.info("estimates: %s", estimates.derive_estimates(db))
+    # Where versions live when not in names: weight rewrites, predecessors, succession.
+    with db.conn:
+        history.derive_history(db)
     # Full statistics (not a sample: with sampled ones the planner passed over the covering index
     # of the RQ1 rows and that page took 0.5 s instead of 0.09 s).
     db.execute("analyze")

@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.read import read_manifest
 from scripts.snapshot.write import write_snapshot
-from scripts.snapshots import read_manifest
 
 DATA_FILE = "weight_file_changes.csv.gz"
 

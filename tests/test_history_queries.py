@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from scripts.classify import classify_name
-from scripts.history_finding import finding_closing_question
-from scripts.snapshots import read_manifest
+from scripts.publish.history_finding import finding_closing_question
+from scripts.snapshot.read import read_manifest
 
 NUMBER_FORMS = {"v_major", "v_minor", "v_patch", "num_minor", "num_patch", "generation", "glued"}
 

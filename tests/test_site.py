@@ -43,6 +43,8 @@ def test_canned_query_answers_with_rows(site, name):
     rows = data["rows"]
     assert len(rows) >= 2, f"{name} returned {len(rows)} rows on the fixture"
     chart = QUERIES[name].get("chart")
+    if chart and "$schema" in chart:
+        chart = None  # a Vega-Lite spec names its fields in its encodings (tests/test_history_queries.py)
     if chart:
         for key in ("x_column", "y_column", "color_column"):
             if chart.get(key):

@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 from scripts import build
-from scripts.snapshots import DEFAULT_SNAPSHOTS_DIR, SnapshotError, find_snapshots, read_manifest, sha256_of
-from scripts.weight_changes import read_weight_changes
+from scripts.load.weight_changes import read_weight_changes
+from scripts.snapshot.read import (
+    DEFAULT_SNAPSHOTS_DIR,
+    SnapshotError,
+    find_snapshots,
+    read_manifest,
+    sha256_of,
+)
 
 VENDORED = DEFAULT_SNAPSHOTS_DIR / "weight-changes-2024"
 

@@ -25,7 +25,8 @@ import math
 
 import sqlite_utils
 
-from scripts.hub_registry import KEY, SCHEME
+from scripts import schema
+from scripts.derive.hub_registry import KEY, SCHEME
 
 # Bands of rewrites (commits of the most rewritten weight file, less the first upload).
 REWRITE_BANDS = (
@@ -38,79 +39,6 @@ REWRITE_BANDS = (
 )
 # Seed figures of Ajibode et al. (EMSE 2025): versions whose predecessor is on the Hub.
 PAPER_PREDECESSOR_SHARE = {"major": 0.43, "minor": 0.35}
-
-TABLES = {
-    "weight_change_models": {
-        "snapshot": str,
-        "model_id": str,
-        "model": int,
-        "census": str,
-        "weight_files": int,
-        "max_commits": int,
-        "rewrites": int,
-        "rewrites_band": str,
-        "band_order": int,
-        "pipeline_tag": str,
-        "library_name": str,
-        "own_version": int,
-        "seed_rule": int,
-        "primary_form": str,
-        "primary_text": str,
-    },
-    "history_rewritten": {
-        "census": str,
-        "grouping": str,
-        "grp": str,
-        "grp_order": int,
-        "models": int,
-        "own_version": int,
-        "share_raw": float,
-        "ci95_low": float,
-        "ci95_high": float,
-        "share_seed": float,
-        "share_corrected": float,
-        "corrected_low": float,
-        "corrected_high": float,
-        "labelled": int,
-        "census_models": int,
-        "census_share_raw": float,
-        "census_share_seed": float,
-    },
-    "history_declared_versions": {
-        "snapshot": str,
-        "registered_model": str,
-        "author": str,
-        "family": str,
-        "family_models": int,
-        "level": str,
-        "major": int,
-        "minor": int,
-        "version": str,
-        "models": int,
-        "example_model_id": str,
-        "expects_predecessor": int,
-        "predecessor": str,
-        "has_predecessor": int,
-    },
-    "history_succession": {
-        "old_snapshot": str,
-        "new_snapshot": str,
-        "registered_model": str,
-        "author": str,
-        "family": str,
-        "old_models": int,
-        "new_models": int,
-        "kept": int,
-        "kept_rewritten": int,
-        "old_declared": int,
-        "old_newest": str,
-        "new_newest": str,
-        "gained_newer": int,
-        "newer_model_id": str,
-        "newer_is_new_repository": int,
-        "outcome": str,
-    },
-}
 
 
 def wilson(k: int | None, n: int | None, bound: int) -> float | None:
@@ -133,23 +61,14 @@ def band_sql(column: str) -> tuple[str, str]:
     return f"case {label} end", f"case {order} end"
 
 
-def create_tables(db: sqlite_utils.Database) -> None:
-    for name, columns in TABLES.items():
-        db[name].drop(ignore=True)
-        db[name].create(columns)
-
-
 def headline_census(db: sqlite_utils.Database) -> str | None:
     row = db.execute("select snapshot from snapshots where kind = 'census' and headline = 1").fetchone()
     return row and row[0]
 
 
 def derive_history(db: sqlite_utils.Database) -> None:
-    """(Re)build the four tables from models, model_versioning, version_markers, weight_file_changes."""
-    from scripts import weight_changes
-
-    weight_changes.create_schema(db)
-    create_tables(db)
+    """Fill the four tables (created by scripts/schema.py) from models, model_versioning,
+    version_markers and weight_file_changes."""
     census = headline_census(db)
     link_weight_changes(db, census)
     derive_rewritten(db, census)
@@ -164,8 +83,7 @@ def link_weight_changes(db: sqlite_utils.Database, census: str | None) -> None:
                select m.key from models m where m.snapshot = :census and m.id = weight_file_changes.model_id)""",
         {"census": census},
     )
-    db["weight_file_changes"].create_index(["model"], if_not_exists=True)
-    db["weight_file_changes"].create_index(["model_id"], if_not_exists=True)
+    schema.create_indexes(db, "weight_file_changes")
     label, order = band_sql("max(w.commits) - 1")
     db.execute(f"""
         insert into weight_change_models
@@ -174,8 +92,7 @@ def link_weight_changes(db: sqlite_utils.Database, census: str | None) -> None:
                v.primary_form, v.primary_text
         from weight_file_changes w left join model_versioning v on v.model = w.model
         group by w.snapshot, w.model_id""")
-    db["weight_change_models"].create_index(["model"])
-    db["weight_change_models"].create_index(["snapshot", "rewrites"])
+    schema.create_indexes(db, "weight_change_models")
 
 
 def derive_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
@@ -265,9 +182,7 @@ def derive_declared_versions(db: sqlite_utils.Database) -> None:
         join model_versioning v on v.model = d.model
         join temp.history_family_sizes s on s.snapshot = v.snapshot and s.author = v.author and s.family = v.family
         group by v.snapshot, v.author, v.family, d.major, d.minor""")
-    db["history_declared_versions"].create_index(
-        ["snapshot", "author", "family", "major", "minor"], unique=True
-    )
+    schema.create_indexes(db, "history_declared_versions", unique=True)  # for the lookups below
     db.execute("""
         update history_declared_versions set has_predecessor = exists (
             select 1 from history_declared_versions p
@@ -276,7 +191,7 @@ def derive_declared_versions(db: sqlite_utils.Database) -> None:
               and p.major = history_declared_versions.major - (history_declared_versions.level = 'major')
               and (history_declared_versions.level = 'major' or p.minor = history_declared_versions.minor - 1))
         where expects_predecessor""")
-    db["history_declared_versions"].create_index(["snapshot", "level", "family_models"])
+    schema.create_indexes(db, "history_declared_versions", unique=False)
 
 
 def census_pair(db: sqlite_utils.Database) -> tuple[str, str] | None:
@@ -339,7 +254,6 @@ def derive_succession(db: sqlite_utils.Database) -> None:
         left join newer x on x.author = o.author and x.family = o.family and x.rn = 1""",
         {"old": pair[0], "new": pair[1]},
     )
-    db["history_succession"].create_index(["old_declared", "outcome"])
-    db["history_succession"].create_index(["author"])
+    schema.create_indexes(db, "history_succession")
     for name in ("history_cells", "history_declared", "history_family_sizes", "history_fam"):
         db.execute(f"drop table if exists temp.{name}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-CANNED_QUERIES_DIR = Path(__file__).resolve().parent.parent / "canned_queries"
+CANNED_QUERIES_DIR = Path(__file__).resolve().parents[2] / "canned_queries"
 QUESTION = "Do versions live in git history and branch names rather than in model names?"
 SEED_CLAIM = 'The seed study ends on an open question: "nom des versions => nom de branches?"'
 

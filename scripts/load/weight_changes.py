@@ -10,7 +10,7 @@ sha256 against the manifest, the header, every field (an owner and a name withou
 path, a whole number of commits of at least 2), no (model, file) twice, and the manifest's
 counts of records and models; a bad row is refused with its file and line.
 
-The rows are linked to the census and to model_versioning by scripts/history.py, once every
+The rows are linked to the census and to model_versioning by scripts/derive/history.py, once every
 census is loaded (`model` and `census` stay NULL until then).
 """
 
@@ -19,38 +19,14 @@ from __future__ import annotations
 import csv
 import gzip
 from pathlib import Path
-from typing import NamedTuple
 
 import sqlite_utils
 
-from scripts.snapshots import Snapshot, SnapshotError, verify
+from scripts import schema
+from scripts.schema import WeightFileChange
+from scripts.snapshot.read import Snapshot, SnapshotError, verify
 
 HEADER = ("owner", "model_name", "file_changed", "changed_frequency")
-
-
-class WeightFileChange(NamedTuple):
-    snapshot: str
-    model_id: str
-    owner: str
-    model_name: str
-    file: str
-    commits: int
-    rewrites: int
-    line: int
-    census: str | None
-    model: int | None
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    if "weight_file_changes" in db.table_names():
-        return
-    db["weight_file_changes"].create(
-        {
-            name: (int if name in {"commits", "rewrites", "line", "model"} else str)
-            for name in WeightFileChange._fields
-        },
-        foreign_keys=[("snapshot", "snapshots", "snapshot"), ("model", "models", "key")],
-    )
 
 
 def parse_row(path: Path, line: int, fields: list[str], snapshot: str) -> WeightFileChange:
@@ -121,7 +97,5 @@ def check_counts(snapshot: Snapshot, rows: list[WeightFileChange]) -> None:
 def load_weight_changes(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
     """Insert the snapshot's checked rows into weight_file_changes; returns how many."""
     rows = read_weight_changes(snapshot)
-    create_schema(db)
-    placeholders = ", ".join("?" * len(WeightFileChange._fields))
-    db.conn.executemany(f"insert into weight_file_changes values ({placeholders})", rows)
+    db.conn.executemany(schema.WEIGHT_FILE_CHANGES.insert, rows)
     return len(rows)
