@@ -613,19 +613,16 @@ WEIGHT_FILE_CHANGES = table(
 )
 WeightFileChange = WEIGHT_FILE_CHANGES.row
 
+# Per model: how often its weights were rewritten, beside what its name says (model_versioning).
 WEIGHT_CHANGE_MODELS = table(
     "weight_change_models",
-    [
-        *cols("snapshot model_id"),
-        Column("model", int),
-        Column("census", str),
-        *cols("weight_files max_commits rewrites", int),
-        Column("rewrites_band", str),
-        Column("band_order", int),
-        *cols("pipeline_tag library_name"),
-        *cols("own_version seed_rule", int),
-        *cols("primary_form primary_text"),
-    ],
+    cols("snapshot model_id")
+    + [Column("model", int), Column("census", str)]
+    + cols("weight_files max_commits rewrites", int)
+    + [Column("rewrites_band", str), Column("band_order", int)]
+    + cols("pipeline_tag library_name")
+    + cols("own_version seed_rule", int)
+    + cols("primary_form primary_text"),
     pk=("snapshot", "model_id"),
     foreign_keys=[SNAPSHOT_FK, MODEL_FK, ("census", "snapshots", "snapshot")],
     indexes=[ix("model"), ix("snapshot", "rewrites")],
