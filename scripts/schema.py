@@ -662,6 +662,14 @@ HISTORY_DECLARED_VERSIONS = table(
     ],
 )
 
+HISTORY_PREDECESSOR_SHARES = table(
+    "history_predecessor_shares",
+    [*cols("snapshot population"), Column("population_order", int), Column("level", str)]
+    + cols("versions with_predecessor", int),
+    pk=("snapshot", "population_order", "level"),
+    foreign_keys=[SNAPSHOT_FK],
+)
+
 HISTORY_SUCCESSION = table(
     "history_succession",
     [

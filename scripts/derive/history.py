@@ -13,6 +13,8 @@
   scheme of scripts/hub_registry.py), with whether the previous version exists in the same family
   and census: for a major version M (M.0 or bare M, M >= 2), any version M-1.x; for a minor version
   M.n, M.(n-1) (M.0 and bare M alike). First releases (majors 0 and 1, minor 0.1) expect none.
+  `history_predecessor_shares` counts them per census, level and population (families of two or
+  more models, the Hub as a registry; every family).
 - `history_succession`: one row per family present in the oldest and in the newest census, with
   whether the newest holds a higher declared version than the oldest's highest, and whether that
   version came as a new repository (an id absent from the oldest census) or the same one, and how
@@ -192,6 +194,17 @@ def derive_declared_versions(db: sqlite_utils.Database) -> None:
               and (history_declared_versions.level = 'major' or p.minor = history_declared_versions.minor - 1))
         where expects_predecessor""")
     schema.create_indexes(db, "history_declared_versions", unique=False)
+    # The page's figures: versions with their predecessor, per census, population and level.
+    db.execute("""
+        insert into history_predecessor_shares
+        select snapshot, 'families of 2+ models (Hub as registry)', 0, level, count(*), sum(has_predecessor)
+        from history_declared_versions where expects_predecessor and family_models >= 2
+        group by snapshot, level
+        union all
+        select snapshot, 'every family (single-model families included)', 1, level, count(*),
+               sum(has_predecessor)
+        from history_declared_versions where expects_predecessor
+        group by snapshot, level""")
 
 
 def census_pair(db: sqlite_utils.Database) -> tuple[str, str] | None:
