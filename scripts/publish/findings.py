@@ -21,6 +21,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from scripts.publish import history_finding
 from scripts.publish.metadata import canned_queries
 from scripts.schema import FINDINGS
 
@@ -201,27 +202,10 @@ def finding_time(conn: sqlite3.Connection) -> dict | None:
 
 
 def finding_closing_question(conn: sqlite3.Connection) -> dict | None:
-    """Provisional closing question: versions in git branch and tag names of crawled models."""
-    asked = conn.execute("select count(*) from model_commit_counts where status = 'ok'").fetchone()[0]
-    if not asked:
-        return None
-    versioned_refs = conn.execute(
-        """select count(distinct r.model) from model_refs r
-           join model_versioning v on v.model = r.model
-           where r.own_version and not r.is_main and not v.own_version"""
-    ).fetchone()[0]
-    answer = (
-        f"Rarely in branches: of the {count(asked)} most-downloaded models whose git refs were read, "
-        f"{count(versioned_refs)} ({percent(versioned_refs / asked)}) hold a versioned branch or tag "
-        "while their name carries no version."
-    )
-    return {
-        "question": "Version names => branch names? Do versions live in git refs rather than in names?",
-        "answer": answer,
-        "seed_claim": "Left open: the study ends on the question.",
-        "chart_query": "refs_versions_outside_names",
-        "rows_url": "/hub/model_refs?own_version=1&is_main=0",
-    }
+    """The closing question: versions in git history (weights rewritten in place), predecessors of
+    declared versions, succession between censuses, and git refs when crawled
+    (scripts/publish/history_finding.py)."""
+    return history_finding.closing_question(conn, query_rows)
 
 
 FINDING_FUNCTIONS = {

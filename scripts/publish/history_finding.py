@@ -1,30 +1,35 @@
 """The findings page's answer to the seed study's closing question, "version names => branch names?":
 do versions live in git history and refs rather than in names?
 
-`finding_closing_question(db)` reads the figures from the same canned queries the site serves
-(canned_queries/history_*.sql, refs_versions_outside_names.sql), so the sentence and the pages
-agree, and says which population each figure covers. `db` is an sqlite3 connection or a
-sqlite_utils Database of a finished build.
+`closing_question(conn, query_rows)` (wired in scripts/publish/findings.py) reads its figures from
+the canned queries the site serves (canned_queries/history_*.sql, refs_versions_outside_names.sql)
+through `query_rows(conn, name)`, so the sentence and the pages agree, and states which
+population each figure covers and its caveat (under `measures`). A figure whose tables are absent
+or empty in this build is left out; with none, there is no finding (None).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import sqlite3
 
-CANNED_QUERIES_DIR = Path(__file__).resolve().parents[2] / "canned_queries"
-QUESTION = "Do versions live in git history and branch names rather than in model names?"
-SEED_CLAIM = 'The seed study ends on an open question: "nom des versions => nom de branches?"'
+QUESTION = "Version names => branch names? Do versions live in git history and refs rather than in names?"
+SEED_CLAIM = "Left open: the study ends on the question."
+# The tables each figure reads, which must hold rows for the figure to be stated.
+NEEDS = {
+    "rewritten": "history_rewritten",
+    "predecessors": "history_predecessor_shares",
+    "succession": "history_succession",
+    "refs": "model_commit_counts",
+}
 
 
-def query_rows(db, name: str, params: dict | None = None) -> list[dict]:
-    sql = (CANNED_QUERIES_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    cursor = db.execute(sql, params or {})
-    columns = [c[0] for c in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
+def has_rows(conn: sqlite3.Connection, table: str) -> bool:
+    exists = conn.execute("select 1 from sqlite_master where type = 'table' and name = ?", [table]).fetchone()
+    return bool(exists) and conn.execute(f"select exists (select 1 from [{table}])").fetchone()[0] == 1
 
 
-def rewritten_figure(db) -> dict | None:
-    rows = [r for r in query_rows(db, "history_rewritten_in_place") if r["grouping"] == "all"]
+def rewritten_figure(conn, query_rows) -> dict | None:
+    rows = [r for r in query_rows(conn, "history_rewritten_in_place") if r["grouping"] == "all"]
     if not rows:
         return None
     r = rows[0]
@@ -42,8 +47,8 @@ def rewritten_figure(db) -> dict | None:
     }
 
 
-def predecessor_figure(db) -> dict | None:
-    rows = query_rows(db, "history_predecessors")
+def predecessor_figure(conn, query_rows) -> dict | None:
+    rows = query_rows(conn, "history_predecessors")
     if not rows:
         return None
     newest = max(r["snapshot"] for r in rows)
@@ -67,9 +72,9 @@ def predecessor_figure(db) -> dict | None:
     }
 
 
-def succession_figure(db) -> dict | None:
+def succession_figure(conn, query_rows) -> dict | None:
     rows = [
-        r for r in query_rows(db, "history_succession") if r["population"].startswith("declared a version")
+        r for r in query_rows(conn, "history_succession") if r["population"].startswith("declared a version")
     ]
     if not rows:
         return None
@@ -90,8 +95,8 @@ def succession_figure(db) -> dict | None:
     }
 
 
-def refs_figure(db) -> dict | None:
-    rows = [r for r in query_rows(db, "refs_versions_outside_names", {"snapshot": ""}) if r["models"]]
+def refs_figure(conn, query_rows) -> dict | None:
+    rows = [r for r in query_rows(conn, "refs_versions_outside_names") if r["models"]]
     if not rows:
         return None
     r = rows[0]  # all organizations and namespaces together
@@ -106,6 +111,7 @@ def refs_figure(db) -> dict | None:
 
 
 def answer_sentences(figures: dict) -> list[str]:
+    """The answer, one sentence per figure this build holds."""
     out = []
     if (w := figures["rewritten"]) is not None:
         out.append(
@@ -137,18 +143,28 @@ def answer_sentences(figures: dict) -> list[str]:
     return out
 
 
-def finding_closing_question(db) -> dict:
-    figures = {
-        "rewritten": rewritten_figure(db),
-        "predecessors": predecessor_figure(db),
-        "succession": succession_figure(db),
-        "refs": refs_figure(db),
+FIGURES = {
+    "rewritten": rewritten_figure,
+    "predecessors": predecessor_figure,
+    "succession": succession_figure,
+    "refs": refs_figure,
+}
+
+
+def closing_question(conn: sqlite3.Connection, query_rows) -> dict | None:
+    measures = {
+        name: figure(conn, query_rows) if has_rows(conn, NEEDS[name]) else None
+        for name, figure in FIGURES.items()
     }
+    if all(m is None for m in measures.values()):
+        return None
     return {
         "question": QUESTION,
-        "answer": " ".join(answer_sentences(figures)),
+        "answer": " ".join(answer_sentences(measures)),
         "seed_claim": SEED_CLAIM,
-        "chart_query": "history_rewritten_in_place",
-        "rows_url": "/hub/weight_change_models",
-        "figures": figures,
+        "chart_query": "history_rewritten_in_place"
+        if measures["rewritten"]
+        else "refs_versions_outside_names",
+        "rows_url": "/hub/weight_change_models?model__notblank=1",
+        "measures": measures,
     }
