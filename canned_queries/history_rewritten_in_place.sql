@@ -19,6 +19,13 @@ select census,
        census_models,
        round(census_share_raw, 4) as census_share_raw,
        round(census_share_seed, 4) as census_share_seed,
+       round(census_share_corrected, 4) as census_share_corrected,
+       -- What the chart draws: the corrected shares when the census has labelled ids, else the raw.
+       case when share_corrected is null then 'classifier (raw)' else 'corrected' end as estimate,
+       round(coalesce(share_corrected, share_raw), 4) as share,
+       round(case when share_corrected is null then ci95_low else corrected_low end, 4) as share_low,
+       round(case when share_corrected is null then ci95_high else corrected_high end, 4) as share_high,
+       round(coalesce(census_share_corrected, census_share_raw), 4) as census_share,
        round(share_raw - census_share_raw, 4) as difference,
        models < 30 as small_group,
        '/hub/weight_change_models?model__notblank=1' ||

@@ -596,91 +596,62 @@ def estimate_group(name: str, key: str) -> Table:
 ESTIMATE_TASKS = estimate_group("estimate_tasks", "pipeline_tag")
 ESTIMATE_COMPANIES = estimate_group("estimate_companies", "organization")
 
-# --- weight files rewritten in place (scripts/load/weight_changes.py) and where versions live
-# when not in names (scripts/derive/history.py) ------------------------------------------------
 
+# --- weight files rewritten in place (scripts/load/weight_changes.py); where versions live when
+# not in names (scripts/derive/history.py) -----------------------------------------------------
+CENSUS_FK = ("census", "snapshots", "snapshot")
 WEIGHT_FILE_CHANGES = table(
     "weight_file_changes",
-    [
-        *cols("snapshot model_id owner model_name file"),
-        *cols("commits rewrites line", int),
-        Column("census", str),
-        Column("model", int),
-    ],
-    foreign_keys=[SNAPSHOT_FK, MODEL_FK, ("census", "snapshots", "snapshot")],
+    typed("snapshot model_id owner model_name file commits:int rewrites:int line:int census model:int"),
+    foreign_keys=[SNAPSHOT_FK, MODEL_FK, CENSUS_FK],
     indexes=[ix("model"), ix("model_id")],
     row="WeightFileChange",
 )
 WeightFileChange = WEIGHT_FILE_CHANGES.row
-
-# Per model: how often its weights were rewritten, beside what its name says (model_versioning).
 WEIGHT_CHANGE_MODELS = table(
     "weight_change_models",
-    cols("snapshot model_id")
-    + [Column("model", int), Column("census", str)]
-    + cols("weight_files max_commits rewrites", int)
-    + [Column("rewrites_band", str), Column("band_order", int)]
-    + cols("pipeline_tag library_name")
-    + cols("own_version seed_rule", int)
-    + cols("primary_form primary_text"),
+    typed(
+        "snapshot model_id model:int census weight_files:int max_commits:int rewrites:int rewrites_band "
+        "band_order:int pipeline_tag library_name own_version:int seed_rule:int primary_form primary_text"
+    ),
     pk=("snapshot", "model_id"),
-    foreign_keys=[SNAPSHOT_FK, MODEL_FK, ("census", "snapshots", "snapshot")],
+    foreign_keys=[SNAPSHOT_FK, MODEL_FK, CENSUS_FK],
     indexes=[ix("model"), ix("snapshot", "rewrites")],
 )
-
 HISTORY_REWRITTEN = table(
     "history_rewritten",
-    [
-        *cols("census grouping grp"),
-        *cols("grp_order models own_version", int),
-        *cols("share_raw ci95_low ci95_high share_seed share_corrected corrected_low corrected_high", float),
-        *cols("labelled census_models", int),
-        *cols("census_share_raw census_share_seed", float),
-    ],
+    typed("census grouping grp grp_order:int models:int own_version:int share_raw:float ci95_low:float")
+    + typed("ci95_high:float share_seed:float share_corrected:float corrected_low:float corrected_high:float")
+    + typed("labelled:int census_models:int census_share_raw:float census_share_seed:float")
+    + typed("census_share_corrected:float"),
     pk=("grouping", "grp"),
-    foreign_keys=[("census", "snapshots", "snapshot")],
+    foreign_keys=[CENSUS_FK],
 )
-
 HISTORY_DECLARED_VERSIONS = table(
     "history_declared_versions",
-    [
-        *cols("snapshot registered_model author family"),
-        Column("family_models", int),
-        Column("level", str),
-        *cols("major minor", int),
-        Column("version", str),
-        Column("models", int),
-        Column("example_model_id", str),
-        Column("expects_predecessor", int),
-        Column("predecessor", str),
-        Column("has_predecessor", int),
-    ],
+    typed(
+        "snapshot registered_model author family family_models:int level major:int minor:int version "
+        "models:int example_model_id expects_predecessor:int predecessor has_predecessor:int"
+    ),
     foreign_keys=[SNAPSHOT_FK],
     indexes=[
         ix("snapshot", "author", "family", "major", "minor", unique=True),
         ix("snapshot", "level", "family_models"),
     ],
 )
-
 HISTORY_PREDECESSOR_SHARES = table(
     "history_predecessor_shares",
-    [*cols("snapshot population"), Column("population_order", int), Column("level", str)]
-    + cols("versions with_predecessor", int),
+    typed("snapshot population population_order:int level versions:int with_predecessor:int"),
     pk=("snapshot", "population_order", "level"),
     foreign_keys=[SNAPSHOT_FK],
 )
-
 HISTORY_SUCCESSION = table(
     "history_succession",
-    [
-        *cols("old_snapshot new_snapshot registered_model author family"),
-        *cols("old_models new_models kept kept_rewritten old_declared", int),
-        *cols("old_newest new_newest"),
-        Column("gained_newer", int),
-        Column("newer_model_id", str),
-        Column("newer_is_new_repository", int),
-        Column("outcome", str),
-    ],
+    typed(
+        "old_snapshot new_snapshot registered_model author family old_models:int new_models:int kept:int "
+        "kept_rewritten:int old_declared:int old_newest new_newest gained_newer:int newer_model_id "
+        "newer_is_new_repository:int outcome"
+    ),
     pk="registered_model",
     foreign_keys=[("old_snapshot", "snapshots", "snapshot"), ("new_snapshot", "snapshots", "snapshot")],
     indexes=[ix("old_declared", "outcome"), ix("author")],

@@ -18,6 +18,7 @@ from scripts.classify import classify_name
 from scripts.publish import findings
 from scripts.snapshot.read import read_manifest
 
+ROOT = Path(__file__).resolve().parent.parent
 NUMBER_FORMS = {"v_major", "v_minor", "v_patch", "num_minor", "num_patch", "generation", "glued"}
 
 
@@ -114,6 +115,31 @@ def test_rewritten_in_place_against_python(site, censuses, rewrites):
         )
         assert row["small_group"] == (n < 30)
     assert got["all", "all rewritten models"]["models"] == sum(1 for i in rewrites if i in census)
+    check_corrections(got, groups, census)
+
+
+def check_corrections(got: dict, groups: dict, census: dict) -> None:
+    """Rogan-Gladen from the labels file: sensitivity and specificity of the classifier on the
+    uniformly drawn labelled ids found in the census, applied to each raw share."""
+    labels = [
+        json.loads(line) for line in open(ROOT / "data/validation/labels-2024-07-11.jsonl", encoding="utf-8")
+    ]
+    uniform = [
+        (r["own_version"], census[r["id"]].own)
+        for r in labels
+        if r["stratum"] == "uniform" and r["id"] in census
+    ]
+    sens = sum(d for y, d in uniform if y) / sum(1 for y, _ in uniform if y)
+    spec = 1 - sum(d for y, d in uniform if not y) / sum(1 for y, _ in uniform if not y)
+    labelled_ids = {r["id"] for r in labels}
+    for key, members in groups.items():
+        row = got[key]
+        raw = sum(m.own for m in members) / len(members)
+        expected = min(1.0, max(0.0, (raw + spec - 1) / (sens + spec - 1)))
+        assert row["share_corrected"] == pytest.approx(expected, abs=1e-4), key
+        assert row["corrected_low"] <= row["share_corrected"] <= row["corrected_high"]
+        assert row["labelled"] == sum(m.id in labelled_ids for m in members)
+        assert row["share"] == row["share_corrected"] and row["estimate"] == "corrected"
 
 
 def declared_versions(models: list[Model]) -> dict[tuple, set[tuple]]:

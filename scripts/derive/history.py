@@ -28,6 +28,7 @@ import math
 import sqlite_utils
 
 from scripts import schema
+from scripts.derive import estimates
 from scripts.derive.hub_registry import KEY, SCHEME
 
 # Bands of rewrites (commits of the most rewritten weight file, less the first upload).
@@ -74,6 +75,7 @@ def derive_history(db: sqlite_utils.Database) -> None:
     census = headline_census(db)
     link_weight_changes(db, census)
     derive_rewritten(db, census)
+    correct_rewritten(db, census)
     derive_declared_versions(db)
     derive_succession(db)
 
@@ -145,6 +147,40 @@ def derive_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
     db.conn.executemany(
         "update history_rewritten set ci95_low = ?, ci95_high = ? where rowid = ?",
         [(wilson(k, n, -1), wilson(k, n, 1), rowid) for rowid, k, n in rows],
+    )
+
+
+def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
+    """Corrected shares of history_rewritten, when the census has labelled ids: Rogan-Gladen with
+    the classifier's error rates on the uniformly drawn labelled ids (scripts/derive/estimates.py),
+    assumed to carry over to each group; `labelled` counts each group's own labelled ids."""
+    if census not in estimates.labelled_census(db):
+        return
+    pairs = [
+        (r["label_scheme"] != "none", int(r["classifier_scheme"] != "none"))
+        for r in estimates.labelled_uniform(db, census)
+    ]
+    positives, negatives = estimates.error_rate_samples(pairs)
+    if not positives or not negatives:
+        return
+    rows = db.execute("select rowid, share_raw, census_share_raw from history_rewritten").fetchall()
+    own = estimates.corrected_shares([r[1] for r in rows], positives, negatives)
+    matched = estimates.corrected_shares([r[2] for r in rows], positives, negatives)
+    db.conn.executemany(
+        """update history_rewritten set share_corrected = ?, corrected_low = ?, corrected_high = ?,
+               census_share_corrected = ? where rowid = ?""",
+        [(e.point, e.low, e.high, m.point, r[0]) for r, e, m in zip(rows, own, matched)],
+    )
+    label, _order = band_sql("w.rewrites")
+    db.execute(
+        f"""
+        update history_rewritten set labelled = coalesce((
+            select count(*) from validation_labels v join weight_change_models w on w.model = v.model
+            where v.snapshot = :census and case history_rewritten.grouping
+                when 'all' then 1
+                when 'rewrites' then ({label}) = history_rewritten.grp
+                else coalesce(w.pipeline_tag, '(no task)') = history_rewritten.grp end), 0)""",
+        {"census": census},
     )
 
 

@@ -41,7 +41,10 @@ def rewritten_figure(conn, query_rows) -> dict | None:
         "ci95_low": r["ci95_low"],
         "ci95_high": r["ci95_high"],
         "share_corrected": r["share_corrected"],
+        "corrected_low": r["corrected_low"],
+        "corrected_high": r["corrected_high"],
         "census_share_raw": r["census_share_raw"],
+        "census_share_corrected": r["census_share_corrected"],
         "caveat": "language models only; only files changed at least twice are listed; "
         "the comparison has the group's own mix of tasks and libraries",
     }
@@ -114,9 +117,16 @@ def answer_sentences(figures: dict) -> list[str]:
     """The answer, one sentence per figure this build holds."""
     out = []
     if (w := figures["rewritten"]) is not None:
+        corrected = ""
+        if w["share_corrected"] is not None:
+            corrected = (
+                f"; corrected for the classifier's errors {w['share_corrected']:.1%} "
+                f"(95% interval {w['corrected_low']:.1%}-{w['corrected_high']:.1%}) against "
+                f"{w['census_share_corrected']:.1%}"
+            )
         out.append(
             f"Of the {w['models']:,} {w['population']}, {w['share_raw']:.1%} carry a version of their own in "
-            f"the name (census models of the same tasks and libraries: {w['census_share_raw']:.1%}): "
+            f"the name (census models of the same tasks and libraries: {w['census_share_raw']:.1%}{corrected}): "
             "their versions live in git history."
         )
     if (p := figures["predecessors"]) is not None:
