@@ -56,7 +56,7 @@ VENDORED = ("2024-07-11", "2022-02-21")
 # The mixed load test walks the HEAVIEST pages (by their measured p95) between abusive queries.
 HEAVIEST = 6
 
-# Figure -> (comparison, limit) from the issue; the table says which are met.
+# Figure -> (comparison, limit): the targets the table marks as met or not (docs/benchmarks.md).
 TARGETS = {
     "build_over_floor": ("<=", 3),
     "build_s": ("<=", 60),
