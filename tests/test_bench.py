@@ -168,3 +168,11 @@ def test_a_site_run_keeps_the_build_figures_of_the_last_full_run():
         "| `server_peak_rss_mb` | 90 | <= 500 | yes |",
     ]
     assert "kept from the previous run. Measured" in merged and "`full`" in merged
+
+
+def test_refusal_times_of_the_abusive_queries(fixture_build):
+    with site_load.served(fixture_build) as server:
+        times = mixed_load.refusal_times(server.base, mixed_load.ABUSIVE, requests=2)
+        assert set(times) == set(mixed_load.ABUSIVE) and all(ms > 0 for ms in times.values())
+        with pytest.raises(RuntimeError, match="HTTP 200, not refused"):
+            mixed_load.refusal_times(server.base, {"normal": "/hub/rq1_versioned_share"}, requests=1)

@@ -43,7 +43,7 @@ from pathlib import Path
 import psutil
 
 from scripts.dev.measure import run_measured
-from scripts.dev.mixed_load import ABUSIVE, run_mixed_load
+from scripts.dev.mixed_load import ABUSIVE, refusal_times, run_mixed_load
 from scripts.dev.site_load import page_latencies, rq_paths, run_wrk, served, site_pages
 from scripts.dev.synthetic import synthesize_census
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, iter_records, read_manifest
@@ -63,6 +63,7 @@ TARGETS = {
     "build_3m_peak_rss_mb": ("<=", 2000),
     "query_p95_ms.*": ("<=", 100),
     "load_errors": ("<=", 0),
+    "refusal_max_ms.*": ("<=", 1000),
     "mixed_normal_errors": ("<=", 0),
     "mixed_abusive_not_refused": ("<=", 0),
     "mixed_abusive_p99_ms": ("<=", 3000),  # refused before the SQL time limit would stop them
@@ -136,6 +137,8 @@ def target_of(name: str):
         return TARGETS[name]
     if name.startswith("query_p95_ms."):
         return TARGETS["query_p95_ms.*"]
+    if name.startswith("refusal_max_ms."):
+        return TARGETS["refusal_max_ms.*"]
     return None
 
 
@@ -286,6 +289,8 @@ def site_figures(build_dir: Path, requests: int, load_seconds: int, settings=())
         latencies = page_latencies(server.base, pages, requests)
         for name, ms in latencies.items():
             figures[f"query_p95_ms.{name}"] = ms
+        for name, ms in refusal_times(server.base, ABUSIVE).items():
+            figures[f"refusal_max_ms.{name}"] = ms
         paths = rq_paths(pages)
         say(f"wrk: 16 connections, {load_seconds} s, over {len(paths)} RQ paths")
         load = run_wrk(server.base, paths, seconds=load_seconds)

@@ -36,6 +36,25 @@ ABUSIVE = {
 }
 
 
+def refusal_times(base: str, abusive: dict[str, str], requests: int = 5) -> dict[str, float]:
+    """name -> slowest of `requests` sequential refusals of each abusive path, in ms, on an otherwise
+    idle server; an answer that is not a 4xx is an error, not a number."""
+    import httpx
+
+    result = {}
+    with httpx.Client(base_url=base, timeout=60) as client:
+        for name, path in abusive.items():
+            samples = []
+            for _ in range(requests):
+                started = time.perf_counter()
+                status = client.get(path).status_code
+                samples.append((time.perf_counter() - started) * 1000)
+                if not 400 <= status < 500:
+                    raise RuntimeError(f"{path}: HTTP {status}, not refused")
+            result[name] = round(max(samples), 1)
+    return result
+
+
 def _client_loop(base: str, paths: list[str], offset: int, deadline: float, out: list) -> None:
     """Request paths in turn from offset until deadline; append (path, status, ms) to out."""
     import httpx
