@@ -14,7 +14,7 @@ select e.snapshot, e.band, e.measure, e.share_raw, e.share_corrected, e.correcte
                         else '&own_version=1&primary_form__in=generation,glued,date,prerelease,revision,checkpoint' end ||
          case e.band when 'all' then '' when '0' then '&downloads__lt=1'
                      when '1-9' then '&downloads__gte=1&downloads__lt=10' else '&downloads__gte=10' end as rows,
-       '/hub/validation_labels?stratum=uniform&decision__not=agree' as disagreements
+       '/hub/validation_labels?stratum=uniform&decision__not=agree' as disagreement_rows
 from estimate_rq1 e join estimate_seed_gap g using (snapshot, band)
 order by e.snapshot desc, e.band_order,
          case e.measure when 'no own version' then 0 when 'own version' then 1 when 'traditional' then 2 else 3 end

@@ -69,7 +69,28 @@ def extra_template_vars(template, datasette):
                  from model_versioning group by snapshot order by snapshot desc"""
         return [dict(r) for r in (await db.execute(sql)).rows]
 
+    async def validation():
+        """The validation sample, the classifier's measured accuracy and the corrected RQ1 split."""
+        db = datasette.get_database(DATABASE)
+        if not await db.table_exists("validation_sample"):
+            return None
+        sample = (await db.execute("select * from validation_sample")).first()
+        accuracy = {
+            r["stratum"]: dict(r) for r in (await db.execute("select * from classifier_accuracy")).rows
+        }
+        rq1 = await db.execute(
+            """select * from estimate_rq1 where band = 'all' and snapshot = ?
+               order by case measure when 'no own version' then 0 when 'own version' then 1
+                        when 'traditional' then 2 else 3 end""",
+            [sample["census"]],
+        )
+        return {"sample": dict(sample), "accuracy": accuracy, "rq1": [dict(r) for r in rq1.rows]}
+
     async def vars_():
-        return {"snapshot_rows": await snapshot_rows(), "versioning_counts": await counts()}
+        return {
+            "snapshot_rows": await snapshot_rows(),
+            "versioning_counts": await counts(),
+            "validation": await validation(),
+        }
 
     return vars_

@@ -145,3 +145,16 @@ def test_rq1_page_shows_the_corrected_split(site, fixture_db):
     assert own["seed_not_own_environment"] > 0 and own["own_not_seed_date"] > 0
     shares = site.get("/hub/rq1_versioned_share.json?_shape=array").json()
     assert any(r["share_corrected"] == row["share_corrected"] for r in shares)
+
+
+def test_about_page_states_the_validation_from_the_build(site, fixture_db):
+    html = " ".join(site.get("/about").text.split())
+    (acc,) = rows(fixture_db, "select * from classifier_accuracy where stratum = 'all'")
+    (sample,) = rows(fixture_db, "select * from validation_sample")
+    assert f"precision {acc['precision']:.2f}, recall {acc['recall']:.2f}" in html
+    assert f"Cohen's kappa {sample['own_version_kappa']}" in html
+    for r in rows(fixture_db, "select * from estimate_rq1 where snapshot = '2024-07-11' and band = 'all'"):
+        assert (
+            f"{100 * r['share_corrected']:.1f}% ({100 * r['corrected_low']:.1f}-{100 * r['corrected_high']:.1f}%)"
+            in html
+        )
