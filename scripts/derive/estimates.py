@@ -33,7 +33,7 @@ CONFIDENCE = 0.95
 # Fewer labelled ids than this in a group: no interval is stated (the variance of the rectifier
 # would rest on a handful of values).
 MIN_LABELLED = 25
-BOOTSTRAP_RESAMPLES = 4000
+BOOTSTRAP_RESAMPLES = 10000
 BOOTSTRAP_SEED = 20240711
 # The stratum that is a simple random sample of the census (data/validation/MANIFEST.json).
 UNIFORM = "uniform"
@@ -146,8 +146,9 @@ def corrected_shares(raw, on_positives, on_negatives, confidence: float = CONFID
 
 
 def error_rate_samples(labelled: list[tuple]) -> tuple[list[int], list[int]]:
-    """(classifier decisions on labelled positives, on labelled negatives) of (label, decision) pairs."""
-    return [d for y, d in labelled if y], [d for y, d in labelled if not y]
+    """(classifier decisions on labelled positives, on labelled negatives) of (label, decision) pairs,
+    each sorted: the bootstrap's draws then depend on the counts alone, not on the rows' order."""
+    return sorted(d for y, d in labelled if y), sorted(d for y, d in labelled if not y)
 
 
 # -- reading the build's tables ------------------------------------------------------------------
@@ -175,7 +176,7 @@ def labelled_uniform(db: sqlite_utils.Database, census: str) -> list[dict]:
     return list(
         db.query(
             """select band, label_scheme, classifier_scheme from validation_labels
-               where stratum = ? and snapshot = ? and classifier_scheme is not null""",
+               where stratum = ? and snapshot = ? and classifier_scheme is not null order by n""",
             [UNIFORM, census],
         )
     )
@@ -319,25 +320,25 @@ def _gap_row(snapshot: str, band: str, rows: list[dict]) -> dict:
 def group_rows(
     db: sqlite_utils.Database, key: str, positives: list[int], negatives: list[int], censuses
 ) -> list[dict]:
-    """Per snapshot and value of model_versioning's `key` column (pipeline_tag or organization):
-    the own-version share raw, Rogan-Gladen corrected and by the seed rule, with the group's
-    labelled ids (any stratum) and the classifier's errors on them."""
-
-    def group(table: str) -> str:
-        column = f"{table}.{key}"
-        return f"coalesce({column}, '(none)')" if key == "pipeline_tag" else column
-
+    """Per snapshot and value of `key` (pipeline_tag or organization): the own-version share raw,
+    Rogan-Gladen corrected and by the seed rule, with the group's labelled ids (any stratum) and
+    the classifier's errors on them. Counts come from the summary tables (one row per task, per
+    author), so model_versioning is not scanned again."""
+    counts = {
+        "pipeline_tag": "select snapshot, pipeline_tag as grp, models, own_version, seed_rule from summary_tasks",
+        "organization": """select snapshot, organization as grp, sum(models) as models,
+                                  sum(own_version) as own_version, sum(seed_rule) as seed_rule
+                           from summary_authors where organization is not null group by 1, 2""",
+    }[key]
+    label_group = f"coalesce(v.{key}, '(none)')" if key == "pipeline_tag" else f"v.{key}"
     sql = f"""
         with labelled as (
-            select snapshot, {group("v")} as grp, count(*) as labelled,
+            select snapshot, {label_group} as grp, count(*) as labelled,
                    sum(decision in ('false positive', 'false negative')) as errors
             from validation_labels v where snapshot is not null group by 1, 2)
-        select m.snapshot, {group("m")} as grp, count(*) as models, sum(m.own_version) as own_version,
-               sum(m.seed_rule) as seed_rule, coalesce(l.labelled, 0) as labelled,
-               coalesce(l.errors, 0) as labelled_errors
-        from model_versioning m left join labelled l on l.snapshot = m.snapshot and l.grp = {group("m")}
-        where {group("m")} is not null
-        group by 1, 2"""
+        select c.snapshot, c.grp, c.models, c.own_version, c.seed_rule,
+               coalesce(l.labelled, 0) as labelled, coalesce(l.errors, 0) as labelled_errors
+        from ({counts}) c left join labelled l on l.snapshot = c.snapshot and l.grp = c.grp"""
     rows = list(db.query(sql))
     labelled_rows = [r for r in rows if r["snapshot"] in censuses]
     raw_shares = [r["own_version"] / r["models"] for r in labelled_rows]
