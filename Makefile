@@ -9,7 +9,7 @@ DATASETTE := $(VENV)/bin/datasette
 PORT ?= 8001
 DB := build/hub.db
 
-.PHONY: all setup build serve test lint fetch fetch-refs fakehub bench bench-crawl publish publish-dry-run ingest-mlflow clean
+.PHONY: all setup build serve test lint architecture fetch fetch-refs fakehub bench bench-crawl publish publish-dry-run ingest-mlflow clean
 
 all: serve
 
@@ -48,6 +48,10 @@ serve: $(DB)
 ingest-mlflow: $(VENV)/.installed-mlflow
 	@test -n "$(TRACKING_URI)" -a -n "$(NAME)" || { echo "usage: make ingest-mlflow TRACKING_URI=... NAME=..."; exit 2; }
 	$(PY) -m scripts.acquire.mlflow --tracking-uri "$(TRACKING_URI)" --name "$(NAME)"
+
+# docs/architecture.md's module map, from each module's docstring.
+architecture: $(VENV)/.installed
+	$(PY) -m scripts.dev.architecture
 
 # ruff, configured in pyproject.toml: lint and format check.
 lint: $(VENV)/.installed

@@ -1,0 +1,1 @@
+"""hub-versioning: the pipeline acquire -> snapshot -> load -> classify -> derive -> publish."""

@@ -1,0 +1,1 @@
+"""Derive stage: tables computed from the loaded and classified rows (versioning, summaries, estimates, history)."""

@@ -1,0 +1,1 @@
+"""Snapshot folders: their kinds, reading and checking them, and writing them in one rename."""
