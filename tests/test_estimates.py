@@ -101,6 +101,16 @@ def test_groups_state_their_own_labelled_ids(fixture_db):
     )
     assert all(r["labelled"] == r["n"] and r["labelled_errors"] == r["errors"] for r in got)
     assert sum(r["labelled"] for r in got) == 600
+    # A group with enough labelled ids of its own states what they say beside the correction.
+    (rl,) = rows(
+        fixture_db,
+        """select e.note, sum(v.own_version) as label_own, sum(v.classifier_own_version) as classifier_own
+           from estimate_tasks e join validation_labels v on v.pipeline_tag = e.pipeline_tag
+           where e.snapshot = '2024-07-11' and e.pipeline_tag = 'reinforcement-learning'""",
+    )
+    assert (
+        f"the labels find {rl['label_own']} own versions, the classifier {rl['classifier_own']}" in rl["note"]
+    )
 
 
 def test_the_census_without_labels_says_so(fixture_db):

@@ -334,10 +334,12 @@ def group_rows(
     sql = f"""
         with labelled as (
             select snapshot, {label_group} as grp, count(*) as labelled,
-                   sum(decision in ('false positive', 'false negative')) as errors
+                   sum(decision in ('false positive', 'false negative')) as errors,
+                   sum(own_version) as label_own, sum(classifier_own_version) as classifier_own
             from validation_labels v where snapshot is not null group by 1, 2)
         select c.snapshot, c.grp, c.models, c.own_version, c.seed_rule,
-               coalesce(l.labelled, 0) as labelled, coalesce(l.errors, 0) as labelled_errors
+               coalesce(l.labelled, 0) as labelled, coalesce(l.errors, 0) as labelled_errors,
+               l.label_own, l.classifier_own
         from ({counts}) c left join labelled l on l.snapshot = c.snapshot and l.grp = c.grp"""
     rows = list(db.query(sql))
     labelled_rows = [r for r in rows if r["snapshot"] in censuses]
@@ -357,6 +359,13 @@ def group_rows(
             note = (
                 f"corrected with the error rates measured on the {len(positives) + len(negatives)} uniformly drawn "
                 f"labelled ids, assuming they carry over to this group ({r['labelled']} labelled ids of its own)"
+            )
+        if est is not None and r["labelled"] >= MIN_LABELLED:
+            # A group with labels enough of its own shows whether the assumption holds for it (its
+            # labelled ids come from every stratum, so they are a check, not an estimate).
+            note += (
+                f"; on those {r['labelled']} ids the labels find {r['label_own']} own versions, "
+                f"the classifier {r['classifier_own']}"
             )
         out.append(
             {
