@@ -293,6 +293,11 @@ def test_pages_chart_their_own_columns_and_state_sources(fixture_build, site, na
     assert "vega-lite/v5" in chart["$schema"] and "data" not in chart
     columns = set(page_rows(site, name)[0])
     assert chart_fields(chart) <= columns | derived_fields(chart)
+    # The spec draws: Vega-Lite compiles it over the page's own rows into marks.
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg({**chart, "data": {"values": page_rows(site, name)}})
+    assert svg.count('role="graphics-symbol"') >= 2 and "NaN" not in svg
     html = site.get(f"/hub/{name}").text
     assert "GPL-3.0" in html
     if name == "history_rewritten_in_place":
