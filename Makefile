@@ -9,7 +9,7 @@ DATASETTE := $(VENV)/bin/datasette
 PORT ?= 8001
 DB := build/hub.db
 
-.PHONY: all setup build serve test lint architecture fetch fetch-refs fakehub bench bench-crawl publish publish-dry-run ingest-mlflow clean
+.PHONY: all setup build serve screenshots test lint architecture fetch fetch-refs fakehub bench bench-crawl publish publish-dry-run ingest-mlflow clean
 
 all: serve
 
@@ -38,6 +38,11 @@ build: $(VENV)/.installed
 # The site's one configuration (scripts/publish/site.py), the one `make publish` ships and the tests use.
 serve: $(DB)
 	$(PY) -m scripts.publish.site --port $(PORT)
+
+# The home page, each finding's page and About at 1366x768 in headless Chromium, into build/screenshots/.
+SCREENSHOTS_PORT ?= 18601
+screenshots: $(DB) /usr/bin/chromium
+	$(PY) -m scripts.dev.screenshots --build build --out build/screenshots --port $(SCREENSHOTS_PORT)
 
 # Browser tests need Debian's Chromium; installed once, as root (CI) or with sudo.
 /usr/bin/chromium:

@@ -1,42 +1,160 @@
-"""Site plugin: charts that draw on arrival, links from figures to the rows they count, and the
-About page's live figures."""
+"""Site plugin: the findings on the home page, each canned query's answer and Vega-Lite chart at the
+top of its page, parameters with their defaults and valid values (a wrong value is refused with a
+message), links from figures to the rows they count, and the About page's live figures.
+
+The charts are the canned queries' `chart:` specs (Vega-Lite v5, coloured by the build with
+scripts/publish/palette.py) fed the rows of the page, drawn by vega-embed from the files vendored
+in plugins/static/vega (served at /assets/vega/, so the site needs no network).
+"""
 
 import json
+from urllib.parse import parse_qsl
 
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 DATABASE = "hub"
 
 
-@hookimpl
-def extra_body_script(view_name, database, request, datasette):
-    """On a canned query page with chart settings, preset datasette-vega's URL fragment.
+def finding_row(row) -> dict:
+    return dict(row, figures=json.loads(row["figures"] or "{}"))
 
-    datasette-vega reads its settings from `#g.mark=...&g.x_column=...` once the query's rows
-    have loaded; writing the fragment first (unless the visitor brought their own) makes the
-    chart appear without a click, and the settings stay shareable in the URL.
-    """
-    # Datasette writes whatever this returns into a <script>: "" when there is nothing to add.
-    if database != DATABASE or request is None:
-        return ""
-    name = (request.url_vars or {}).get("table")
-    if not name:
-        return ""
 
-    async def script():
-        query = await datasette.get_canned_query(DATABASE, name, None)
-        chart = (query or {}).get("chart")
-        # A full Vega-Lite spec ($schema) is not datasette-vega's: it is drawn by its own page code.
-        if not chart or "$schema" in chart:
-            return ""
-        fragment = "&".join(f"g.{k}={v}" for k, v in chart.items())
-        return (
-            "if (!location.hash || location.hash === '#') "
-            f"history.replaceState(null, '', location.pathname + location.search + {json.dumps('#' + fragment)});"
+async def read_findings(datasette, chart_query=None) -> list[dict]:
+    """The findings the build stored, in page order (those of one canned query if given)."""
+    db = datasette.get_database(DATABASE)
+    if "findings" not in await db.table_names():
+        return []
+    sql = "select * from findings" + (" where chart_query = :q" if chart_query else "") + " order by position"
+    return [finding_row(r) for r in (await db.execute(sql, {"q": chart_query})).rows]
+
+
+def script_json(value) -> Markup:
+    """JSON safe to place inside a <script> element."""
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def chart_data(columns, rows) -> Markup:
+    return script_json([dict(zip(columns, tuple(row))) for row in rows or []])
+
+
+def parameter_inputs(query: dict, args) -> list[dict]:
+    """Each parameter of a canned query with the visitor's value (else its default) and options."""
+    specs = query.get("parameters") or {}
+    inputs = []
+    for name in query.get("params", []):
+        spec = specs.get(name, {})
+        default = spec.get("default")
+        value = args.get(name) or ("" if default is None else str(default))
+        inputs.append(
+            {
+                "name": name,
+                "value": value,
+                "default": default,
+                "options": spec.get("values"),
+                "type": spec.get("type", "text"),
+                "description": spec.get("description", ""),
+            }
         )
+    return inputs
 
-    return script
+
+@hookimpl
+def extra_template_vars(template, request, datasette):
+    if template == "pages/about.html":
+        return about_vars(datasette)
+    if template == "index.html":
+
+        async def index_vars():
+            return {"hub_findings": await read_findings(datasette)}
+
+        return index_vars
+    if template != "query.html" or request is None:
+        return {}
+    name = (request.url_vars or {}).get("table")
+    if not name or (request.url_vars or {}).get("database") != DATABASE:
+        return {}
+
+    async def query_vars():
+        query = await datasette.get_canned_query(DATABASE, name, None) or {}
+        findings = await read_findings(datasette, name)
+        defaults_only = not any(request.args.get(p) for p in query.get("params", []))
+        return {
+            "hub_chart": query.get("chart"),
+            "hub_chart_json": script_json(query.get("chart")),
+            "hub_chart_data": chart_data,
+            "hub_finding": findings[0] if findings else None,
+            "hub_defaults_only": defaults_only,
+            "hub_params": parameter_inputs(query, request.args),
+        }
+
+    return query_vars
+
+
+def parameter_problem(query: dict, args: dict) -> str | None:
+    """Why the visitor's parameters cannot be answered, or None (mirrors scripts/publish/parameters.py,
+    whose resolved values and defaults the metadata carries)."""
+    specs = query.get("parameters") or {}
+    for name in query.get("params", []):
+        value, spec = args.get(name, ""), specs.get(name, {})
+        if value == "":
+            continue
+        if spec.get("type") == "choice" and value not in spec.get("values", []):
+            shown = ", ".join(spec.get("values", [])[:30]) or "(none in this build)"
+            return f"{name}={value!r} is not one of the valid values: {shown}"
+        if spec.get("type") == "integer":
+            try:
+                number = int(value)
+            except ValueError:
+                return f"{name}={value!r} is not a whole number (default {spec.get('default')})"
+            if "min" in spec and number < spec["min"]:
+                return f"{name}={value!r} is below its minimum, {spec['min']}"
+    return None
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """Refuse a canned query whose parameter is not valid with a 400 and a message, in HTML, JSON
+    or CSV as asked, instead of answering zero rows (or every row)."""
+
+    def wrap(app):
+        async def checked(scope, receive, send):
+            path = scope.get("path", "") if scope.get("type") == "http" else ""
+            prefix = f"/{DATABASE}/"
+            name = path[len(prefix) :] if path.startswith(prefix) else ""
+            stem, _, ext = name.partition(".")
+            if stem and "/" not in stem:
+                query = (datasette.metadata("queries", database=DATABASE) or {}).get(stem)
+                if query and query.get("params"):
+                    args = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace")))
+                    problem = parameter_problem(query, args)
+                    if problem:
+                        response = await refusal(datasette, stem, problem, ext)
+                        await response.asgi_send(send)
+                        return
+            await app(scope, receive, send)
+
+        return checked
+
+    return wrap
+
+
+async def refusal(datasette, name: str, problem: str, ext: str) -> Response:
+    message = f"{problem}. Leave the parameter empty for its default."
+    if ext == "json":
+        return Response.json(
+            {"ok": False, "error": message, "status": 400, "title": "Invalid parameter"}, 400
+        )
+    if ext:
+        return Response.text(message + "\n", status=400)
+    await datasette.invoke_startup()  # a no-op once the server has started
+    html = await datasette.render_template(
+        "error.html",
+        {"ok": False, "error": message, "status": 400, "title": f"Invalid parameter for {name}"},
+    )
+    return Response.html(html, status=400)
 
 
 @hookimpl
@@ -51,11 +169,8 @@ def render_cell(value, column):
     return None
 
 
-@hookimpl
-def extra_template_vars(template, datasette):
+def about_vars(datasette):
     """The About page reads the snapshots table, so its figures are those of the served build."""
-    if template != "pages/about.html":
-        return {}
 
     async def snapshot_rows():
         db = datasette.get_database(DATABASE)
@@ -91,6 +206,7 @@ def extra_template_vars(template, datasette):
             "snapshot_rows": await snapshot_rows(),
             "versioning_counts": await counts(),
             "validation": await validation(),
+            "hub_findings": await read_findings(datasette),
         }
 
     return vars_

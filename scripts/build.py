@@ -249,7 +249,7 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
 def publish_stage(tmp: Path, out: Path) -> None:
     """The inspect file and the site's metadata of the built database, then all three in place."""
     metadata = site_metadata(db_path=tmp)
-    findings.publish(tmp)
+    findings.publish(tmp, out.parent / "figures", metadata["databases"]["hub"]["queries"])
     inspect_tmp = out.with_name(f".inspect.{os.getpid()}.tmp")
     write_inspect(tmp, inspect_tmp, out.stem)
     metadata_tmp = out.with_name(f".metadata.{os.getpid()}.tmp")

@@ -17,7 +17,8 @@ def test_publish_command_ships_the_served_site(fixture_build):
         str(fixture_build / "metadata.json"),
         f"--plugins-dir {site_config.PLUGINS_DIR}",
         f"--template-dir {site_config.TEMPLATES_DIR}",
-        "--install datasette-vega==0.6.2",
+        f"--static assets:{site_config.PLUGINS_DIR / 'static'}",
+        f"--static figures:{fixture_build / 'figures'}",
         "--install datasette==0.65.5",
         "--setting sql_time_limit_ms 3000",
     ):

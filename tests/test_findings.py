@@ -3,6 +3,7 @@ table, independently of the summary tables and canned queries the findings read.
 
 from __future__ import annotations
 
+import html
 import json
 import sqlite3
 
@@ -108,3 +109,48 @@ def test_a_finding_without_data_is_left_out(tmp_path):
     conn.execute("create table model_commit_counts (status text)")
     assert findings.finding_closing_question(conn) is None
     conn.close()
+
+
+@pytest.mark.parametrize(
+    "path, named",
+    [
+        ("/hub/rq3_company_consistency?kind=companies", "kind='companies'"),
+        ("/hub/rq2_versioning_by_task?snapshot=2024-7-11", "snapshot='2024-7-11'"),
+        ("/hub/rq1_versioned_share?min_downloads=abc", "min_downloads='abc'"),
+        ("/hub/rq2_versioning_by_task?min_models=0", "min_models='0'"),
+    ],
+)
+def test_an_invalid_parameter_is_refused_with_a_message(site, path, named):
+    page = site.get(path)
+    assert page.status_code == 400
+    assert named in html.unescape(page.text)
+    data = site.get(path.replace("?", ".json?"))
+    assert data.status_code == 400 and named in data.json()["error"]
+    csv = site.get(path.replace("?", ".csv?"))
+    assert csv.status_code == 400 and named in csv.text
+
+
+def test_valid_parameters_answer_with_rows(site, conn):
+    kinds = [r[0] for r in conn.execute("select distinct kind from organizations")] + ["all"]
+    for kind in kinds:
+        page = site.get(f"/hub/rq3_company_consistency.json?kind={kind}&_shape=array")
+        assert page.status_code == 200, kind
+    snapshot = headline(conn)
+    rows = site.get(f"/hub/rq2_versioning_by_task.json?snapshot={snapshot}&min_models=1&_shape=array").json()
+    assert rows and {r["pipeline_tag"] for r in rows}
+
+
+def test_each_finding_has_its_figures_as_files(fixture_build, stored):
+    for key, f in stored.items():
+        figures = json.loads(f["figures"])
+        assert set(figures) == {"svg", "png"}, key
+        svg = fixture_build / "figures" / f"{key}.svg"
+        png = fixture_build / "figures" / f"{key}.png"
+        assert svg.read_text(encoding="utf-8").lstrip().startswith("<svg"), key
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", key
+
+
+def test_figures_are_served(site, stored):
+    for f in stored.values():
+        for url in json.loads(f["figures"]).values():
+            assert site.get(url).status_code == 200, url

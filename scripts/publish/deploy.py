@@ -23,7 +23,7 @@ from pathlib import Path
 from scripts.publish import site
 
 ROOT = site.ROOT
-PINNED_FOR_SITE = ("datasette", "datasette-vega", "datasette-block-robots")
+PINNED_FOR_SITE = ("datasette", "datasette-block-robots")
 
 
 def pins(requirements: Path = ROOT / "requirements.txt") -> list[str]:
@@ -48,7 +48,7 @@ def publish_command(service: str, build: Path = site.BUILD) -> list[str]:
     command = ["datasette", "publish", "cloudrun", str(site.database_path(build)), "--service", service]
     command += ["--metadata", str(site.metadata_path(build))]
     command += ["--plugins-dir", str(site.PLUGINS_DIR), "--template-dir", str(site.TEMPLATES_DIR)]
-    for mount, folder in site.STATIC.items():
+    for mount, folder in site.static_mounts(build).items():
         command += ["--static", f"{mount}:{folder}"]
     command += ["--extra-options", extra_options()]
     for pin in pins():
@@ -75,7 +75,7 @@ def write_docker_context(out: Path, build: Path = site.BUILD) -> Path:
                 None,
                 str(site.TEMPLATES_DIR),
                 str(site.PLUGINS_DIR),
-                [(mount, str(folder)) for mount, folder in site.STATIC.items()],
+                [(mount, str(folder)) for mount, folder in site.static_mounts(build).items()],
                 pins()[1:] + [pins()[0]],
                 False,
                 None,

@@ -13,14 +13,15 @@ from pathlib import Path
 
 import yaml
 
+from scripts.publish import palette, parameters
+
 ROOT = Path(__file__).resolve().parents[2]
 METADATA_YML = ROOT / "metadata.yml"
 CANNED_QUERIES_DIR = ROOT / "canned_queries"
 DATABASE = "hub"
-QUERY_KEYS = {"title", "description", "description_html", "params", "chart", "hide_sql"}
+QUERY_KEYS = {"title", "description", "description_html", "params", "parameters", "chart", "hide_sql"}
 # Order on the database page: the research questions first, browsing last.
 TOPIC_ORDER = ("rq1", "rq2", "rq3", "time", "history", "refs", "registry", "hub_registry", "browse")
-CHART_KEYS = {"mark", "x_column", "y_column", "x_type", "y_type", "color_column", "size_column"}
 
 
 class MetadataError(Exception):
@@ -28,7 +29,7 @@ class MetadataError(Exception):
 
 
 def is_vega_lite(chart) -> bool:
-    """A chart given as a full Vega-Lite v5 spec (its $schema says so) rather than as columns."""
+    """A chart given as a full Vega-Lite v5 spec (its $schema says so)."""
     return isinstance(chart, dict) and "vega-lite/v5" in str(chart.get("$schema", ""))
 
 
@@ -58,17 +59,14 @@ def canned_queries(folder: Path = CANNED_QUERIES_DIR) -> dict[str, dict]:
         if "title" not in settings:
             raise MetadataError(f"{yml_path}: needs a title")
         chart = settings.get("chart")
-        if is_vega_lite(chart):
-            if "data" in chart:
-                raise MetadataError(
-                    f"{yml_path}: a Vega-Lite chart takes no data (the page feeds it the rows)"
-                )
-        elif chart is not None and (
-            set(chart) - CHART_KEYS or not {"mark", "x_column", "y_column"} <= set(chart)
-        ):
-            raise MetadataError(
-                f"{yml_path}: chart needs mark, x_column, y_column and only {sorted(CHART_KEYS)}"
-            )
+        if chart is not None and not is_vega_lite(chart):
+            raise MetadataError(f"{yml_path}: chart must be a Vega-Lite v5 spec (with its $schema)")
+        if chart is not None and "data" in chart:
+            raise MetadataError(f"{yml_path}: a chart takes no data (the page feeds it the query's rows)")
+        try:
+            parameters.check(yml_path, settings)
+        except parameters.ParameterError as e:
+            raise MetadataError(str(e)) from None
         queries[sql_path.stem] = {"sql": sql_path.read_text(encoding="utf-8").strip(), **settings}
     for orphan in sorted(set(p.stem for p in folder.glob("*.yml")) - set(queries)):
         raise MetadataError(f"{folder / (orphan + '.yml')}: no {orphan}.sql beside it")
@@ -88,6 +86,7 @@ def site_metadata(
     database.setdefault("queries", {}).update(queries)
     if db_path is not None:
         check_queries_compile(db_path, queries)
+        resolve_charts_and_parameters(db_path, queries)
     return metadata
 
 
@@ -101,6 +100,24 @@ def check_queries_compile(db_path: Path, queries: dict[str, dict]) -> None:
                 conn.execute("explain " + q["sql"], params)
             except sqlite3.Error as e:
                 raise MetadataError(f"canned_queries/{name}.sql: {e}") from None
+    finally:
+        conn.close()
+
+
+def resolve_charts_and_parameters(db_path: Path, queries: dict[str, dict]) -> None:
+    """Each parameter's valid values and default from the database, and each chart in the site's
+    colours for the values its default rows hold (scripts/publish/palette.py)."""
+    conn = sqlite3.connect(db_path)
+    try:
+        for name, q in queries.items():
+            try:
+                parameters.resolve(conn, f"canned_queries/{name}.yml", q)
+            except (parameters.ParameterError, sqlite3.Error) as e:
+                raise MetadataError(str(e)) from None
+            if q.get("chart"):
+                cursor = conn.execute(q["sql"], {p: "" for p in q.get("params", [])})
+                columns = [d[0] for d in cursor.description]
+                q["chart"] = palette.style(q["chart"], [dict(zip(columns, r)) for r in cursor.fetchall()])
     finally:
         conn.close()
 

@@ -24,7 +24,17 @@ DATABASE = "hub"
 PLUGINS_DIR = ROOT / "plugins"
 TEMPLATES_DIR = ROOT / "templates"
 # Mount point -> folder served at /<mount point>/ (`--static`); `datasette publish` copies each.
-STATIC: dict[str, Path] = {}
+# assets: the site's CSS and the vendored vega, vega-lite and vega-embed (charts draw offline).
+STATIC: dict[str, Path] = {"assets": PLUGINS_DIR / "static"}
+# Mount point -> folder of the build, served likewise: the findings' figures (scripts/publish/figures.py).
+BUILD_STATIC = {"figures": "figures"}
+
+
+def static_mounts(build: Path = BUILD) -> dict[str, Path]:
+    """Every folder the site serves as static files, the build's own included."""
+    return {**STATIC, **{mount: Path(build) / folder for mount, folder in BUILD_STATIC.items()}}
+
+
 # `datasette publish cloudrun` always writes --cors into its Dockerfile: the served site has it too.
 CORS = True
 SETTINGS = {
@@ -65,7 +75,7 @@ def site_args(build: Path = BUILD) -> list[str]:
     """Metadata, plugins, templates, static files, --cors and settings, without the database."""
     args = ["--metadata", str(metadata_path(build)), "--plugins-dir", str(PLUGINS_DIR)]
     args += ["--template-dir", str(TEMPLATES_DIR)]
-    for mount, folder in STATIC.items():
+    for mount, folder in static_mounts(build).items():
         args += ["--static", f"{mount}:{folder}"]
     if CORS:
         args.append("--cors")
@@ -99,7 +109,7 @@ def datasette_app(build: Path = BUILD):
         metadata=json.loads(metadata_path(build).read_text(encoding="utf-8")),
         plugins_dir=str(PLUGINS_DIR),
         template_dir=str(TEMPLATES_DIR),
-        static_mounts=[(mount, str(folder)) for mount, folder in STATIC.items()],
+        static_mounts=[(mount, str(folder)) for mount, folder in static_mounts(build).items()],
         cors=CORS,
         settings=SETTINGS,
     )
