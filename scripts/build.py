@@ -26,7 +26,7 @@ from tqdm import tqdm
 from scripts import schema
 from scripts.derive import estimates, history, hub_registry, summaries, versioning
 from scripts.load import census, organizations, refs, registry, validation, weight_changes
-from scripts.publish import findings
+from scripts.publish import downloads, findings
 from scripts.publish.metadata import site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
@@ -252,6 +252,7 @@ def publish_stage(tmp: Path, out: Path) -> None:
     findings.publish(tmp, out.parent / "figures", metadata["databases"]["hub"]["queries"])
     inspect_tmp = out.with_name(f".inspect.{os.getpid()}.tmp")
     write_inspect(tmp, inspect_tmp, out.stem)
+    downloads.write_downloads(tmp, out.with_name(downloads.MOUNT), out.stem)
     metadata_tmp = out.with_name(f".metadata.{os.getpid()}.tmp")
     metadata_tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
     # The database last: until it moves, the old build (and its inspect file) stay coherent

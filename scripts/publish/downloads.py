@@ -21,8 +21,8 @@ import shutil
 import sqlite3
 import sys
 import time
-from contextlib import closing
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from functools import partial
 from pathlib import Path
 
@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 # Tables a reader may want whole: by name, and every table whose name starts with a prefix.
 TABLES = ("models", "model_versioning", "version_markers", "snapshots", "organizations")
-TABLE_PREFIXES = ("summary_", "validation_")
+TABLE_PREFIXES = ("summary_", "validation_", "classifier_", "estimate_")
 BATCH = 50_000
 THREADS = 2
 MANIFEST = "MANIFEST.json"
@@ -55,7 +55,9 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
 
 def downloadable_tables(conn: sqlite3.Connection) -> list[str]:
     """The tables of TABLES and TABLE_PREFIXES present in the database, in that order."""
-    present = [r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")]
+    present = [
+        r[0] for r in conn.execute("select name from sqlite_master where type = 'table' order by name")
+    ]
     named = [t for t in TABLES if t in present]
     prefixed = [t for p in TABLE_PREFIXES for t in present if t.startswith(p) and t not in named]
     return named + prefixed

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from scripts.publish import palette, parameters
+from scripts.publish import palette, parameters, provenance
 
 ROOT = Path(__file__).resolve().parents[2]
 METADATA_YML = ROOT / "metadata.yml"
@@ -87,6 +87,7 @@ def site_metadata(
     if db_path is not None:
         check_queries_compile(db_path, queries)
         resolve_charts_and_parameters(db_path, queries)
+        provenance.apply(metadata, db_path, DATABASE)
     return metadata
 
 

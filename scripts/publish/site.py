@@ -27,7 +27,8 @@ TEMPLATES_DIR = ROOT / "templates"
 # assets: the site's CSS and the vendored vega, vega-lite and vega-embed (charts draw offline).
 STATIC: dict[str, Path] = {"assets": PLUGINS_DIR / "static"}
 # Mount point -> folder of the build, served likewise: the findings' figures (scripts/publish/figures.py).
-BUILD_STATIC = {"figures": "figures"}
+# downloads: the whole-table files (scripts/publish/downloads.py).
+BUILD_STATIC = {"figures": "figures", "downloads": "downloads"}
 
 
 def static_mounts(build: Path = BUILD) -> dict[str, Path]:
