@@ -15,19 +15,36 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
 DATABASE = "hub"
+# A canned query's name starts with its topic; the pages of a topic open with its finding's answer.
+TOPIC_FINDING = {
+    "rq1": "rq1",
+    "rq2": "rq2",
+    "rq3": "rq3",
+    "time": "time",
+    "history": "closing_question",
+    "refs": "closing_question",
+}
+
+
+def finding_for(findings: list[dict], name: str) -> tuple[dict | None, bool]:
+    """The finding a query's page opens with, and whether the query is that finding's own chart."""
+    for f in findings:
+        if f["chart_query"] == name:
+            return f, True
+    key = TOPIC_FINDING.get(name.partition("_")[0])
+    return next((f for f in findings if f["key"] == key), None), False
 
 
 def finding_row(row) -> dict:
     return dict(row, figures=json.loads(row["figures"] or "{}"))
 
 
-async def read_findings(datasette, chart_query=None) -> list[dict]:
-    """The findings the build stored, in page order (those of one canned query if given)."""
+async def read_findings(datasette) -> list[dict]:
+    """The findings the build stored, in page order."""
     db = datasette.get_database(DATABASE)
     if "findings" not in await db.table_names():
         return []
-    sql = "select * from findings" + (" where chart_query = :q" if chart_query else "") + " order by position"
-    return [finding_row(r) for r in (await db.execute(sql, {"q": chart_query})).rows]
+    return [finding_row(r) for r in (await db.execute("select * from findings order by position")).rows]
 
 
 def script_json(value) -> Markup:
@@ -79,13 +96,14 @@ def extra_template_vars(template, request, datasette):
 
     async def query_vars():
         query = await datasette.get_canned_query(DATABASE, name, None) or {}
-        findings = await read_findings(datasette, name)
+        finding, own = finding_for(await read_findings(datasette), name)
         defaults_only = not any(request.args.get(p) for p in query.get("params", []))
         return {
             "hub_chart": query.get("chart"),
             "hub_chart_json": script_json(query.get("chart")),
             "hub_chart_data": chart_data,
-            "hub_finding": findings[0] if findings else None,
+            "hub_finding": finding,
+            "hub_finding_is_own": own,
             "hub_defaults_only": defaults_only,
             "hub_params": parameter_inputs(query, request.args),
         }

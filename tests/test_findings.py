@@ -154,3 +154,17 @@ def test_figures_are_served(site, stored):
     for f in stored.values():
         for url in json.loads(f["figures"]).values():
             assert site.get(url).status_code == 200, url
+
+
+def test_about_page_links_every_figure(site, stored):
+    about = site.get("/about").text
+    for f in stored.values():
+        for url in json.loads(f["figures"]).values():
+            assert f'href="{url}"' in about, url
+
+
+@pytest.mark.parametrize("name, key", [("rq2_forms_by_task", "rq2"), ("rq3_company_forms", "rq3")])
+def test_the_other_pages_of_a_question_open_with_its_answer(site, stored, name, key):
+    page = html.unescape(site.get(f"/hub/{name}").text)
+    assert stored[key]["answer"] in page
+    assert f'href="/hub/{stored[key]["chart_query"]}"' in page
