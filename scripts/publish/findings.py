@@ -69,6 +69,16 @@ def _split(row: dict) -> str:
     return f"{percent(share)}{interval(low, high)}"
 
 
+def corrected_note(row: dict, kind: str) -> str:
+    """How a corrected share relates to the classifier's, or nothing for a classifier share."""
+    if kind != "corrected":
+        return ""
+    raw = row.get("share_raw", row.get("share"))
+    if row.get("corrected_low") == row.get("corrected_high"):
+        return f" once corrected (the classifier's {percent(raw)} is within its error rate)"
+    return f" (corrected for the classifier's errors; it counts {percent(raw)})"
+
+
 def finding_rq1(conn: sqlite3.Connection) -> dict | None:
     """RQ1: no own version / traditional / other scheme in the headline census, corrected for the
     classifier's error (estimate_rq1), beside the seed study's 79% / 21% and why its rule differs."""
@@ -116,7 +126,8 @@ def finding_rq2(conn: sqlite3.Connection) -> dict | None:
         return None
     top = max(tasks, key=lambda t: share_of(tasks[t]["seed rule"])[0])
     measures = tasks[top]
-    seed, own = share_of(measures["seed rule"])[0], share_of(measures["own version"])[0]
+    seed = share_of(measures["seed rule"])[0]
+    own, own_low, own_high, own_kind = share_of(measures["own version"])
     env = measures.get("RL environment version")
     own_shares = sorted((share_of(m["own version"])[0], t) for t, m in tasks.items())
     (low_share, low_task), (high_share, high_task) = own_shares[0], own_shares[-1]
@@ -125,7 +136,8 @@ def finding_rq2(conn: sqlite3.Connection) -> dict | None:
     answer = (
         f"{lead}: {top} has the highest seed-rule share "
         f"({percent(seed)} of {count(measures['seed rule']['models'])} models), yet only "
-        f"{percent(own)} carry a version of their own{env_text}. Across the {len(tasks)} tasks with "
+        f"{percent(own)}{interval(own_low, own_high) if own_low != own_high else ''} carry a version of "
+        f"their own{corrected_note(measures['own version'], own_kind)}{env_text}. Across the {len(tasks)} tasks with "
         f"enough models, own-version shares run from {percent(low_share)} ({low_task}) to "
         f"{percent(high_share)} ({high_task})."
     )
