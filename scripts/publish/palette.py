@@ -37,7 +37,7 @@ MEASURES = {
     "seed rule": "#b35806",
     "rl environment version": "#1b9e77",
     "no own version": "#9e9e9e",
-    "traditional": "#1f77b4",
+    "traditional": "#2a9d8f",
     "other scheme": "#9467bd",
     "seed study": "#000000",
 }
