@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from scripts import classify_decisions as decisions
+
 # --------------------------------------------------------------------------------------------
 # Public constants and types (other stages import exactly these names)
 # --------------------------------------------------------------------------------------------
@@ -187,6 +189,9 @@ tnews iflytek afqmc cmnli ocnli cluewsc csl chid cmrc drcd dureader lcqmc bq paw
 tydiqa librispeech voxpopuli fleurs
 """.split()
 )
+# Words that name data: a version on them is the data's (preference_data_v9, synth_ds_v0.1).
+_DATA_WORDS = frozenset("data dataset datasets ds corpus dump".split())
+_WIKI_DUMP = re.compile(r"[a-z]{2,3}wiki")  # enwiki_20180420, jawiki-20240401: a Wikipedia dump
 # Variant and packaging words a reader skips when asking "whose version is this?" (whisper-large-v2).
 _VARIANT_WORDS = frozenset(
     """
@@ -211,6 +216,8 @@ _FORMAT_ALPHA = frozenset(
     "coreml ctranslate mlc marlin eetq xs xxs ov".split()
 )
 _FORMAT_STRONG_ALPHA = _FORMAT_ALPHA - {"xs", "xxs", "ov"}
+# First words of a converted copy's name (ct2fast-RedPajama-INCITE-..., onnx-...).
+_CONVERSION_PREFIXES = _FORMAT_STRONG_ALPHA | {"ct2", "ct2fast", "ctranslate2", "exl2"}
 _FORMAT_MIXED = re.compile(
     r"exl2|ct2|ctranslate2|\d+(?:\.\d+)?bpw|bpw\d*(?:\.\d+)?|q\d(?:_k)?|iq\d|q\d+f\d+|w\d+a\d+(?:g\d+)?|i1|"
     r"fp16|bf16|fp8|fp32|int4|int8|\d+bits?|nf4|h\d",
@@ -1684,8 +1691,9 @@ def _same_marker(mk: _Mk, other: tuple) -> bool:
     if form in _NUMERIC_FORMS:
         if oform not in _NUMERIC_FORMS or mk.vals() != ovals:
             return False
-        # several numbers (0.2, 3.1) identify a version; one number (2) needs the same word
-        return mk.minor is not None or (mk.anchor != "" and _norm(mk.anchor) == _norm(oanchor))
+        # several numbers (0.2, 3.1) identify a version; one number (2, or 2.0) needs the same word
+        several = bool(mk.minor) or bool(mk.patch)
+        return several or (mk.anchor != "" and _norm(mk.anchor) == _norm(oanchor))
     if form == "date":
         return oform == "date" and mk.date == odate
     if form != oform:
@@ -1698,7 +1706,7 @@ def _same_marker(mk: _Mk, other: tuple) -> bool:
 class _Context:
     """What a record tells beyond its name."""
 
-    __slots__ = ("author", "rl", "env_tags", "base_tags", "dataset_tags", "audio", "common_voice")
+    __slots__ = ("author", "rl", "env_tags", "base_tags", "dataset_tags", "audio", "common_voice", "converter")
 
     def __init__(self, model_id, author, tags, pipeline_tag, library_name):
         self.author = (author or "").lower()
@@ -1728,6 +1736,11 @@ class _Context:
                     )
         self.base_tags = base
         self.dataset_tags = data
+        # a namespace that names a format (mlx-community), or a name that opens with one (ct2fast-...)
+        first = re.split(r"[^a-z0-9]+", model_id.rpartition("/")[2].lower())[0]
+        self.converter = first in _CONVERSION_PREFIXES or any(
+            w in _FORMAT_STRONG_ALPHA for w in re.split(r"[^a-z0-9]+", self.author)
+        )
         self.common_voice = self.audio or any("common_voice" in d or "commonvoice" in d for d in data)
 
 
@@ -1775,6 +1788,8 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
             return "dataset", f"versioned dataset {anchor}"
     if anchor == "raw" and any(x.startswith("wikitext") for x in sc.lows[: mk.lo]):
         return "dataset", "dataset wikitext raw-vN config"
+    if anchor and (anchor.lower() in _DATA_WORDS or _WIKI_DUMP.fullmatch(anchor.lower())):
+        return "dataset", f"version of the data the name calls {anchor}"
 
     # 3. base_model tag: the same version stands in a base model's name (not the author's own)
     own_base = False
@@ -1796,15 +1811,27 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
     ):
         return "unclear", f"closed model {fam} {mk.text}: a teacher, judge or data source, not a base"
 
-    # 4. a converted copy (GGUF, exl2, AWQ, bpw...): the versions before the format are the source's
-    if sc.format_at >= 0 and mk.hi < sc.format_at:
+    if fam and not publisher and _family_versioned_before(sc, mk, fam):
+        return "self", ""
+
+    # 4. a converted copy (GGUF, exl2, AWQ, bpw...; or any model of a namespace that names a format,
+    # mlx-community): the versions before the format are the source's when something shows a source
+    # other than the author's own release (a known family, another author's base model on that word)
+    copy = ctx.converter or (sc.format_at >= 0 and mk.hi < sc.format_at)
+    if copy:
         if publisher or (
             not fam and (own_base or any(b.rpartition("/")[0].lower() == author for b in ctx.base_tags))
         ):
             return "self", ""
-        return "base_model", f"format copy ({sc.words[sc.format_at]}) of another model"
+        evidence = _base_names(ctx, mk.anchor) if ctx.base_tags else not _author_brand(ctx, sc.name)
+        if ctx.converter or fam or evidence:
+            where = "namespace" if ctx.converter else sc.words[sc.format_at]
+            return "base_model", f"format copy ({where}) of another model"
 
-    # 5. a known family's version, on someone else's name
+    # 5. a known family's version, on someone else's name; a family carries one version, so a
+    # second one after it (Cinder-Phi-2-V1) is the author's
+    if fam and _family_versioned_before(sc, mk, fam):
+        return "self", ""
     if fam:
         if publisher:
             return "self", ""
@@ -1824,6 +1851,32 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
                         return "self", ""
                     return "dataset", f"dataset tag {ds}"
     return "self", ""
+
+
+def _family_versioned_before(sc: _Scan, mk: _Mk, fam: str) -> bool:
+    """Does an earlier marker of the name already version family `fam` (the 2 of Phi-2-V1)?"""
+    return any(
+        other.pos < mk.pos
+        and other.form in _NUMERIC_FORMS
+        and (other.family or _attached_family(sc, other)) == fam
+        for other in sc.markers
+    )
+
+
+def _author_brand(ctx: _Context, name: str) -> bool:
+    """Does the name carry a word of its author's namespace (Weni/WeniGPT, distil-whisper/distil-...)?"""
+    plain = _norm(name)
+    return any(len(w) >= 3 and w in plain for w in re.split(r"[^a-z0-9]+", ctx.author))
+
+
+def _base_names(ctx: _Context, anchor: str | None) -> bool:
+    """Does another author's base model carry, in its name, the word this version is attached to?"""
+    if not anchor:
+        return False
+    word = _norm(anchor)
+    return any(
+        b.rpartition("/")[0].lower() != ctx.author and word in _norm(b.rpartition("/")[2]) for b in ctx.base_tags
+    )
 
 
 def _attached_family(sc: _Scan, mk: _Mk) -> str:
@@ -1952,21 +2005,52 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
     if not _MAYBE.search(name):
         return Classification(model_id, name, author, seed, False, (), None, _plain_family(name))
     sc = _Scan(name, True)
-    if not sc.markers:
+    in_run = decisions.hyperparameter_run(name)
+    taken = [(mk.pos, mk.pos + len(mk.text)) for mk in sc.markers]
+    added = decisions.added_markers(name, taken, in_run)
+    if not sc.markers and not added:
         return Classification(model_id, name, author, seed, False, (), None, _family_from_scan(sc))
     ctx = _Context(model_id, author, tags or (), pipeline_tag, library_name)
-    out = []
-    own = False
-    primary = None
+    out = [_added_marker(sc, f, ctx) for f in added]
     for mk in sc.markers:
         if mk.hint == "cv" and not ctx.common_voice:
             continue  # cv13 outside an audio model: cross-validation as likely as Common Voice
+        if mk.form == "checkpoint" and decisions.training_length(mk.text, in_run):
+            continue
         ref, ev = _refers(sc, mk, ctx)
-        if ref == "self" and not own:
-            own = True
-            primary = mk.form
+        if ref == "self" and mk.form == "generation" and _run_counter(name, mk):
+            ref, ev = "unclear", "a run counter ending the name"
         out.append(Marker(mk.text, mk.form, ref, mk.pos, mk.major, mk.minor, mk.patch, mk.date, ev))
-    return Classification(model_id, name, author, seed, own, tuple(out), primary, _family_from_scan(sc))
+    out.sort(key=lambda m: m.position)
+    primary = next((m.form for m in out if m.refers_to == "self"), None)
+    return Classification(
+        model_id, name, author, seed, primary is not None, tuple(out), primary, _family_from_scan(sc)
+    )
+
+
+def _added_marker(sc: _Scan, found: decisions.Found, ctx: _Context) -> Marker:
+    """A saved state or stamp the decisions found: another model's when a base model of another
+    author carries it, or when it stands before the format of a copy that is not the author's."""
+    ref, evidence = "self", ""
+    text = found.text.lower()
+    for base in ctx.base_tags:
+        if base.rpartition("/")[0].lower() != ctx.author and text in base.lower():
+            ref, evidence = "base_model", f"base_model tag {base}"
+    copy = ctx.converter or (sc.format_at >= 0 and found.position < sc.starts[sc.format_at])
+    if ref == "self" and copy and not _author_brand(ctx, sc.name):
+        ref, evidence = "base_model", "format copy of another model"
+    return Marker(found.text, found.form, ref, found.position, None, None, None, found.date, evidence)
+
+
+def _run_counter(name: str, mk: _Mk) -> bool:
+    """A bare integer ending the name is a generation only after a family that numbers them."""
+    if not decisions.trailing(name, mk.pos, mk.text, _FORMAT_ALPHA):
+        return False
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", name[: mk.pos])]
+    if not words:
+        return False
+    pair = "".join(words[-2:])
+    return not (words[-1] in _PUBLISHERS or words[-1] in _FAMILY_KINDS or pair in _PAIR_FAMILIES)
 
 
 def classify_record(record: dict) -> Classification:

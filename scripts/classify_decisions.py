@@ -1,0 +1,89 @@
+"""The labelling guide's decisions, applied to the markers the scanner found in a model name.
+
+docs/version-markers.md ("Decisions a careful reader makes") states each rule with examples; the
+numbers below are the guide's (data/validation/LABELLING-GUIDE.md):
+
+1. a bare small integer ending a name after words that only describe a fine-tune is a run counter
+   (refers_to `unclear`); it is a generation only on a known family that numbers generations;
+2. number then unit (`1epoch`, `700_Epochs`) is a training length, a setting: no marker; unit then
+   number (`itr28`, `ckp-10000`, `e400`, `stage1`) names a saved state: a checkpoint; inside a run of
+   hyper-parameter settings (`ep-10.0-b-4-lr-8e-07`, `bs32_ep10`) an epoch count is a setting (a step
+   count there still names a saved state: `...-beta-0.01-alpha-0-step-39936`);
+3. a 10-digit Unix time of 2017-2027 (`-1718846247`, appended by training services), or a run's
+   time stamp YYYYMMDD-HHMMSS, is a date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from typing import NamedTuple
+
+# Hyper-parameter settings as names write them: lr1e-4, lr-2e-07, wd0.01, bs32, b-4, dp-0.3, seed5.
+_SETTING = re.compile(
+    r"(?<![a-z])(?:lr|wd|bs|bsz|dp|drop|dropout|warmup|seed|sd|gas|ga|wu|ls|alpha|beta|r|rank|b)"
+    r"[-_]?\d+(?:\.\d+)?(?:e-?\d+)?(?![a-z])",
+    re.I,
+)
+# Scientific notation on its own (3e-5, 1e-04) is a learning rate.
+_SCI = re.compile(r"(?<![a-z0-9.])\d+(?:\.\d+)?e-\d+", re.I)
+_EPOCH_UNITS = r"(?:epochs?|eps?|epch|epchs)"
+_NUMBER_THEN_EPOCHS = re.compile(rf"\d+(?:\.\d+)?[-_]?{_EPOCH_UNITS}", re.I)
+_UNIT_THEN_EPOCHS = re.compile(rf"{_EPOCH_UNITS}[-_]?\d+(?:\.\d+)?", re.I)
+# Unit-then-number saved states the scanner does not know: itr28, ckp-10000, e400, stage1.
+_SAVED_STATE = re.compile(r"(?<![a-z0-9])(itr|ckp|stage|e)[-_]?(\d+)(?![a-z0-9.])", re.I)
+# A run's time stamp, YYYYMMDD-HHMMSS (crystalDetect_..._20240527-131753).
+_DATE_TIME = re.compile(r"(?<![0-9])(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[-_]([01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?(?![0-9])")
+_UNIX_STAMP = re.compile(r"(?<![0-9])(1[5-7]\d{8})(?![0-9])")
+_WORD = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)*")
+
+
+class Found(NamedTuple):
+    """A marker the decisions add: text, position, form, date (refers_to is always `self`)."""
+
+    text: str
+    position: int
+    form: str
+    date: str | None
+
+
+def hyperparameter_run(name: str) -> bool:
+    """Two or more settings (lr, wd, bs, seed, a 3e-5 learning rate...) make a run of settings."""
+    return len(_SETTING.findall(name)) + len(_SCI.findall(name)) >= 2
+
+
+def training_length(text: str, in_run: bool) -> bool:
+    """Rule 2: is this checkpoint marker a setting (a training length, or a unit-number pair among
+    hyper-parameter settings) rather than a saved state?"""
+    if _NUMBER_THEN_EPOCHS.fullmatch(text):
+        return True
+    return in_run and _UNIT_THEN_EPOCHS.fullmatch(text) is not None
+
+
+def trailing(name: str, position: int, text: str, format_words: frozenset[str]) -> bool:
+    """Rule 1: does the marker end the name, but for format suffixes (-GGUF, -AWQ)?"""
+    rest = name[position + len(text) :]
+    return all(w.lower() in format_words for w in re.findall(r"[A-Za-z0-9]+", rest))
+
+
+def word_before(name: str, position: int) -> str:
+    """The alphabetic word just before `position` ('' when none): ner in finetuned-ner-1."""
+    words = [m.group() for m in _WORD.finditer(name[:position])]
+    return words[-1].lower() if words and words[-1].isalpha() else ""
+
+
+def added_markers(name: str, taken: list[tuple[int, int]], in_run: bool) -> list[Found]:
+    """Rules 2 and 3: saved states and Unix upload stamps that no scanned marker covers."""
+    found = []
+    for m in _UNIX_STAMP.finditer(name):
+        stamp = datetime.datetime.fromtimestamp(int(m.group(1)), datetime.UTC).date().isoformat()
+        found.append(Found(m.group(1), m.start(1), "date", stamp))
+    for m in _DATE_TIME.finditer(name):
+        found.append(Found(m.group(), m.start(), "date", f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
+    if not in_run:
+        for m in _SAVED_STATE.finditer(name):
+            unit, number = m.group(1).lower(), m.group(2)
+            if unit == "e" and len(number) < 3:
+                continue  # e5, t5-e10: a model name or an epoch setting, not a saved state
+            found.append(Found(m.group(), m.start(), "checkpoint", None))
+    return [f for f in found if not any(lo < f.position + len(f.text) and f.position < hi for lo, hi in taken)]
