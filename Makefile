@@ -54,6 +54,10 @@ ingest-mlflow: $(VENV)/.installed-mlflow
 	@test -n "$(TRACKING_URI)" -a -n "$(NAME)" || { echo "usage: make ingest-mlflow TRACKING_URI=... NAME=..."; exit 2; }
 	$(PY) -m scripts.acquire.mlflow --tracking-uri "$(TRACKING_URI)" --name "$(NAME)"
 
+# The classifier against the hand labels: build/validation.json and benchmarks/validation.md.
+validate: $(VENV)/.installed
+	$(PY) -m scripts.validate --markdown benchmarks/validation.md
+
 # docs/architecture.md's module map, from each module's docstring.
 architecture: $(VENV)/.installed
 	$(PY) -m scripts.dev.architecture
@@ -64,6 +68,7 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 test: $(VENV)/.installed $(VENV)/.installed-mlflow /usr/bin/chromium /usr/bin/wrk lint
+	$(PY) -m scripts.validate --check
 	$(PY) -m pytest
 
 # A fresh census of the Hub (needs network; about an hour). Resumes an interrupted crawl (a

@@ -1706,7 +1706,16 @@ def _same_marker(mk: _Mk, other: tuple) -> bool:
 class _Context:
     """What a record tells beyond its name."""
 
-    __slots__ = ("author", "rl", "env_tags", "base_tags", "dataset_tags", "audio", "common_voice", "converter")
+    __slots__ = (
+        "author",
+        "rl",
+        "env_tags",
+        "base_tags",
+        "dataset_tags",
+        "audio",
+        "common_voice",
+        "converter",
+    )
 
     def __init__(self, model_id, author, tags, pipeline_tag, library_name):
         self.author = (author or "").lower()
@@ -1875,7 +1884,8 @@ def _base_names(ctx: _Context, anchor: str | None) -> bool:
         return False
     word = _norm(anchor)
     return any(
-        b.rpartition("/")[0].lower() != ctx.author and word in _norm(b.rpartition("/")[2]) for b in ctx.base_tags
+        b.rpartition("/")[0].lower() != ctx.author and word in _norm(b.rpartition("/")[2])
+        for b in ctx.base_tags
     )
 
 

@@ -33,7 +33,9 @@ _UNIT_THEN_EPOCHS = re.compile(rf"{_EPOCH_UNITS}[-_]?\d+(?:\.\d+)?", re.I)
 # Unit-then-number saved states the scanner does not know: itr28, ckp-10000, e400, stage1.
 _SAVED_STATE = re.compile(r"(?<![a-z0-9])(itr|ckp|stage|e)[-_]?(\d+)(?![a-z0-9.])", re.I)
 # A run's time stamp, YYYYMMDD-HHMMSS (crystalDetect_..._20240527-131753).
-_DATE_TIME = re.compile(r"(?<![0-9])(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[-_]([01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?(?![0-9])")
+_DATE_TIME = re.compile(
+    r"(?<![0-9])(20\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])[-_]([01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?(?![0-9])"
+)
 _UNIX_STAMP = re.compile(r"(?<![0-9])(1[5-7]\d{8})(?![0-9])")
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)*")
 
@@ -86,4 +88,6 @@ def added_markers(name: str, taken: list[tuple[int, int]], in_run: bool) -> list
             if unit == "e" and len(number) < 3:
                 continue  # e5, t5-e10: a model name or an epoch setting, not a saved state
             found.append(Found(m.group(), m.start(), "checkpoint", None))
-    return [f for f in found if not any(lo < f.position + len(f.text) and f.position < hi for lo, hi in taken)]
+    return [
+        f for f in found if not any(lo < f.position + len(f.text) and f.position < hi for lo, hi in taken)
+    ]
