@@ -90,7 +90,11 @@ _NUM_UNIT_CKPT = re.compile(r"(\d+(?:\.\d+)?)(k?)(?:steps?|epochs?|eps?|epch|epc
 _SIZE_V = re.compile(r"\d+(?:\.\d+)?[A-Za-z]{1,2}([vV])(\d+(?:\.\d+){0,2})[A-Za-z]*")
 _VWORD = re.compile(r"[vV](\d+(?:\.\d+)*)([A-Za-z][A-Za-z0-9]*)?")
 _VERWORD = re.compile(r"(ver|version)(\d+(?:\.\d+){0,2})[A-Za-z]*", re.I)
-_GLUED_V = re.compile(r"([A-Za-z0-9]*?)([A-Za-z]+)([vV])(\d+(?:\.\d+){0,2})([A-Za-z]*)")
+# A v-number glued after letters, closing the word: bertv2, mobilenetv3small, Wizardv1.2. Read by
+# _glued_v_groups in one pass (a lazy-prefix regex here is quadratic in the word's length).
+_GLUED_V_TAIL = re.compile(r"[vV](\d+(?:\.\d+){0,2})([A-Za-z]*)")
+_LETTERS_BEFORE = re.compile(r"[A-Za-z]+$")
+_V_DIGIT = re.compile(r"[vV](?=\d)")
 _PRE = re.compile(r"(alpha|beta|preview|rc)(\d+(?:\.\d+)?)?", re.I)
 _REV = re.compile(r"(r|rev|revision)(\d+)", re.I)
 _CKPT_GLUED = re.compile(
@@ -1469,9 +1473,9 @@ class _Scan:
         m = _GLUED_FAMILY.fullmatch(w)
         if m and self._glued_family(i, m):
             return
-        m = _GLUED_V.fullmatch(w)
-        if m:
-            self._glued_v(i, m)
+        groups = _glued_v_groups(w)
+        if groups:
+            self._glued_v(i, groups)
             return
         m = _GLUED_DOT.fullmatch(w)
         if m:  # svc4.1 model3.0 multiwoz2.1 (not epsilon6.0)
@@ -1612,9 +1616,9 @@ class _Scan:
         mk.family = fam if fam in _PUBLISHERS else ""
         return True
 
-    def _glued_v(self, i: int, m: re.Match) -> None:
+    def _glued_v(self, i: int, groups: tuple[str, ...]) -> None:
         """mistralv2 EpicMixV4 JOSIEv4o LunarLanderV2 taxiv3 (not mobilenetv3, dev2, AAV2)."""
-        head, letters, v, digits, suf = m.groups()
+        head, letters, v, digits, suf = groups
         w = self.words[i]
         ll = letters.lower()
         if len(letters) < 2 and not (head and head[-1].isdigit()):
@@ -1676,6 +1680,24 @@ class _Scan:
 
 
 @lru_cache(maxsize=65536)
+def _glued_v_groups(word: str) -> tuple[str, str, str, str, str] | None:
+    """(head, letters, v, digits, suffix) of a word ending in letters + vN[.N[.N]] + letters, or None.
+
+    The v is the last one followed by a number that runs, with letters only after it, to the end;
+    `letters` is the run of letters just before it and `head` (letters and digits) the rest.
+    """
+    for v in _V_DIGIT.finditer(word):
+        m = _GLUED_V_TAIL.fullmatch(word, v.start())
+        if not m:
+            continue
+        before = word[: m.start()]
+        letters = _LETTERS_BEFORE.search(before)
+        head = before[: letters.start()] if letters else ""
+        if letters and (not head or head.isascii() and head.isalnum()):
+            return head, letters.group(), word[m.start()], m.group(1), m.group(2)
+    return None
+
+
 def _tag_markers(name: str) -> tuple[tuple, ...]:
     """Markers of a base-model or dataset tag's name: (form, vals, date, anchor, text)."""
     return tuple((mk.form, mk.vals(), mk.date, mk.anchor, mk.text.lower()) for mk in _Scan(name).markers)

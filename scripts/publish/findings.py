@@ -271,7 +271,11 @@ def publish(db_path: Path, figures_dir: Path | None = None, queries: dict | None
             from scripts.publish import figures
 
             for key, finding in found.items():
-                finding["figures"] = figures.render(conn, key, queries[finding["chart_query"]], figures_dir)
+                # a finding whose query this build does not list (its data is absent) has no figure
+                if finding["chart_query"] in queries:
+                    finding["figures"] = figures.render(
+                        conn, key, queries[finding["chart_query"]], figures_dir
+                    )
         write_table(conn, found)
     finally:
         conn.close()
