@@ -2087,8 +2087,12 @@ def _run_counter(name: str, mk: _Mk) -> bool:
 
 def classify_record(record: dict) -> Classification:
     """Classify a record in snapshot shape (id, tags, pipeline_tag, library_name...)."""
+    pipeline_tag, library_name = record.get("pipeline_tag"), record.get("library_name")
     return classify_name(
-        record["id"], record.get("tags") or (), record.get("pipeline_tag"), record.get("library_name")
+        record["id"],
+        record.get("tags") or (),
+        pipeline_tag if isinstance(pipeline_tag, str) else None,
+        library_name if isinstance(library_name, str) else None,
     )
 
 
@@ -2122,6 +2126,23 @@ def to_json(c: Classification) -> dict:
     }
 
 
+def record_problem(rec: dict) -> str | None:
+    """Why a decoded record cannot be classified (wrong types, text that is not Unicode), or None."""
+    tags = rec.get("tags")
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        return '"tags" must be a list of strings'
+    for field in ("pipeline_tag", "library_name"):
+        if rec.get(field) is not None and not isinstance(rec[field], str):
+            return f'"{field}" must be a string or null, not {type(rec[field]).__name__}'
+    for field in ("id", "pipeline_tag", "library_name", *(["tags"] if tags else [])):
+        for text in tags if field == "tags" else [rec.get(field)]:
+            try:
+                (text or "").encode("utf-8")
+            except UnicodeEncodeError as e:
+                return f'"{field}" is not valid Unicode ({e.reason} at position {e.start})'
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Read Hub model records as JSON Lines on stdin; write one classification per line.
 
@@ -2146,9 +2167,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f'stdin:{lineno}: not a JSON object with a string "id"', file=sys.stderr)
             bad += 1
             continue
-        tags = rec.get("tags")
-        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
-            print(f'stdin:{lineno}: "tags" must be a list of strings', file=sys.stderr)
+        why = record_problem(rec)
+        if why:
+            print(f"stdin:{lineno}: {why}", file=sys.stderr)
             bad += 1
             continue
         write(json.dumps(to_json(classify_record(rec)), ensure_ascii=False) + "\n")
