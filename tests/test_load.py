@@ -140,6 +140,7 @@ def test_failed_build_leaves_previous_database_untouched(snapshots_copy, tmp_pat
     build.build(out, snapshots_copy, workers=1)
     before = sha256_of(out)
     inspect_before = (out.parent / "inspect.json").read_text()
+    listing_before = sorted(p.name for p in out.parent.iterdir())
     # A record with an id that is already in the snapshot: the load fails midway.
     folder = snapshots_copy / "2024-07-11"
     lines = gzip.open(folder / "models.jsonl.gz", "rt").read().splitlines(keepends=True)
@@ -155,7 +156,9 @@ def test_failed_build_leaves_previous_database_untouched(snapshots_copy, tmp_pat
         build.build(out, snapshots_copy, workers=1)
     assert sha256_of(out) == before
     assert (out.parent / "inspect.json").read_text() == inspect_before
-    assert sorted(p.name for p in out.parent.iterdir()) == ["hub.db", "inspect.json", "metadata.json"]
+    # nothing added or left behind (no temporary files), nothing of the good build removed
+    assert sorted(p.name for p in out.parent.iterdir()) == listing_before
+    assert {"hub.db", "inspect.json", "metadata.json"} <= set(listing_before)
 
 
 def test_build_command_reports_errors_and_exits_nonzero(snapshots_copy, tmp_path, capsys):
