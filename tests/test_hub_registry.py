@@ -9,6 +9,7 @@ Two kinds of check:
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections import defaultdict
 
@@ -18,6 +19,12 @@ import sqlite_utils
 from scripts import schema
 from scripts.classify import classify_name
 from scripts.derive.hub_registry import derive_hub_registry
+
+
+def marker_fields(m) -> dict:
+    """A classifier Marker as version_markers columns (its evidence is not needed here)."""
+    return {k: v for k, v in dataclasses.asdict(m).items() if k != "evidence"}
+
 
 # (snapshot, id, created_at, placeholder)
 HAND_MADE = [
@@ -77,20 +84,7 @@ def hand_made_db() -> sqlite_utils.Database:
             }
         )
         db["version_markers"].insert_all(
-            {
-                "model": key,
-                "snapshot": snapshot,
-                "model_id": model_id,
-                "text": m.text,
-                "form": m.form,
-                "refers_to": m.refers_to,
-                "position": m.position,
-                "major": m.major,
-                "minor": m.minor,
-                "patch": m.patch,
-                "date": m.date,
-            }
-            for m in c.markers
+            {"model": key, "snapshot": snapshot, "model_id": model_id, **marker_fields(m)} for m in c.markers
         )
     return db
 
