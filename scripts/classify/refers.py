@@ -1,0 +1,293 @@
+"""Whose version a marker is (refers_to): the evidence rules of docs/version-markers.md, 1-8."""
+
+from __future__ import annotations
+
+import re
+
+from scripts.classify.families import _CLOSED, _CLOSED_GPT_FROM, _FAMILY_NEEDS, _PUBLISHERS, _family_fits
+from scripts.classify.markers import _Mk
+from scripts.classify.scan import _Scan
+from scripts.classify.vocab import (
+    _AUDIO_PIPELINES,
+    _CELL,
+    _CONVERSION_PREFIXES,
+    _DATA_WORDS,
+    _ENV_SUFFIX,
+    _ENV_TAG,
+    _FORMAT_STRONG_ALPHA,
+    _LANGS,
+    _MLAGENTS,
+    _RL_LIBRARIES,
+    _RL_NOT_ENV,
+    _RL_TAGS,
+    _VARIANT_WORDS,
+    _VERSIONED_DATASETS,
+    _WIKI_DUMP,
+    _norm,
+)
+
+
+def _tag_markers(name: str) -> tuple[tuple, ...]:
+    """Markers of a base-model or dataset tag's name: (form, vals, date, anchor, text)."""
+    return tuple((mk.form, mk.vals(), mk.date, mk.anchor, mk.text.lower()) for mk in _Scan(name).markers)
+
+
+_NUMERIC_FORMS = frozenset({"v_major", "v_minor", "v_patch", "num_minor", "num_patch", "generation", "glued"})
+
+
+def _same_marker(mk: _Mk, other: tuple) -> bool:
+    """Does marker mk of the name stand for the same version as `other` (a tag's marker)?"""
+    oform, ovals, odate, oanchor, otext = other
+    form = mk.form
+    if form in _NUMERIC_FORMS:
+        if oform not in _NUMERIC_FORMS or mk.vals() != ovals:
+            return False
+        # several numbers (0.2, 3.1) identify a version; one number (2, or 2.0) needs the same word
+        several = bool(mk.minor) or bool(mk.patch)
+        return several or (mk.anchor != "" and _norm(mk.anchor) == _norm(oanchor))
+    if form == "date":
+        return oform == "date" and mk.date == odate
+    if form != oform:
+        return False
+    if form == "prerelease":
+        return mk.text.lower() == otext
+    return mk.vals() == ovals and (form == "checkpoint" or mk.anchor == oanchor)
+
+
+class _Context:
+    """What a record tells beyond its name."""
+
+    __slots__ = (
+        "author",
+        "rl",
+        "env_tags",
+        "base_tags",
+        "dataset_tags",
+        "audio",
+        "common_voice",
+        "converter",
+    )
+
+    def __init__(self, model_id, author, tags, pipeline_tag, library_name):
+        self.author = (author or "").lower()
+        self.rl = pipeline_tag == "reinforcement-learning" or library_name in _RL_LIBRARIES
+        self.audio = pipeline_tag in _AUDIO_PIPELINES
+        self.env_tags: dict[str, str] = {}
+        base, data = [], []
+        for t in tags:
+            if not isinstance(t, str):
+                continue
+            if t.startswith("base_model:"):
+                b = t[11:]
+                for p in ("finetune:", "adapter:", "quantized:", "merge:"):
+                    if b.startswith(p):
+                        b = b[len(p) :]
+                if b != model_id:  # a record naming itself as its base tells nothing
+                    base.append(b)
+            elif t.startswith("dataset:"):
+                data.append(t[8:])
+            elif t in _RL_TAGS:
+                self.rl = True
+            elif "-v" in t or "-V" in t:
+                m = _ENV_TAG.match(t)
+                if m:  # LunarLander-v2, FrozenLake-v1-4x4-no_slippery, ALE/Pong-v5
+                    self.env_tags.setdefault(
+                        _ENV_SUFFIX.sub("", _norm(m.group(1))) + "v" + str(int(m.group(2))), t
+                    )
+        self.base_tags = base
+        self.dataset_tags = data
+        # a namespace that names a format (mlx-community), or a name that opens with one (ct2fast-...)
+        first = re.split(r"[^a-z0-9]+", model_id.rpartition("/")[2].lower())[0]
+        self.converter = first in _CONVERSION_PREFIXES or any(
+            w in _FORMAT_STRONG_ALPHA for w in re.split(r"[^a-z0-9]+", self.author)
+        )
+        self.common_voice = self.audio or any("common_voice" in d or "commonvoice" in d for d in data)
+
+
+def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
+    form = mk.form
+    author = ctx.author
+
+    # 1. environment: a v-number closing an RL environment id (LunarLander-v2, taxiv3)
+    if form[0] == "v" and (mk.hint == "env" or (mk.hint == "envplain" and ctx.rl)):
+        key = _ENV_SUFFIX.sub("", _norm(mk.anchor)) + "v" + str(mk.major)
+        tag = ctx.env_tags.get(key)
+        return "environment", (
+            f"RL environment tag {tag}" if tag else f"RL environment {mk.anchor}-v{mk.major}"
+        )
+    if ctx.rl and form[0] == "v" and mk.minor is None:
+        lo = mk.lo
+        prev = sc.words[max(0, lo - 3) : lo]
+        if mk.glued:
+            prev = prev[-1:] + [sc.words[lo][: mk.pos - sc.starts[lo]]]
+        for k in range(len(prev)):
+            key = _ENV_SUFFIX.sub("", _norm("".join(prev[k:]))) + "v" + str(mk.major)
+            if key in ctx.env_tags:
+                return "environment", f"RL environment tag {ctx.env_tags[key]}"
+        # the Gym id shape Name-vN in a reinforcement-learning record (ReachCube-v0)
+        if lo > 0 and not mk.glued and sc.sep(lo) == "-" and mk.major <= 9:
+            pw = sc.words[lo - 1]
+            pl = pw.lower()
+            if pw[0].isalpha() and pl not in _MLAGENTS and pl not in _RL_NOT_ENV and sc.owner[lo - 1] is None:
+                return (
+                    "environment",
+                    f"RL environment id shape {pw}-v{mk.major} in a reinforcement-learning record",
+                )
+
+    # 2. dataset by name: squad2, squad_v2, vqav2, oasst1, common_voice_11_0, cv13 in an audio model
+    anchor = mk.anchor
+    if mk.hint == "cv":
+        return "dataset", f"Common Voice {mk.text} (audio model)"
+    if anchor in _VERSIONED_DATASETS and (mk.major or 0) <= _VERSIONED_DATASETS[anchor]:
+        lo = mk.lo
+        if anchor == "voice" and not (lo > 1 and sc.lows[lo - 2] == "common"):
+            pass
+        elif anchor == "marco" and not (lo > 1 and sc.lows[lo - 2] == "ms"):
+            pass
+        else:
+            return "dataset", f"versioned dataset {anchor}"
+    if anchor == "raw" and any(x.startswith("wikitext") for x in sc.lows[: mk.lo]):
+        return "dataset", "dataset wikitext raw-vN config"
+    if anchor and (anchor.lower() in _DATA_WORDS or _WIKI_DUMP.fullmatch(anchor.lower())):
+        return "dataset", f"version of the data the name calls {anchor}"
+
+    # 3. base_model tag: the same version stands in a base model's name (not the author's own)
+    own_base = False
+    for base in ctx.base_tags:
+        b_author, _, b_name = base.rpartition("/")
+        for other in _tag_markers(b_name):
+            if _same_marker(mk, other):
+                if b_author.lower() == author:
+                    own_base = True
+                    break
+                return "base_model", f"base_model tag {base}"
+
+    fam = "" if form == "checkpoint" else (mk.family or _attached_family(sc, mk))
+    publisher = fam and author in _PUBLISHERS.get(fam, ())
+    if (
+        fam
+        and not publisher
+        and (fam in _CLOSED or (fam == "gpt" and ((mk.major or 0) >= _CLOSED_GPT_FROM or form == "date")))
+    ):
+        return "unclear", f"closed model {fam} {mk.text}: a teacher, judge or data source, not a base"
+
+    if fam and not publisher and _family_versioned_before(sc, mk, fam):
+        return "self", ""
+
+    # 4. a converted copy (GGUF, exl2, AWQ, bpw...; or any model of a namespace that names a format,
+    # mlx-community): the versions before the format are the source's when something shows a source
+    # other than the author's own release (a known family, another author's base model on that word)
+    copy = ctx.converter or (sc.format_at >= 0 and mk.hi < sc.format_at)
+    if copy:
+        if publisher or (
+            not fam and (own_base or any(b.rpartition("/")[0].lower() == author for b in ctx.base_tags))
+        ):
+            return "self", ""
+        evidence = _base_names(ctx, mk.anchor) if ctx.base_tags else not _author_brand(ctx, sc.name)
+        if ctx.converter or fam or evidence:
+            where = "namespace" if ctx.converter else sc.words[sc.format_at]
+            return "base_model", f"format copy ({where}) of another model"
+
+    # 5. a known family's version, on someone else's name; a family carries one version, so a
+    # second one after it (Cinder-Phi-2-V1) is the author's
+    if fam and _family_versioned_before(sc, mk, fam):
+        return "self", ""
+    if fam:
+        if publisher:
+            return "self", ""
+        return "base_model", f"name embeds {fam} {mk.text}"
+    if own_base:
+        return "self", ""
+
+    # 6. dataset tag: the same version, on the same word, in a dataset's name
+    if anchor:
+        na = _norm(anchor)
+        vals = mk.vals()
+        for ds in ctx.dataset_tags:
+            d_author, _, d_name = ds.rpartition("/")
+            for _form, ovals, odate, oanchor, _text in _tag_markers(d_name):
+                if ((vals and vals == ovals) or (mk.date and mk.date == odate)) and _norm(oanchor) == na:
+                    if d_author.lower() == author:
+                        return "self", ""
+                    return "dataset", f"dataset tag {ds}"
+    return "self", ""
+
+
+def _family_versioned_before(sc: _Scan, mk: _Mk, fam: str) -> bool:
+    """Does an earlier marker of the name already version family `fam` (the 2 of Phi-2-V1)?"""
+    return any(
+        other.pos < mk.pos
+        and other.form in _NUMERIC_FORMS
+        and (other.family or _attached_family(sc, other)) == fam
+        for other in sc.markers
+    )
+
+
+def _author_brand(ctx: _Context, name: str) -> bool:
+    """Does the name carry a word of its author's namespace (Weni/WeniGPT, distil-whisper/distil-...)?"""
+    plain = _norm(name)
+    return any(len(w) >= 3 and w in plain for w in re.split(r"[^a-z0-9]+", ctx.author))
+
+
+def _base_names(ctx: _Context, anchor: str | None) -> bool:
+    """Does another author's base model carry, in its name, the word this version is attached to?"""
+    if not anchor:
+        return False
+    word = _norm(anchor)
+    return any(
+        b.rpartition("/")[0].lower() != ctx.author and word in _norm(b.rpartition("/")[2])
+        for b in ctx.base_tags
+    )
+
+
+def _attached_family(sc: _Scan, mk: _Mk) -> str:
+    """Walk back from a marker over variant, size and shape words to a known family word."""
+    if mk.glued:
+        return ""
+    form = mk.form
+    passes = form in ("date", "prerelease")  # gpt-4o-2024-05-13, gpt-4-1106-preview, zephyr-7b-beta
+    crossed_size = False
+    j = mk.lo - 1
+    steps = 0
+    while j >= 0 and steps < 6:
+        steps += 1
+        o = sc.owner[j]
+        if o is not None:
+            if passes and not crossed_size and o.family:
+                return o.family
+            return ""
+        c = sc.cls[j]
+        w = sc.lows[j]
+        if c == "a":
+            fam = sc.family_of(j)
+            if fam:
+                if fam == "gpt" and steps > 1:
+                    return ""  # mamba-gpt-3b-v4, h2ogpt: "gpt" as a plain word
+                need = _FAMILY_NEEDS.get(fam)
+                if need and need not in sc.lows[j + 1 : mk.lo]:
+                    return ""  # whisper-tiny-v2: only Whisper large has a v2
+                return fam if _family_fits(fam, form, mk.major) else ""
+            if w in _VARIANT_WORDS or w in _LANGS or len(w) == 1:
+                j -= 1
+                continue
+            return ""
+        if c == "s":
+            if form == "date":
+                return ""  # llama-7b_2023_11_16: the author's date
+            crossed_size = True
+            j -= 1
+            continue
+        if c == "n":
+            if j > 0 and len(sc.lows[j - 1]) == 1:
+                j -= 1  # L-6 in ms-marco-MiniLM-L-6-v2
+                continue
+            return ""
+        if w.endswith("minilm"):
+            return "minilm"
+        if w == "e5":
+            return w if _family_fits(w, form, mk.major) else ""
+        if _CELL.fullmatch(w) or sc.fmt[j]:
+            j -= 1  # L6, H384 shape words
+            continue
+        return ""
+    return ""

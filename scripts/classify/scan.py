@@ -1,0 +1,206 @@
+"""Scanning a name: its words, their classes, and the markers the name alone shows."""
+
+from __future__ import annotations
+
+from scripts.classify.envs import _env_lookup
+from scripts.classify.families import _NOT_SEPARATE_FAMILY, _PAIR_FAMILIES, _PUBLISHERS
+from scripts.classify.markers import _NONE3, _Mk, _valid_md
+from scripts.classify.scan_numbers import _NumberScan
+from scripts.classify.scan_v import _VScan
+from scripts.classify.scan_words import _WordScan
+from scripts.classify.vocab import (
+    _DATASET_IDENTITY,
+    _FORMAT_ALPHA,
+    _FORMAT_MIXED,
+    _FORMAT_MIXED_WEAK,
+    _FORMAT_STRONG_ALPHA,
+    _HAS_MONTH_DIGIT,
+    _MAYBE,
+    _MONTH_DATE,
+    _MONTH_WORDS,
+    _NUMBER,
+    _SCI,
+    _SETTING_WORDS,
+    _SIZE,
+    _WORD,
+)
+
+
+class _Scan(_NumberScan, _WordScan, _VScan):
+    """The name-only reading of one name: its words and raw markers."""
+
+    __slots__ = (
+        "name",
+        "words",
+        "lows",
+        "starts",
+        "ends",
+        "cls",
+        "used",
+        "fmt",
+        "format_at",
+        "markers",
+        "owner",
+        "n",
+    )
+
+    def __init__(self, name: str, maybe: bool | None = None):
+        self.name = name
+        ms = list(_WORD.finditer(name))
+        self.n = n = len(ms)
+        self.words = words = [m.group() for m in ms]
+        self.lows = lows = [w.lower() for w in words]
+        self.starts = [m.start() for m in ms]
+        self.ends = [m.end() for m in ms]
+        self.used = [False] * n  # word is consumed (by a marker or as a setting value)
+        self.owner: list[_Mk | None] = [None] * n
+        self.markers: list[_Mk] = []
+        self.format_at = -1  # index of the first format/quantisation word, or -1
+        # word classes: "n" number, "a" letters, "s" size/shape, "m" mixed; fmt: format token
+        cls = []
+        fmt = [False] * n
+        for j, w in enumerate(words):
+            lo = lows[j]
+            if w.isalpha():
+                cls.append("a")
+                if lo in _FORMAT_ALPHA:
+                    fmt[j] = True
+                    if self.format_at < 0 and lo in _FORMAT_STRONG_ALPHA:
+                        self.format_at = j
+            elif w.isdigit() or _NUMBER.fullmatch(w):
+                cls.append("n")
+            elif _SIZE.fullmatch(w):
+                cls.append("s")
+            else:
+                cls.append("m")
+                if _FORMAT_MIXED.fullmatch(lo):
+                    fmt[j] = True
+                    if self.format_at < 0 and (j >= n - 2 or not _FORMAT_MIXED_WEAK.fullmatch(lo)):
+                        self.format_at = j
+        self.cls = cls
+        self.fmt = fmt
+        if n and (maybe if maybe is not None else _MAYBE.search(name)):
+            self._scan()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def sep(self, i: int) -> str:
+        """The separator text before word i ('' for the first word)."""
+        return self.name[self.ends[i - 1] : self.starts[i]] if i > 0 else ""
+
+    def add(
+        self,
+        lo: int,
+        hi: int,
+        start: int,
+        end: int,
+        form: str,
+        nums=_NONE3,
+        date=None,
+        anchor="",
+        hint="",
+        glued=False,
+    ) -> _Mk:
+        mk = _Mk(start, self.name[start:end], form, nums, date, anchor, lo, hi, hint, glued)
+        self.markers.append(mk)
+        for j in range(lo, hi + 1):
+            self.used[j] = True
+            self.owner[j] = mk
+        return mk
+
+    def prev_alpha(self, i: int) -> str:
+        """The nearest alphabetic word (2+ letters) before word i, lower-cased ('' if none)."""
+        for j in range(i - 1, max(i - 5, -1), -1):
+            if self.cls[j] == "a" and len(self.words[j]) > 1:
+                return self.lows[j]
+        return ""
+
+    def is_setting(self, j: int) -> bool:
+        """Word j makes the number after it a setting (seed-5, L-12, lr1e-4, crfFalse-5)."""
+        lo = self.lows[j]
+        if lo in _SETTING_WORDS or lo in _DATASET_IDENTITY:
+            return True
+        if len(lo) == 1 and lo != "v":
+            return True
+        return lo.endswith(("true", "false")) or bool(_SCI.fullmatch(lo))
+
+    def family_of(self, j: int) -> str:
+        """The known family word j names (with its neighbour for two-word names), or ''."""
+        lo = self.lows[j]
+        if j > 0:
+            pair = self.lows[j - 1] + lo
+            if pair in _PAIR_FAMILIES:
+                return _PAIR_FAMILIES[pair]
+        if lo in _PUBLISHERS and lo not in _NOT_SEPARATE_FAMILY:
+            return lo
+        if lo.endswith("minilm"):
+            return "minilm"
+        return ""
+
+    def env_before(self, i: int, glued_prefix: str) -> tuple[str, bool] | None:
+        """The environment name a "vN" at word i closes (LunarLander-v2, lunar_lander_v2, Taxiv3)."""
+        parts = []
+        if glued_prefix:
+            parts.append(glued_prefix)
+            if i > 0 and self.sep(i) in ("-", "_"):
+                parts.insert(0, self.words[i - 1])
+        else:
+            j = i - 1
+            while j >= 0 and len(parts) < 3 and self.sep(j + 1) in ("-", "_", " "):
+                if self.cls[j] == "n":
+                    break
+                parts.insert(0, self.words[j])
+                j -= 1
+        return _env_lookup(tuple(parts)) if parts else None
+
+    # -- the scan ---------------------------------------------------------------------------
+
+    def _scan(self) -> None:
+        if _HAS_MONTH_DIGIT.search(self.name):
+            self._month_dates()
+        cls, used = self.cls, self.used
+        i, n = 0, self.n
+        while i < n:
+            if used[i]:
+                i += 1
+                continue
+            c = cls[i]
+            if c == "n":
+                i = self._number(i)
+                continue
+            if c == "a":
+                self._alpha(i)
+            elif c == "m":
+                self._mixed(i)
+            elif c == "s":
+                self._size_word(i)
+            i += 1
+        if len(self.markers) > 1:
+            self.markers.sort(key=lambda m: m.pos)
+
+    def _month_dates(self) -> None:
+        for m in _MONTH_DATE.finditer(self.name):
+            y, d1, d2 = m.group("y"), m.group("d1"), m.group("d2")
+            day = d1 or d2
+            if not (y or day):
+                continue
+            mon = m.group("mon").lower()
+            month = _MONTH_WORDS.get(mon)
+            if month is None or (mon == "may" and not (y and len(y) == 4)):
+                continue  # "may" is an English word: only with a 4-digit year
+            if y and len(y) == 2 and day is None and not 18 <= int(y) <= 29:
+                continue
+            if day is not None and not _valid_md(month, int(day)):
+                continue
+            year = (int(y) + (2000 if len(y) == 2 else 0)) if y else None
+            iso = (f"{year:04d}-{month:02d}" if year else f"--{month:02d}") + (
+                f"-{int(day):02d}" if day else ""
+            )
+            lo = hi = None
+            for j in range(self.n):
+                if self.starts[j] < m.end() and self.ends[j] > m.start():
+                    lo = j if lo is None else lo
+                    hi = j
+            if lo is None or any(self.used[lo : hi + 1]):
+                continue
+            self.add(lo, hi, m.start(), m.end(), "date", date=iso, anchor=self.prev_alpha(lo))
