@@ -105,10 +105,33 @@ class _Context:
 
 
 def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
-    form = mk.form
-    author = ctx.author
+    """Whose version marker mk is, and the evidence: the rules of docs/version-markers.md in order."""
+    found = _rule1_environment(sc, mk, ctx) or _rule2_dataset_in_name(sc, mk)
+    if found:
+        return found
+    own_base, found = _rule3_base_model_tag(mk, ctx)
+    if found:
+        return found
+    fam = "" if mk.form == "checkpoint" else (mk.family or _attached_family(sc, mk))
+    publisher = bool(fam) and ctx.author in _PUBLISHERS.get(fam, ())
+    found = _rule4_closed_model(mk, fam, publisher)
+    if found:
+        return found
+    if fam and not publisher and _family_versioned_before(sc, mk, fam):
+        return "self", ""
+    found = _rule5_converted_copy(sc, mk, ctx, fam, publisher, own_base) or _rule6_known_family(
+        sc, mk, fam, publisher
+    )
+    if found:
+        return found
+    if own_base:
+        return "self", ""
+    return _rule7_dataset_tag(mk, ctx) or ("self", "")  # 8. otherwise the model's own
 
-    # 1. environment: a v-number closing an RL environment id (LunarLander-v2, taxiv3)
+
+def _rule1_environment(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
+    """1. environment: a v-number closing an RL environment id (LunarLander-v2, taxiv3)."""
+    form = mk.form
     if form[0] == "v" and (mk.hint == "env" or (mk.hint == "envplain" and ctx.rl)):
         key = _ENV_SUFFIX.sub("", _norm(mk.anchor)) + "v" + str(mk.major)
         tag = ctx.env_tags.get(key)
@@ -133,8 +156,11 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
                     "environment",
                     f"RL environment id shape {pw}-v{mk.major} in a reinforcement-learning record",
                 )
+    return None
 
-    # 2. dataset by name: squad2, squad_v2, vqav2, oasst1, common_voice_11_0, cv13 in an audio model
+
+def _rule2_dataset_in_name(sc: _Scan, mk: _Mk) -> tuple[str, str] | None:
+    """2. dataset by name: squad2, squad_v2, vqav2, oasst1, common_voice_11_0, cv13 in an audio model."""
     anchor = mk.anchor
     if mk.hint == "cv":
         return "dataset", f"Common Voice {mk.text} (audio model)"
@@ -150,67 +176,82 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
         return "dataset", "dataset wikitext raw-vN config"
     if anchor and (anchor.lower() in _DATA_WORDS or _WIKI_DUMP.fullmatch(anchor.lower())):
         return "dataset", f"version of the data the name calls {anchor}"
+    return None
 
-    # 3. base_model tag: the same version stands in a base model's name (not the author's own)
+
+def _rule3_base_model_tag(mk: _Mk, ctx: _Context) -> tuple[bool, tuple[str, str] | None]:
+    """3. base_model tag: the same version stands in a base model's name (not the author's own).
+
+    Returns (the author's own base carries it, the finding or None)."""
     own_base = False
     for base in ctx.base_tags:
         b_author, _, b_name = base.rpartition("/")
         for other in _tag_markers(b_name):
             if _same_marker(mk, other):
-                if b_author.lower() == author:
+                if b_author.lower() == ctx.author:
                     own_base = True
                     break
-                return "base_model", f"base_model tag {base}"
+                return own_base, ("base_model", f"base_model tag {base}")
+    return own_base, None
 
-    fam = "" if form == "checkpoint" else (mk.family or _attached_family(sc, mk))
-    publisher = fam and author in _PUBLISHERS.get(fam, ())
+
+def _rule4_closed_model(mk: _Mk, fam: str, publisher: bool) -> tuple[str, str] | None:
+    """4. unclear: a closed model's version (no public weights, so never a base)."""
     if (
         fam
         and not publisher
-        and (fam in _CLOSED or (fam == "gpt" and ((mk.major or 0) >= _CLOSED_GPT_FROM or form == "date")))
+        and (fam in _CLOSED or (fam == "gpt" and ((mk.major or 0) >= _CLOSED_GPT_FROM or mk.form == "date")))
     ):
         return "unclear", f"closed model {fam} {mk.text}: a teacher, judge or data source, not a base"
+    return None
 
-    if fam and not publisher and _family_versioned_before(sc, mk, fam):
-        return "self", ""
 
-    # 4. a converted copy (GGUF, exl2, AWQ, bpw...; or any model of a namespace that names a format,
-    # mlx-community): the versions before the format are the source's when something shows a source
-    # other than the author's own release (a known family, another author's base model on that word)
+def _rule5_converted_copy(
+    sc: _Scan, mk: _Mk, ctx: _Context, fam: str, publisher: bool, own_base: bool
+) -> tuple[str, str] | None:
+    """5. a converted copy (GGUF, exl2, AWQ, bpw...; or any model of a namespace that names a format,
+    mlx-community): the versions before the format are the source's when something shows a source
+    other than the author's own release (a known family, another author's base model on that word)."""
     copy = ctx.converter or (sc.format_at >= 0 and mk.hi < sc.format_at)
-    if copy:
-        if publisher or (
-            not fam and (own_base or any(b.rpartition("/")[0].lower() == author for b in ctx.base_tags))
-        ):
-            return "self", ""
-        evidence = _base_names(ctx, mk.anchor) if ctx.base_tags else not _author_brand(ctx, sc.name)
-        if ctx.converter or fam or evidence:
-            where = "namespace" if ctx.converter else sc.words[sc.format_at]
-            return "base_model", f"format copy ({where}) of another model"
-
-    # 5. a known family's version, on someone else's name; a family carries one version, so a
-    # second one after it (Cinder-Phi-2-V1) is the author's
-    if fam and _family_versioned_before(sc, mk, fam):
+    if not copy:
+        return None
+    author = ctx.author
+    if publisher or (
+        not fam and (own_base or any(b.rpartition("/")[0].lower() == author for b in ctx.base_tags))
+    ):
         return "self", ""
-    if fam:
-        if publisher:
-            return "self", ""
-        return "base_model", f"name embeds {fam} {mk.text}"
-    if own_base:
-        return "self", ""
+    evidence = _base_names(ctx, mk.anchor) if ctx.base_tags else not _author_brand(ctx, sc.name)
+    if ctx.converter or fam or evidence:
+        where = "namespace" if ctx.converter else sc.words[sc.format_at]
+        return "base_model", f"format copy ({where}) of another model"
+    return None
 
-    # 6. dataset tag: the same version, on the same word, in a dataset's name
-    if anchor:
-        na = _norm(anchor)
-        vals = mk.vals()
-        for ds in ctx.dataset_tags:
-            d_author, _, d_name = ds.rpartition("/")
-            for _form, ovals, odate, oanchor, _text in _tag_markers(d_name):
-                if ((vals and vals == ovals) or (mk.date and mk.date == odate)) and _norm(oanchor) == na:
-                    if d_author.lower() == author:
-                        return "self", ""
-                    return "dataset", f"dataset tag {ds}"
-    return "self", ""
+
+def _rule6_known_family(sc: _Scan, mk: _Mk, fam: str, publisher: bool) -> tuple[str, str] | None:
+    """6. a known family's version, on someone else's name; a family carries one version, so a
+    second one after it (Cinder-Phi-2-V1) is the author's."""
+    if not fam:
+        return None
+    if _family_versioned_before(sc, mk, fam) or publisher:
+        return "self", ""
+    return "base_model", f"name embeds {fam} {mk.text}"
+
+
+def _rule7_dataset_tag(mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
+    """7. dataset tag: the same version, on the same word, in a dataset's name."""
+    anchor = mk.anchor
+    if not anchor:
+        return None
+    na = _norm(anchor)
+    vals = mk.vals()
+    for ds in ctx.dataset_tags:
+        d_author, _, d_name = ds.rpartition("/")
+        for _form, ovals, odate, oanchor, _text in _tag_markers(d_name):
+            if ((vals and vals == ovals) or (mk.date and mk.date == odate)) and _norm(oanchor) == na:
+                if d_author.lower() == ctx.author:
+                    return "self", ""
+                return "dataset", f"dataset tag {ds}"
+    return None
 
 
 def _family_versioned_before(sc: _Scan, mk: _Mk, fam: str) -> bool:

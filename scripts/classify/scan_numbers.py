@@ -14,6 +14,7 @@ from scripts.classify.vocab import (
     _DATE_YY_MM_DD,
     _RUN_WORDS,
     _SCI,
+    _UNITS_AFTER_NUMBER,
     _VARIANT_WORDS,
 )
 
@@ -65,38 +66,7 @@ class _NumberScan:
         if i > 0 and sep_b in ("-", "_") and cls[i - 1] in ("m", "n") and self.owner[i - 1] is None:
             if cls[i - 1] == "n" or self.fmt[i - 1] or _SCI.fullmatch(prev) or _CELL.fullmatch(prev):
                 return i + 1
-        if nxt in (
-            "bpw",
-            "bit",
-            "bits",
-            "x",
-            "shot",
-            "shots",
-            "hr",
-            "hrs",
-            "h",
-            "hours",
-            "k",
-            "m",
-            "b",
-            "gb",
-            "mb",
-            "layers",
-            "layer",
-            "classes",
-            "labels",
-            "way",
-            "fold",
-            "folds",
-            "percent",
-            "pct",
-            "samples",
-            "examples",
-            "langs",
-            "languages",
-            "dim",
-            "sparsity",
-        ):
+        if nxt in _UNITS_AFTER_NUMBER:
             return i + 1
         # 7. Underscore decimals of sizes: stablelm-2-1_6b, internlm2-chat-1_8b.
         if sep_a == "_" and i + 1 < n and cls[i + 1] == "s" and len(w) == 1:
@@ -208,6 +178,27 @@ class _NumberScan:
             if fam and _family_fits(fam, form, major):
                 mk.family = fam
 
+    def _number_date(self, i: int, w: str) -> int:
+        """A date held in one number (20240522, 240201, 2407, 0613) or a bare year."""
+        words, lows, cls, n = self.words, self.lows, self.cls, self.n
+        prev_i = i - 1
+        prev = lows[prev_i] if prev_i >= 0 else ""
+        lw = len(w)
+        val = int(w)
+        if lw == 4 and 2015 <= val <= 2030:
+            # a bare year is an edition (twitter-roberta-base-2021, robbert-2022) unless it
+            # is a dataset's year (wmt-2014, semeval-2017) or one end of a range (2017-2019)
+            nxt_year = i + 1 < n and cls[i + 1] == "n" and len(words[i + 1]) == 4 and self.sep(i + 1) in "-_"
+            prev_year = prev_i >= 0 and cls[prev_i] == "n" and len(words[prev_i]) == 4
+            if not (prev in _DATASET_IDENTITY or nxt_year or prev_year):
+                self.add(i, i, self.starts[i], self.ends[i], "date", date=w, anchor=self.prev_alpha(i))
+            return i + 1
+        iso = _digits_date(w)
+        if iso:
+            self.add(i, i, self.starts[i], self.ends[i], "date", date=iso, anchor=self.prev_alpha(i))
+            return self._after_date(i + 1)
+        return i + 1
+
     def _integer(self, i: int, w: str) -> int:
         words, lows, cls, n = self.words, self.lows, self.cls, self.n
         prev_i = i - 1
@@ -217,22 +208,7 @@ class _NumberScan:
 
         # dates held in one number: 20240522, 240201, 2407, 0613; a bare year
         if lw in (4, 6, 8, 10, 12, 14):
-            val = int(w)
-            if lw == 4 and 2015 <= val <= 2030:
-                # a bare year is an edition (twitter-roberta-base-2021, robbert-2022) unless it
-                # is a dataset's year (wmt-2014, semeval-2017) or one end of a range (2017-2019)
-                nxt_year = (
-                    i + 1 < n and cls[i + 1] == "n" and len(words[i + 1]) == 4 and self.sep(i + 1) in "-_"
-                )
-                prev_year = prev_i >= 0 and cls[prev_i] == "n" and len(words[prev_i]) == 4
-                if not (prev in _DATASET_IDENTITY or nxt_year or prev_year):
-                    self.add(i, i, self.starts[i], self.ends[i], "date", date=w, anchor=self.prev_alpha(i))
-                return i + 1
-            iso = _digits_date(w)
-            if iso:
-                self.add(i, i, self.starts[i], self.ends[i], "date", date=iso, anchor=self.prev_alpha(i))
-                return self._after_date(i + 1)
-            return i + 1
+            return self._number_date(i, w)
         # kohya-style epoch saves at the end of a name: style-v2-000025
         if lw >= 5 and w.startswith("000") and i == n - 1:
             self.add(i, i, self.starts[i], self.ends[i], "checkpoint", (int(w), None, None))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from scripts.classify.families import _GLUED_FAMILY
 from scripts.classify.markers import _nums, _vform
 from scripts.classify.scan_v import _glued_v_groups
@@ -86,8 +88,6 @@ class _WordScan:
 
     def _mixed(self, i: int) -> None:
         w, lo = self.words[i], self.lows[i]
-        start, end_w = self.starts[i], self.ends[i]
-        n = self.n
         c0 = w[0]
         if c0 in "vV":
             if lo == "v100":
@@ -97,46 +97,59 @@ class _WordScan:
                 self._vword(i, m)
                 return
         if c0.isdigit():
-            m = _NUM_UNIT_CKPT.fullmatch(w)
-            if m:  # 3ep 5epochs 1000steps
-                num, k = m.group(1), m.group(2)
-                nums = (
-                    (int(num) * (1000 if k else 1), None, None)
-                    if "." not in num
-                    else (int(num.split(".")[0]), int(num.split(".")[1]), None)
-                )
-                self.add(i, i, start, end_w, "checkpoint", nums)
-                return
-            m = _SIZE_V.fullmatch(w)
-            if m:  # 7Bv2.4 13Bv0.14
-                vpos = start + m.start(1)
-                digits = m.group(2)
-                self.add(
-                    i,
-                    i,
-                    vpos,
-                    vpos + 1 + len(digits),
-                    _vform(digits.count(".") + 1),
-                    _nums(digits),
-                    anchor=self.prev_alpha(i),
-                    glued=True,
-                )
-                return
-            m = _MIXED_GEN.fullmatch(w)
-            if m and i > 0 and self.cls[i - 1] == "a" and m.group(2) not in "bmktxe":
-                fam = self.family_of(i - 1)  # gpt-4o, gpt-4v: after a family word only
-                if fam and self.sep(i) in ("-", "_", " "):
-                    mk = self.add(
-                        i,
-                        i,
-                        start,
-                        start + len(m.group(1)),
-                        "generation",
-                        (int(m.group(1)), None, None),
-                        anchor=self.lows[i - 1],
-                    )
-                    mk.family = fam
+            self._digit_led(i)
             return
+        self._letter_led(i)
+
+    def _digit_led(self, i: int) -> None:
+        """Mixed words that open with a digit: 3ep 1000steps, 7Bv2.4, gpt-4o."""
+        w = self.words[i]
+        start, end_w = self.starts[i], self.ends[i]
+        m = _NUM_UNIT_CKPT.fullmatch(w)
+        if m:  # 3ep 5epochs 1000steps
+            num, k = m.group(1), m.group(2)
+            nums = (
+                (int(num) * (1000 if k else 1), None, None)
+                if "." not in num
+                else (int(num.split(".")[0]), int(num.split(".")[1]), None)
+            )
+            self.add(i, i, start, end_w, "checkpoint", nums)
+            return
+        m = _SIZE_V.fullmatch(w)
+        if m:  # 7Bv2.4 13Bv0.14
+            vpos = start + m.start(1)
+            digits = m.group(2)
+            self.add(
+                i,
+                i,
+                vpos,
+                vpos + 1 + len(digits),
+                _vform(digits.count(".") + 1),
+                _nums(digits),
+                anchor=self.prev_alpha(i),
+                glued=True,
+            )
+            return
+        m = _MIXED_GEN.fullmatch(w)
+        if m and i > 0 and self.cls[i - 1] == "a" and m.group(2) not in "bmktxe":
+            fam = self.family_of(i - 1)  # gpt-4o, gpt-4v: after a family word only
+            if fam and self.sep(i) in ("-", "_", " "):
+                mk = self.add(
+                    i,
+                    i,
+                    start,
+                    start + len(m.group(1)),
+                    "generation",
+                    (int(m.group(1)), None, None),
+                    anchor=self.lows[i - 1],
+                )
+                mk.family = fam
+        return
+
+    def _letter_led(self, i: int) -> None:
+        """Mixed words that open with a letter: version2, step1000, beta3, r2, L3, gpt2, svc4.1."""
+        w = self.words[i]
+        start, end_w = self.starts[i], self.ends[i]
         m = _VERWORD.fullmatch(w)
         if m:  # version2 ver1.1
             self.add(
@@ -180,30 +193,7 @@ class _WordScan:
             return
         m = _LLAMA_ALIAS.fullmatch(w)
         if m:  # L3-8B, airoboros-l2-13B (next to a size)
-            if (i + 1 < n and self.cls[i + 1] == "s") or (i > 0 and self.cls[i - 1] == "s"):
-                if m.group(2):
-                    mk = self.add(
-                        i,
-                        i,
-                        start + 1,
-                        end_w,
-                        "num_minor",
-                        (int(m.group(1)), int(m.group(2)), None),
-                        anchor="llama",
-                        glued=True,
-                    )
-                else:
-                    mk = self.add(
-                        i,
-                        i,
-                        start + 1,
-                        end_w,
-                        "glued",
-                        (int(m.group(1)), None, None),
-                        anchor="llama",
-                        glued=True,
-                    )
-                mk.family = "llama"
+            self._llama_alias(i, m)
             return
         m = _GLUED_FAMILY.fullmatch(w)
         if m and self._glued_family(i, m):
@@ -214,25 +204,59 @@ class _WordScan:
             return
         m = _GLUED_DOT.fullmatch(w)
         if m:  # svc4.1 model3.0 multiwoz2.1 (not epsilon6.0)
-            pre, digits, suf = m.groups()
-            pl = pre.lower()
-            if (
-                pl in _SETTING_WORDS
-                or pl.endswith(("rate", "error", "ratio", "loss", "temp", "weight", "lr"))
-                or len(pre) < 2
-                or suf.lower() in ("b", "m", "k", "t", "bn", "x", "e")
-            ):
-                return
-            if not 1 <= int(digits.split(".")[0]) <= 20:
-                return  # fs0.1, p0.9: a setting's value
-            dpos = self.starts[i] + len(pre)
-            self.add(
-                i,
-                i,
-                dpos,
-                dpos + len(digits),
-                "num_minor" if digits.count(".") == 1 else "num_patch",
-                _nums(digits),
-                anchor=pl,
-                glued=True,
-            )
+            self._glued_dot(i, m)
+
+    def _llama_alias(self, i: int, m: re.Match) -> None:
+        """L3-8B, airoboros-l2-13B: Llama 2 / 3 next to a size."""
+        start, end_w = self.starts[i], self.ends[i]
+        n = self.n
+        if (i + 1 < n and self.cls[i + 1] == "s") or (i > 0 and self.cls[i - 1] == "s"):
+            if m.group(2):
+                mk = self.add(
+                    i,
+                    i,
+                    start + 1,
+                    end_w,
+                    "num_minor",
+                    (int(m.group(1)), int(m.group(2)), None),
+                    anchor="llama",
+                    glued=True,
+                )
+            else:
+                mk = self.add(
+                    i,
+                    i,
+                    start + 1,
+                    end_w,
+                    "glued",
+                    (int(m.group(1)), None, None),
+                    anchor="llama",
+                    glued=True,
+                )
+            mk.family = "llama"
+        return
+
+    def _glued_dot(self, i: int, m: re.Match) -> None:
+        """A dotted number glued after letters: svc4.1 model3.0 multiwoz2.1 (not epsilon6.0)."""
+        pre, digits, suf = m.groups()
+        pl = pre.lower()
+        if (
+            pl in _SETTING_WORDS
+            or pl.endswith(("rate", "error", "ratio", "loss", "temp", "weight", "lr"))
+            or len(pre) < 2
+            or suf.lower() in ("b", "m", "k", "t", "bn", "x", "e")
+        ):
+            return
+        if not 1 <= int(digits.split(".")[0]) <= 20:
+            return  # fs0.1, p0.9: a setting's value
+        dpos = self.starts[i] + len(pre)
+        self.add(
+            i,
+            i,
+            dpos,
+            dpos + len(digits),
+            "num_minor" if digits.count(".") == 1 else "num_patch",
+            _nums(digits),
+            anchor=pl,
+            glued=True,
+        )
