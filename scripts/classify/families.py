@@ -3,56 +3,153 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from scripts.classify.vocab import _KIND
 
-# Families where a glued digit is a generation (gpt2, llama3, Qwen2, Phi3, sd15), with the largest
-# plausible generation; squad/oasst/cv are datasets whose glued digit is their release.
-_GLUED_FAMILIES = {
-    "gpt": 5,
-    "llama": 4,
-    "qwen": 3,
-    "phi": 4,
-    "gemma": 3,
-    "falcon": 3,
-    "internlm": 3,
-    "chatglm": 4,
-    "baichuan": 3,
-    "starcoder": 3,
-    "codegen": 25,
-    "idefics": 3,
-    "blip": 3,
-    "kosmos": 3,
-    "florence": 3,
-    "orca": 3,
-    "yi": 2,
-    "minicpm": 3,
-    "stablelm": 3,
-    "olmo": 2,
-    "sd": 35,
-    "claude": 4,
-    "palm": 2,
-    "gemini": 2,
-    "hermes": 3,
-    "openhermes": 3,
-    "dolphin": 3,
-    "openchat": 4,
-    "llava": 2,
-    "cogvlm": 3,
-    "internvl": 3,
-    "moondream": 3,
-    "wizardlm": 3,
-    "mixtral": 2,
-    "mistral": 2,
-    "deepseek": 3,
-    "squad": 2,
-    "oasst": 2,
-    "cv": 20,
-    "commonvoice": 20,
-    "vicuna": 2,
-    "solar": 2,
-    "sdxl": 1,
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One known model family.
+
+    name: the family word, lower-cased, separators dropped ("stablediffusion", "minilm").
+    publishers: the Hub authors who release it, space-separated; a marker hanging on the family
+        is "self" for them and "base_model" for anyone else ("the name plainly embeds another
+        known model with its version"); "" when nobody publishes weights under the name; None
+        when the word is not a family a marker can hang on (squad, cv: datasets with glued releases).
+    kinds: how it writes its versions: v (v2, v0.2), n (2, 3.1, gpt2), d (dates), p (alpha,
+        beta), r (r2); None: "vndp".
+    last_major: the largest major version it has released: larger numbers on the name are not its
+        (Weni's WeniGPT-Agents-Zephyr-1.0.20: zephyr has only alpha/beta); None: 5.
+    glued: a glued digit is a generation (gpt2, llama3, Qwen2, Phi3, sd15) up to this largest
+        plausible one; None: a glued digit is not read as the family's. squad/oasst/cv are datasets
+        whose glued digit is their release.
+    needs: its versions belong to this variant only (Whisper's v2/v3 are "large-v2", "large-v3").
+    pairs: two-word spellings, joined (stable-diffusion-v1-5, neural-chat-7b-v3-1, command-r-v01).
+    closed: no public weights, so never a base: a teacher, judge or data source.
+    """
+
+    name: str
+    publishers: str | None
+    kinds: str | None = None
+    last_major: int | None = None
+    glued: int | None = None
+    needs: str = ""
+    pairs: tuple[str, ...] = ()
+    closed: bool = False
+
+
+FAMILIES: tuple[Family, ...] = (
+    Family("gpt", "openai-community openai", kinds="nd", last_major=5, glued=5),
+    Family("llama", "meta-llama facebook", kinds="n", last_major=4, glued=4),
+    Family("qwen", "qwen", kinds="n", last_major=3, glued=3),
+    Family("phi", "microsoft", kinds="n", last_major=4, glued=4),
+    Family("gemma", "google", kinds="n", last_major=3, glued=3),
+    Family("falcon", "tiiuae", kinds="n", glued=3),
+    Family("internlm", "internlm", kinds="n", glued=3),
+    Family("chatglm", "thudm", kinds="n", glued=4),
+    Family("baichuan", "baichuan-inc", kinds="n", glued=3),
+    Family("starcoder", "bigcode", kinds="n", glued=3),
+    Family("codegen", None, glued=25),
+    Family("idefics", "huggingfacem4", kinds="n", glued=3),
+    Family("blip", "salesforce", kinds="n", glued=3),
+    Family("kosmos", "microsoft", kinds="n", glued=3),
+    Family("florence", "microsoft", kinds="n", glued=3),
+    Family("orca", "microsoft pankajmathur", kinds="vn", glued=3),
+    Family("yi", "01-ai", kinds="n", last_major=2, glued=2),
+    Family("minicpm", "openbmb", kinds="vn", glued=3),
+    Family("stablelm", "stabilityai", kinds="n", glued=3),
+    Family("olmo", "allenai", kinds="n", glued=2),
+    Family("sd", "runwayml stabilityai compvis", kinds="n", last_major=35, glued=35),
+    Family("claude", "", kinds="nd", glued=4, closed=True),
+    Family("palm", "", kinds="nd", glued=2, closed=True),
+    Family("gemini", "", kinds="nd", glued=2, closed=True),
+    Family("hermes", "teknium nousresearch", kinds="n", last_major=3, glued=3),
+    Family("openhermes", "teknium", kinds="n", last_major=3, glued=3),
+    Family("dolphin", "cognitivecomputations ehartford", kinds="n", last_major=3, glued=3),
+    Family("openchat", "openchat", kinds="nd", last_major=4, glued=4),
+    Family("llava", "liuhaotian llava-hf lmms-lab", kinds="vn", last_major=2, glued=2),
+    Family("cogvlm", "thudm", kinds="n", glued=3),
+    Family("internvl", "opengvlab", kinds="v", glued=3),
+    Family("moondream", "vikhyatk", kinds="n", glued=3),
+    Family("wizardlm", "wizardlm microsoft", kinds="vn", glued=3),
+    Family("mixtral", "mistralai", kinds="v", last_major=1, glued=2),
+    Family("mistral", "mistralai", kinds="vd", last_major=3, glued=2),
+    Family("deepseek", "deepseek-ai", kinds="v", glued=3),
+    Family("squad", None, glued=2),
+    Family("oasst", None, glued=2),
+    Family("cv", None, glued=20),
+    Family("commonvoice", None, glued=20),
+    Family("vicuna", "lmsys", kinds="v", last_major=2, glued=2),
+    Family("solar", "upstage", kinds="v", last_major=2, glued=2),
+    Family("sdxl", "stabilityai", kinds="n", last_major=1, glued=1),
+    Family("codellama", "meta-llama codellama"),
+    Family("codestral", "mistralai", kinds="v"),
+    Family("codeqwen", "qwen", kinds="n"),
+    Family("codegemma", "google"),
+    Family("paligemma", "google"),
+    Family("recurrentgemma", "google"),
+    Family("whisper", "openai", kinds="v", last_major=3, needs="large"),
+    Family(
+        "stablediffusion",
+        "runwayml stabilityai compvis",
+        kinds="vn",
+        last_major=4,
+        pairs=("stablediffusion",),
+    ),
+    Family("deberta", "microsoft", kinds="v", last_major=3),
+    Family("mdeberta", "microsoft", kinds="v", last_major=3),
+    Family(
+        "minilm",
+        "microsoft sentence-transformers nreimers cross-encoder",
+        kinds="v",
+        last_major=3,
+        pairs=("allminilm",),
+    ),
+    Family("mpnet", "microsoft sentence-transformers", kinds="v", last_major=2, pairs=("allmpnet",)),
+    Family("distiluse", "sentence-transformers", kinds="v"),
+    Family("bge", "baai", kinds="v", last_major=2),
+    Family("gte", "thenlper alibaba-nlp", kinds="v", last_major=2),
+    Family("e5", "intfloat", kinds="v", last_major=2),
+    Family("nomic", "nomic-ai", kinds="v"),
+    Family("jina", "jinaai", kinds="v"),
+    Family("mxbai", "mixedbread-ai", kinds="v"),
+    Family("albert", "google albert", kinds="v", last_major=2),
+    Family("tulu", "allenai", kinds="n", last_major=3),
+    Family("zephyr", "huggingfaceh4", kinds="p", last_major=-1),
+    Family("tinyllama", "tinyllama", kinds="v", last_major=2),
+    Family("mobilenet", "google", kinds="v"),
+    Family("pythia", "eleutherai", kinds="v", last_major=1),
+    Family("command", "cohereforai", kinds="vd", last_major=1, pairs=("commandr",)),
+    Family("granite", "ibm ibm-granite", kinds="vr"),
+    Family("controlnet", "lllyasviel", kinds="v", last_major=12),
+    Family("animagine", "cagliostrolab linaqruf", kinds="n"),
+    Family("openjourney", "prompthero", kinds="v"),
+    Family("kandinsky", "kandinsky-community", kinds="n"),
+    Family("playground", "playgroundai", kinds="v"),
+    Family("neuralchat", "intel", kinds="v", pairs=("neuralchat",)),
+    Family("airoboros", "jondurbin", kinds="n"),
+    Family("seamless", "facebook", kinds="v"),
+    Family("rvc", "", kinds="v"),
+    Family("unifiedqa", "allenai", kinds="v"),
+    Family("wd", "hakurei", kinds="vn", last_major=2),
+    Family("biobert", "dmis-lab", kinds="v", last_major=2),
+    Family("w2vbert", "facebook", kinds="n", last_major=2, pairs=("w2vbert",)),
+    Family("bard", "", closed=True),
+    Family("openbuddy", None, last_major=20),
+)
+
+_PUBLISHERS: dict[str, frozenset[str]] = {
+    f.name: frozenset(f.publishers.split()) for f in FAMILIES if f.publishers is not None
 }
+_GLUED_FAMILIES = {f.name: f.glued for f in FAMILIES if f.glued is not None}
+_FAMILY_MAX = {f.name: f.last_major for f in FAMILIES if f.last_major is not None}
+_FAMILY_KINDS = {f.name: f.kinds for f in FAMILIES if f.kinds is not None}
+_FAMILY_NEEDS = {f.name: f.needs for f in FAMILIES if f.needs}
+_PAIR_FAMILIES = {pair: f.name for f in FAMILIES for pair in f.pairs}
+_CLOSED = frozenset(f.name for f in FAMILIES if f.closed)
+_CLOSED_GPT_FROM = 3  # gpt2 has public weights; gpt-3, gpt-3.5, gpt-4, gpt-4o do not
+
 _GLUED_FAMILY = re.compile(
     r"([A-Za-z]*?)("
     + "|".join(sorted(_GLUED_FAMILIES, key=len, reverse=True))
@@ -84,226 +181,6 @@ _GLUED_NOT_PREFIX = (
     "thai",
 )
 
-# Known model families and their publishers (Hub authors). A marker that hangs on one of these
-# names - walking back over variant, size and language words - is that family's version: "self"
-# for its publisher, "base_model" for anyone else ("the name plainly embeds another known model
-# with its version"). Closed families have no public weights: never a base, so "unclear".
-_PUBLISHERS: dict[str, frozenset[str]] = {
-    k: frozenset(v.split())
-    for k, v in {
-        "llama": "meta-llama facebook",
-        "codellama": "codellama meta-llama",
-        "mistral": "mistralai",
-        "mixtral": "mistralai",
-        "codestral": "mistralai",
-        "qwen": "qwen",
-        "codeqwen": "qwen",
-        "phi": "microsoft",
-        "gemma": "google",
-        "codegemma": "google",
-        "paligemma": "google",
-        "recurrentgemma": "google",
-        "gpt": "openai-community openai",
-        "whisper": "openai",
-        "stablediffusion": "runwayml stabilityai compvis",
-        "sd": "runwayml stabilityai compvis",
-        "deberta": "microsoft",
-        "mdeberta": "microsoft",
-        "minilm": "sentence-transformers microsoft nreimers cross-encoder",
-        "mpnet": "sentence-transformers microsoft",
-        "distiluse": "sentence-transformers",
-        "bge": "baai",
-        "gte": "thenlper alibaba-nlp",
-        "e5": "intfloat",
-        "nomic": "nomic-ai",
-        "jina": "jinaai",
-        "mxbai": "mixedbread-ai",
-        "albert": "albert google",
-        "tulu": "allenai",
-        "sdxl": "stabilityai",
-        "llava": "liuhaotian llava-hf lmms-lab",
-        "vicuna": "lmsys",
-        "zephyr": "huggingfaceh4",
-        "openchat": "openchat",
-        "openhermes": "teknium",
-        "hermes": "nousresearch teknium",
-        "dolphin": "cognitivecomputations ehartford",
-        "tinyllama": "tinyllama",
-        "solar": "upstage",
-        "yi": "01-ai",
-        "deepseek": "deepseek-ai",
-        "internlm": "internlm",
-        "chatglm": "thudm",
-        "cogvlm": "thudm",
-        "baichuan": "baichuan-inc",
-        "starcoder": "bigcode",
-        "falcon": "tiiuae",
-        "stablelm": "stabilityai",
-        "idefics": "huggingfacem4",
-        "blip": "salesforce",
-        "florence": "microsoft",
-        "kosmos": "microsoft",
-        "orca": "microsoft pankajmathur",
-        "wizardlm": "wizardlm microsoft",
-        "mobilenet": "google",
-        "pythia": "eleutherai",
-        "command": "cohereforai",
-        "minicpm": "openbmb",
-        "granite": "ibm-granite ibm",
-        "controlnet": "lllyasviel",
-        "animagine": "cagliostrolab linaqruf",
-        "openjourney": "prompthero",
-        "kandinsky": "kandinsky-community",
-        "playground": "playgroundai",
-        "olmo": "allenai",
-        "neuralchat": "intel",
-        "airoboros": "jondurbin",
-        "seamless": "facebook",
-        "internvl": "opengvlab",
-        "moondream": "vikhyatk",
-        "rvc": "",
-        "unifiedqa": "allenai",
-        "wd": "hakurei",
-        "biobert": "dmis-lab",
-        "w2vbert": "facebook",
-        "claude": "",
-        "gemini": "",
-        "palm": "",
-        "bard": "",
-    }.items()
-}
-_CLOSED = frozenset("claude gemini palm bard".split())
-_CLOSED_GPT_FROM = 3  # gpt2 has public weights; gpt-3, gpt-3.5, gpt-4, gpt-4o do not
-# The largest major version each family has released: larger numbers on the name are not theirs
-# (Weni's WeniGPT-Agents-Zephyr-1.0.20: zephyr has only alpha/beta). Default 5.
-_FAMILY_MAX = {
-    "zephyr": -1,
-    "sdxl": 1,
-    "tulu": 3,
-    "mistral": 3,
-    "mixtral": 1,
-    "gpt": 5,
-    "phi": 4,
-    "gemma": 3,
-    "qwen": 3,
-    "yi": 2,
-    "whisper": 3,
-    "deberta": 3,
-    "mdeberta": 3,
-    "minilm": 3,
-    "mpnet": 2,
-    "bge": 2,
-    "gte": 2,
-    "e5": 2,
-    "albert": 2,
-    "llava": 2,
-    "vicuna": 2,
-    "tinyllama": 2,
-    "solar": 2,
-    "pythia": 1,
-    "command": 1,
-    "controlnet": 12,
-    "openbuddy": 20,
-    "stablediffusion": 4,
-    "sd": 35,
-    "llama": 4,
-    "hermes": 3,
-    "openhermes": 3,
-    "dolphin": 3,
-    "openchat": 4,
-    "wd": 2,
-    "biobert": 2,
-    "w2vbert": 2,
-}
-# How each family writes its versions: v (v2, v0.2), n (2, 3.1, gpt2), d (dates), p (alpha, beta),
-# r (r2). Families not listed: "vndp".
-_FAMILY_KINDS = {
-    "llama": "n",
-    "mistral": "vd",
-    "mixtral": "v",
-    "codestral": "v",
-    "zephyr": "p",
-    "whisper": "v",
-    "deberta": "v",
-    "mdeberta": "v",
-    "minilm": "v",
-    "mpnet": "v",
-    "distiluse": "v",
-    "bge": "v",
-    "gte": "v",
-    "e5": "v",
-    "nomic": "v",
-    "jina": "v",
-    "mxbai": "v",
-    "albert": "v",
-    "llava": "vn",
-    "vicuna": "v",
-    "openchat": "nd",
-    "openhermes": "n",
-    "hermes": "n",
-    "dolphin": "n",
-    "tinyllama": "v",
-    "solar": "v",
-    "yi": "n",
-    "deepseek": "v",
-    "internlm": "n",
-    "chatglm": "n",
-    "cogvlm": "n",
-    "baichuan": "n",
-    "starcoder": "n",
-    "falcon": "n",
-    "stablelm": "n",
-    "idefics": "n",
-    "blip": "n",
-    "florence": "n",
-    "kosmos": "n",
-    "tulu": "n",
-    "w2vbert": "n",
-    "biobert": "v",
-    "gpt": "nd",
-    "claude": "nd",
-    "gemini": "nd",
-    "palm": "nd",
-    "phi": "n",
-    "gemma": "n",
-    "qwen": "n",
-    "codeqwen": "n",
-    "sdxl": "n",
-    "sd": "n",
-    "stablediffusion": "vn",
-    "mobilenet": "v",
-    "pythia": "v",
-    "command": "vd",
-    "controlnet": "v",
-    "animagine": "n",
-    "openjourney": "v",
-    "kandinsky": "n",
-    "playground": "v",
-    "olmo": "n",
-    "neuralchat": "v",
-    "airoboros": "n",
-    "seamless": "v",
-    "internvl": "v",
-    "moondream": "n",
-    "unifiedqa": "v",
-    "wd": "vn",
-    "orca": "vn",
-    "wizardlm": "vn",
-    "minicpm": "vn",
-    "granite": "vr",
-    "rvc": "v",
-}
-# Families whose versions belong to one variant only: Whisper's v2/v3 are "large-v2", "large-v3".
-_FAMILY_NEEDS = {"whisper": "large"}
-# Two-word families, joined: stable-diffusion-v1-5, neural-chat-7b-v3-1, command-r-v01.
-_PAIR_FAMILIES = {
-    "stablediffusion": "stablediffusion",
-    "neuralchat": "neuralchat",
-    "commandr": "command",
-    "allminilm": "minilm",
-    "allmpnet": "mpnet",
-    "w2vbert": "w2vbert",
-}
 _NOT_SEPARATE_FAMILY = frozenset({"sd"})  # "sd-1" is a seed as often as Stable Diffusion 1
 
 
