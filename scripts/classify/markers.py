@@ -51,6 +51,13 @@ def _nums(text: str) -> tuple[int | None, int | None, int | None]:
     return int(parts[0]), int(parts[1]), int(parts[2])
 
 
+def _ckpt_nums(num: str, k: str) -> tuple[int, int | None, None]:
+    """The numbers of a checkpoint glued to its unit: 1000steps, 100ksteps (x1000), epoch2.5 (2, 5)."""
+    if "." not in num:
+        return int(num) * (1000 if k else 1), None, None
+    return int(num.split(".")[0]), int(num.split(".")[1]), None
+
+
 def _vform(n: int) -> str:
     return ("v_major", "v_minor", "v_patch")[min(n, 3) - 1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from scripts.classify.families import _GLUED_FAMILY
-from scripts.classify.markers import _nums, _vform
+from scripts.classify.markers import _ckpt_nums, _nums, _vform
 from scripts.classify.scan_v import _glued_v_groups
 from scripts.classify.vocab import (
     _CKPT_GLUED,
@@ -108,12 +108,7 @@ class _WordScan:
         m = _NUM_UNIT_CKPT.fullmatch(w)
         if m:  # 3ep 5epochs 1000steps
             num, k = m.group(1), m.group(2)
-            nums = (
-                (int(num) * (1000 if k else 1), None, None)
-                if "." not in num
-                else (int(num.split(".")[0]), int(num.split(".")[1]), None)
-            )
-            self.add(i, i, start, end_w, "checkpoint", nums)
+            self.add(i, i, start, end_w, "checkpoint", _ckpt_nums(num, k))
             return
         m = _SIZE_V.fullmatch(w)
         if m:  # 7Bv2.4 13Bv0.14
@@ -167,12 +162,7 @@ class _WordScan:
             num, k = m.group(2), m.group(3)
             if m.group(1).lower() == "it" and ("." in num or int(num) > 99):
                 return
-            nums = (
-                (int(num) * (1000 if k else 1), None, None)
-                if "." not in num
-                else (int(num.split(".")[0]), int(num.split(".")[1]), None)
-            )
-            self.add(i, i, start, end_w, "checkpoint", nums)
+            self.add(i, i, start, end_w, "checkpoint", _ckpt_nums(num, k))
             return
         m = _PRE.fullmatch(w)
         if m:  # beta3 rc1 alpha2 beta2.2 (alpha32, beta0.1: settings)

@@ -293,5 +293,6 @@ def _norm(s: str) -> str:
 
 # Units after a number that make it a quantity, not a version (4-bit, 3-shot, 8x, 12-layers).
 _UNITS_AFTER_NUMBER = frozenset(
-    "bpw bit bits x shot shots hr hrs h hours k m b gb mb layers layer classes labels way fold folds percent pct samples examples langs languages dim sparsity".split()
+    "bpw bit bits x shot shots hr hrs h hours k m b gb mb layers layer classes labels way fold folds "
+    "percent pct samples examples langs languages dim sparsity".split()
 )
