@@ -1,4 +1,4 @@
-"""Public constants and types of the classifier: the seed rule, the forms, whose version, Marker, Classification."""
+"""Public constants and types of the classifier: seed rule, forms, whose version, Marker, Classification."""
 
 from __future__ import annotations
 
