@@ -2,17 +2,24 @@
 
     python -m scripts.build [--out build/hub.db] [--snapshots data/snapshots] [--headline NAME]
 
-The database is written to a temporary file beside the target and moved into place only when
-every stage has succeeded, so a failed build leaves the previous database untouched.
+The database, inspect file and metadata are written into a folder of their own beside the target
+and put in place together only when every stage has succeeded (Output), so a failed build leaves
+the previous ones untouched.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
+import ctypes
+import errno
 import json
 import logging
 import os
+import shutil
+import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -49,27 +56,122 @@ def build(
     """Build the database at `out` atomically; returns a summary (models per snapshot, seconds).
 
     The pipeline: snapshot (find and verify) -> load and classify (streamed together, in worker
-    processes) -> derive -> publish (inspect file, site metadata, then everything moved into place).
+    processes) -> derive -> publish (inspect file, site metadata, then all three put in place at
+    once). Until that last step, the previous database, inspect file and metadata stay as they were.
     """
     started = time.monotonic()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    output = Output(Path(out))
+    output.remove_stale()
     snapshots, headline = snapshot_stage(snapshots_dir, headline)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
     try:
-        with BuildRun(tmp, workers) as run:
-            schema.create_all(run.db)
-            counts = load_stage(run, snapshots, headline, organizations_csv)
-            derive_stage(run, snapshots)
-        publish_stage(tmp, out)
-    finally:
-        # Temporary files of this build: database, staging, full-text index, inspect, metadata.
-        for leftover in out.parent.glob(f".*.{os.getpid()}.tmp*"):
-            leftover.unlink(missing_ok=True)
+        with output.writing():
+            with BuildRun(output.database, workers) as run:
+                schema.create_all(run.db)
+                counts = load_stage(run, snapshots, headline, organizations_csv)
+                derive_stage(run, snapshots)
+            publish_stage(output)
+    except sqlite3.OperationalError as e:
+        if "full" not in str(e) and "disk I/O" not in str(e):
+            raise
+        raise BuildError(f"{output.database}: could not be written ({e})") from None
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise
+        raise BuildError(f"{e.filename or output.generation}: {os.strerror(e.errno)}") from None
     summary = {"models": counts, "seconds": round(time.monotonic() - started, 1)}
     log.info("built %s in %.1f s: %s", out, summary["seconds"], summary["models"])
     return summary
+
+
+class BuildError(SnapshotError):
+    """The build could not write its output (disk full, ...); the message names the file."""
+
+
+class Output:
+    """The database, its inspect file and the site's metadata, replaced as one unit.
+
+    Each build writes the three files into a folder of its own beside `out`
+    (`.hub.<pid>-<nonce>.build/`). They are put in place by one rename: `.hub.current`, a symbolic link
+    to the folder of the newest build, is replaced by a link to the new folder, and `hub.db`,
+    `inspect.json` and `metadata.json` are links through `.hub.current`. A build that fails or
+    dies leaves `.hub.current` as it was; the next build removes what a dead one left behind.
+    """
+
+    FILES = ("inspect.json", "metadata.json")
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.dir = out.parent
+        self.current = self.dir / f".{out.stem}.current"
+        # The process id (for remove_stale) and a nonce: a process may build more than once.
+        self.generation = self.dir / f".{out.stem}.{os.getpid()}-{time.time_ns()}.build"
+        self.database = self.generation / out.name
+        self.inspect = self.generation / "inspect.json"
+        self.metadata = self.generation / "metadata.json"
+
+    def remove_stale(self) -> None:
+        """Folders and temporary files of builds whose process is gone (killed, or crashed)."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        live = os.readlink(self.current) if self.current.is_symlink() else None
+        for path in self.dir.glob(f".{self.out.stem}.*.build"):
+            pid = path.name.split(".")[2].partition("-")[0]
+            if path.name != live and pid.isdigit() and not process_alive(int(pid)):
+                log.info("removing %s, left by a build that did not finish", path)
+                shutil.rmtree(path, ignore_errors=True)
+        for path in self.dir.glob(".*.*.tmp*"):  # the temporary files of earlier versions of the build
+            pid = path.name.split(".")[-2] if path.name.endswith(".tmp") else ""
+            if pid.isdigit() and not process_alive(int(pid)):
+                path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def writing(self):
+        """The build's folder, removed unless it was published."""
+        shutil.rmtree(self.generation, ignore_errors=True)
+        self.generation.mkdir()
+        try:
+            yield self
+        finally:
+            if not (self.current.is_symlink() and os.readlink(self.current) == self.generation.name):
+                shutil.rmtree(self.generation, ignore_errors=True)
+
+    def publish(self) -> None:
+        """Put the build's three files in place at once (see the class's description)."""
+        for path in (self.database, self.inspect, self.metadata):
+            with open(path, "rb+") as f:
+                os.fsync(f.fileno())
+        previous = os.readlink(self.current) if self.current.is_symlink() else None
+        replace_with_link(self.current, self.generation.name)
+        for name in (self.out.name, *self.FILES):
+            target = f"{self.current.name}/{name}"
+            path = self.dir / name
+            if not (path.is_symlink() and os.readlink(path) == target):
+                # Once, where the three are still files of an earlier layout.
+                replace_with_link(path, target)
+        if previous and previous != self.generation.name and previous.endswith(".build"):
+            shutil.rmtree(self.dir / previous, ignore_errors=True)
+
+
+def replace_with_link(path: Path, target: str) -> None:
+    """Make `path` a symbolic link to `target` in one rename (readers see the old or the new)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.link")
+    tmp.unlink(missing_ok=True)
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def snapshot_stage(snapshots_dir: Path, headline: str | None) -> tuple[list[Snapshot], str]:
@@ -114,14 +216,25 @@ def ordered_map(pool: ProcessPoolExecutor | None, fn, tasks, depth: int):
         yield pending.popleft().result()
 
 
+def die_with_parent(parent: int) -> None:
+    """In a worker: be killed when the build's process ends, however it ends (Linux prctl
+    PR_SET_PDEATHSIG), so that no worker is left blocked on its pipe."""
+    PR_SET_PDEATHSIG = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the build ended before the signal was asked for
+        os._exit(1)
+
+
 class BuildRun:
     """The database being built, with its worker pool and what the stages share."""
 
     def __init__(self, path: Path, workers: int | None):
         self.path = path
         self.workers = workers or min(2, os.cpu_count() or 1)
-        self.staging = path.with_name(f".staging.{os.getpid()}.tmp")
-        self.fts = path.with_name(f".fts.{os.getpid()}.tmp")
+        self.staging = path.with_name("staging.db")
+        self.fts = path.with_name("fts.db")
         self.pool = None
         self.tag_keys: dict[str, int] = {}  # tag text -> tags.tag_key, across snapshots
         self.organizations: dict[str, tuple] = {}
@@ -130,7 +243,9 @@ class BuildRun:
         if self.workers > 1:
             # The workers are forked now, before this process opens the database: an SQLite
             # connection must not be carried across a fork (with "fork", all start at the first task).
-            self.pool = ProcessPoolExecutor(self.workers)
+            self.pool = ProcessPoolExecutor(
+                self.workers, initializer=die_with_parent, initargs=(os.getpid(),)
+            )
             self.pool.submit(int).result()
         self.db = sqlite_utils.Database(self.path)
         # A throw-away file until it is renamed: no journal, no fsync. The page cache stays at
@@ -170,6 +285,8 @@ def load_census(run: BuildRun, s: Snapshot) -> int:
             bar.update(len(parsed.models))
     if expected is not None and n != expected:
         raise SnapshotError(f"{s.data_file}: {n} records, its manifest says {expected}")
+    if n == 0:
+        raise SnapshotError(f"{s.data_file}: holds no records; a census of no models is not built")
     log.info("loaded and classified %s: %d models", s.name, n)
     return n
 
@@ -246,23 +363,18 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
     db.execute("analyze")
 
 
-def publish_stage(tmp: Path, out: Path) -> None:
+def publish_stage(output: Output) -> None:
     """The inspect file and the site's metadata of the built database, then all three in place."""
-    metadata = site_metadata(db_path=tmp)
-    findings.publish(tmp, out.parent / "figures", metadata["databases"]["hub"]["queries"])
-    inspect_tmp = out.with_name(f".inspect.{os.getpid()}.tmp")
-    write_inspect(tmp, inspect_tmp, out.stem)
-    downloads.write_downloads(tmp, out.with_name(downloads.MOUNT), out.stem)
-    metadata_tmp = out.with_name(f".metadata.{os.getpid()}.tmp")
-    metadata_tmp.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
-    # The database last: until it moves, the old build (and its inspect file) stay coherent
-    # enough to serve; a crash between these renames is re-run by the next `make build`.
-    os.replace(metadata_tmp, out.with_name("metadata.json"))
-    os.replace(inspect_tmp, out.with_name("inspect.json"))
-    os.replace(tmp, out)
+    metadata = site_metadata(db_path=output.database)
+    out = output.out
+    findings.publish(output.database, out.parent / "figures", metadata["databases"]["hub"]["queries"])
+    write_inspect(output.database, output.inspect, out)
+    downloads.write_downloads(output.database, out.with_name(downloads.MOUNT), out.stem)
+    output.metadata.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
+    output.publish()
 
 
-def write_inspect(db_path: Path, inspect_path: Path, name: str) -> None:
+def write_inspect(db_path: Path, inspect_path: Path, served: Path) -> None:
     """Datasette's inspect file (hash and table counts) so that the immutable database starts fast."""
     datasette = Path(sys.executable).with_name("datasette")
     data = json.loads(
@@ -270,8 +382,10 @@ def write_inspect(db_path: Path, inspect_path: Path, name: str) -> None:
             [str(datasette), "inspect", str(db_path)], check=True, capture_output=True, text=True
         ).stdout
     )
-    # inspect names the database after the file it read; the served file is `name`.db.
-    inspect_path.write_text(json.dumps({name: next(iter(data.values()))}, indent=2), encoding="utf-8")
+    # inspect names the database after the file it read; the served file is `served`.
+    (info,) = data.values()
+    info["file"] = str(served)
+    inspect_path.write_text(json.dumps({served.stem: info}, indent=2), encoding="utf-8")
 
 
 def main(argv=None) -> int:

@@ -25,7 +25,7 @@ import sqlite_utils
 
 from scripts import schema
 from scripts.schema import BaseModel, Dataset, Model, Tag
-from scripts.snapshot.read import ROOT, Snapshot, SnapshotError
+from scripts.snapshot.read import ROOT, Snapshot, SnapshotError, decode_record, unreadable
 
 # The 2024-07-11 manifest: models created before the Hub kept creation dates carry one of these two
 # timestamps. They mean "on or before 2022-03-02", so they are stored as NULL with a flag.
@@ -129,7 +129,7 @@ def census_chunks(snapshot: Snapshot, first_key: int, size: int = CHUNK_LINES) -
                     lineno += size
                     key += size
     except (OSError, EOFError) as e:  # gzip corruption or truncation, as iter_records reports it
-        raise SnapshotError(f"{path}: unreadable after line {lineno + len(pending) - 1} ({e})") from None
+        raise unreadable(path, e) from None
     if tail:
         pending.append(tail)
     if pending:
@@ -137,18 +137,56 @@ def census_chunks(snapshot: Snapshot, first_key: int, size: int = CHUNK_LINES) -
 
 
 def tags_json(tags: list) -> str:
-    """json.dumps(tags, ensure_ascii=False), several times faster for a list of strings."""
+    """json.dumps(tags, ensure_ascii=False) of a list of strings, several times faster."""
+    return "[" + ", ".join(map(encode_basestring, tags)) + "]"
+
+
+# The JSON types a Hub field may have (or null) for the models column it fills: the column's
+# type (the first column read from it), but for the fields stored in another form than the record's.
+FIELD_TYPES = {c.source: (c.type,) for c in reversed(schema.MODELS.columns) if c.source} | {
+    "private": (bool,),
+    "gated": (bool, str),  # false, or the kind of gate ("auto", "manual")
+    "tags": (list,),
+}
+FIELD_CHECKS = tuple(FIELD_TYPES.items())
+
+
+def check_fields(r: dict, where: str | None = None) -> bool:
+    """Whether every field has its type and every tag is a string. With `where` (file:line), a
+    field that is not raises SnapshotError naming it instead."""
+    for field, types in FIELD_CHECKS:
+        value = r.get(field)
+        if value is not None and type(value) not in types:
+            if where is None:
+                return False
+            wanted = " or ".join(t.__name__ for t in types)
+            raise SnapshotError(f"{where}: field {field!r} must be {wanted} (or null), not {value!r:.80}")
+    tags = r.get("tags") or ()
+    for i, tag in enumerate(tags):
+        if type(tag) is not str:
+            if where is None:
+                return False
+            raise SnapshotError(f"{where}: field 'tags' must hold strings; item {i + 1} is {tag!r:.80}")
+    return True
+
+
+def check_text(r: dict, where: str | None = None) -> bool:
+    """Whether the record's text can be stored: a JSON escape can make a lone surrogate
+    ("\\ud800"), which is no text. With `where`, raise SnapshotError naming it instead."""
     try:
-        return "[" + ", ".join(map(encode_basestring, tags)) + "]"
-    except TypeError:  # a tag that is not a string
-        return json.dumps(tags, ensure_ascii=False)
+        json.dumps(r, ensure_ascii=False).encode()
+    except UnicodeEncodeError as e:
+        if where is None:
+            return False
+        raise SnapshotError(f"{where}: holds {e.object[e.start : e.end]!r}, which is not text") from None
+    return True
 
 
 def parse_chunk(task: ChunkTask) -> ParsedChunk:
     """Rows of a chunk of census lines. Pure: runs in a worker process as well as in the build's.
 
     A line that is not a JSON object with a string `id` raises SnapshotError with file and line,
-    worded as scripts.snapshot.read.iter_records words it.
+    worded as scripts.snapshot.read.iter_records words it; so does a field of the wrong type.
     """
     loads = json.loads
     name = task.snapshot
@@ -159,18 +197,22 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     last = len(task.lines) - 1
     for i, line in enumerate(task.lines):
         try:
-            r = loads(line)
-        except ValueError:
-            # Decode the line as it stood in the file (with its newline) for the very same message.
+            r = loads(line.decode())
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            r = None
+        if (
+            type(r) is not dict
+            or type(r.get("id")) is not str
+            or not check_fields(r)
+            or ((b"\\ud" in line or b"\\uD" in line) and not check_text(r))
+        ):
+            # Read the line again as it stood in the file (with its newline), for the error
+            # message iter_records would give.
             original = line + b"\n" if (i < last or task.final_newline) else line
-            try:
-                loads(original)
-            except ValueError as e:
-                raise SnapshotError(f"{task.source}:{task.first_lineno + i}: not valid JSON ({e})") from None
-        if not isinstance(r, dict) or not isinstance(r.get("id"), str):
-            raise SnapshotError(
-                f"{task.source}:{task.first_lineno + i}: not a model record (a JSON object with a string id)"
-            )
+            where = f"{task.source}:{task.first_lineno + i}"
+            r = decode_record(task.source, task.first_lineno + i, original)
+            check_fields(r, where)
+            check_text(r, where)
         model_id = r["id"]
         author, slash, model_name = model_id.partition("/")
         if not slash:  # legacy ids such as "bert-base-uncased" have no namespace

@@ -59,23 +59,45 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
+def snapshot_name(folder: Path, manifest: dict) -> str:
+    """The manifest's `snapshot` (the folder's name when it has none): a non-empty string."""
+    name = manifest.get("snapshot", folder.name)
+    if not isinstance(name, str) or not name.strip():
+        raise SnapshotError(
+            f"{folder / 'MANIFEST.json'}: field 'snapshot' must be a non-empty string, not {name!r:.80}"
+        )
+    data_file = manifest.get("file", "models.jsonl.gz")
+    if not isinstance(data_file, str) or not data_file or Path(data_file).name != data_file:
+        raise SnapshotError(
+            f"{folder / 'MANIFEST.json'}: field 'file' must name a file in the folder, not {data_file!r:.80}"
+        )
+    return name
+
+
 def find_snapshots(root: Path = DEFAULT_SNAPSHOTS_DIR) -> list[Snapshot]:
     """Every finished snapshot folder under root, oldest name first.
 
     Folders whose names start with '.' or end in '.partial' are crawls in progress, not snapshots.
+    Two folders may not give the same snapshot name: their rows would be merged under one name.
     """
     root = Path(root)
     if not root.is_dir():
         raise SnapshotError(f"{root}: no such snapshots folder")
-    found = []
+    found: dict[str, Snapshot] = {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         if folder.name.startswith(".") or folder.name.endswith(".partial"):
             continue
         manifest = read_manifest(folder)
-        found.append(Snapshot(manifest.get("snapshot", folder.name), folder, manifest))
+        name = snapshot_name(folder, manifest)
+        if name in found:
+            raise SnapshotError(
+                f"{folder / 'MANIFEST.json'}: snapshot name {name!r} is already that of "
+                f"{found[name].folder / 'MANIFEST.json'}; every snapshot needs a name of its own"
+            )
+        found[name] = Snapshot(name, folder, manifest)
     if not found:
         raise SnapshotError(f"{root}: holds no snapshot folder")
-    return found
+    return list(found.values())
 
 
 def sha256_of(path: Path) -> str:
@@ -102,26 +124,53 @@ def verify(snapshot: Snapshot) -> None:
         )
 
 
+def decode_record(source, lineno: int, line: bytes) -> dict:
+    """The record on a line of a snapshot file, or a SnapshotError naming file, line and reason:
+    not UTF-8, not JSON, nested too deeply, or not a JSON object with a string `id`."""
+    try:
+        record = json.loads(line.decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise SnapshotError(f"{source}:{lineno}: not UTF-8 text (byte {e.start + 1}: {e.reason})") from None
+    except ValueError as e:
+        raise SnapshotError(f"{source}:{lineno}: not valid JSON ({e})") from None
+    except RecursionError:
+        raise SnapshotError(f"{source}:{lineno}: JSON nested too deeply to read") from None
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        raise SnapshotError(f"{source}:{lineno}: not a model record (a JSON object with a string id)")
+    return record
+
+
+def readable_lines(path: Path) -> int:
+    """How many whole lines of a gzip file can be read before it breaks off (for error messages)."""
+    lines = 0
+    try:
+        with gzip.open(path, "rb") as f:
+            for block in iter(lambda: f.read1(1 << 16), b""):
+                lines += block.count(b"\n")
+    except (OSError, EOFError):
+        pass
+    return lines
+
+
+def unreadable(path: Path, error: Exception) -> SnapshotError:
+    """The error for a data file that breaks off: truncated or corrupt gzip."""
+    return SnapshotError(
+        f"{path}: unreadable after line {readable_lines(path)}, the last whole line "
+        f"(truncated or corrupt: {error})"
+    )
+
+
 def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, record) for each line of a gzip (or plain) JSON Lines file.
 
-    A line that is not a JSON object with a string `id` raises SnapshotError naming file and line.
+    A line that is not a JSON object with a string `id` raises SnapshotError naming file and line
+    (decode_record).
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    loads = json.loads
-    lineno = 0
     try:
         with opener(path, "rb") as f:
             for lineno, line in enumerate(f, 1):
-                try:
-                    record = loads(line)
-                except ValueError as e:
-                    raise SnapshotError(f"{path}:{lineno}: not valid JSON ({e})") from None
-                if not isinstance(record, dict) or not isinstance(record.get("id"), str):
-                    raise SnapshotError(
-                        f"{path}:{lineno}: not a model record (a JSON object with a string id)"
-                    )
-                yield lineno, record
+                yield lineno, decode_record(path, lineno, line)
     except (OSError, EOFError) as e:  # gzip corruption or truncation
-        raise SnapshotError(f"{path}: unreadable after line {lineno} ({e})") from None
+        raise unreadable(path, e) from None
