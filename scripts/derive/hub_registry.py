@@ -59,6 +59,16 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
     conn = db.conn
     for table in TABLES:
         conn.execute(f"delete from [{table}]")
+    _versions(db)
+    _conflicts(db)
+    _gaps(db)
+    _families_and_sizes(db)
+    conn.execute("drop table temp.hr_declared")
+    conn.execute("drop table temp.hr_conflicts")
+
+
+def _versions(db: sqlite_utils.Database) -> None:
+    conn = db.conn
     conn.execute("drop table if exists temp.hr_declared")
     # The declared version: each model's first marker that versions the model itself.
     conn.execute(f"""
@@ -95,6 +105,10 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
         where f.family_versions >= 2""")
     schema.create_indexes(db, "hub_registry_versions")
 
+
+def _conflicts(db: sqlite_utils.Database) -> None:
+    conn = db.conn
+
     # Order conflicts: a model whose declared version is lower than one created strictly earlier
     # in the same family and scheme (v2 published before v1). The GROUPS frame makes models with
     # equal created_at (and all NULL ones) peers, so a tie is never called a conflict.
@@ -122,6 +136,9 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
             order by x.registry_version limit 1)
         where hub_registry_versions.model = c.model""")
 
+
+def _gaps(db: sqlite_utils.Database) -> None:
+    conn = db.conn
     # Gaps in the declared numbers: majors (v1, v3: no v2), and minors within one major where both
     # ends state a minor (v0.1, v0.3: no v0.2; Phi-3 then Phi-3.5 is not read as a gap).
     conn.execute("""
@@ -162,6 +179,10 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
         where s.before_n - s.after_n > 1""")
     schema.create_indexes(db, "hub_registry_gaps")
 
+
+def _families_and_sizes(db: sqlite_utils.Database) -> None:
+    conn = db.conn
+
     conn.execute("""
         insert into hub_registry_families
         select v.snapshot, v.registered_model, v.author, v.family, count(*),
@@ -185,5 +206,3 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
             where author is not null and family is not null and family <> ''
             group by snapshot, author, family)
         group by snapshot, versions""")
-    conn.execute("drop table temp.hr_declared")
-    conn.execute("drop table temp.hr_conflicts")

@@ -182,6 +182,29 @@ def check_text(r: dict, where: str | None = None) -> bool:
     return True
 
 
+def relation_rows(snapshot, models, distinct, tag_models, tag_indexes, first_key):
+    """Rows of model_base_models and model_datasets: base_model: and dataset: tags, read once per
+    distinct tag, then their (model, tag) pairs in file order."""
+    bases, datasets = [], []
+    relations = {}
+    for index, tag in enumerate(distinct):
+        if tag.startswith("base_model:"):
+            relations[index] = base_model_of(tag[11:])
+        elif tag.startswith("dataset:"):
+            relations[index] = tag[8:]
+    if relations:
+        for model_key, index in zip(tag_models, tag_indexes):
+            if index in relations:
+                model_id = models[model_key - first_key].id
+                relation = relations[index]
+                if isinstance(relation, tuple):
+                    base_model, kind = relation
+                    bases.append(BaseModel(model_key, snapshot, model_id, base_model, kind, None))
+                else:
+                    datasets.append(Dataset(model_key, snapshot, model_id, relation))
+    return bases, datasets
+
+
 def parse_chunk(task: ChunkTask) -> ParsedChunk:
     """Rows of a chunk of census lines. Pure: runs in a worker process as well as in the build's.
 
@@ -190,7 +213,7 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     """
     loads = json.loads
     name = task.snapshot
-    models, tag_lists, tag_models, tag_indexes, bases, datasets = [], [], [], [], [], []
+    models, tag_lists, tag_models, tag_indexes = [], [], [], []
     local: dict[str, int] = {}
     intern = local.setdefault
     key = task.first_key
@@ -246,26 +269,8 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
         tag_indexes.extend([intern(tag, len(local)) for tag in tags])
         tag_models.extend(repeat(key, len(tags)))
         key += 1
-    # base_model: and dataset: tags, read once per distinct tag, then their (model, tag) pairs in
-    # file order.
     distinct = list(local)
-    relations = {}
-    for index, tag in enumerate(distinct):
-        if tag.startswith("base_model:"):
-            relations[index] = base_model_of(tag[11:])
-        elif tag.startswith("dataset:"):
-            relations[index] = tag[8:]
-    if relations:
-        first = task.first_key
-        for model_key, index in zip(tag_models, tag_indexes):
-            if index in relations:
-                model_id = models[model_key - first].id
-                relation = relations[index]
-                if isinstance(relation, tuple):
-                    base_model, kind = relation
-                    bases.append(BaseModel(model_key, name, model_id, base_model, kind, None))
-                else:
-                    datasets.append(Dataset(model_key, name, model_id, relation))
+    bases, datasets = relation_rows(name, models, distinct, tag_models, tag_indexes, task.first_key)
     return ParsedChunk(models, tag_lists, distinct, tag_models, tag_indexes, bases, datasets)
 
 

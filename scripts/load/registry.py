@@ -79,6 +79,65 @@ def _check_record(path, lineno: int, r: dict) -> None:
             bad(f"alias {alias!r} must name an integer version, not {version!r}")
 
 
+def _version_rows(snapshot, name, model_key, version_key, vs, by_version, latest, versions, tags):
+    """Append the registry_versions rows of one registered model's versions, and their tags;
+    returns (last version key used, version number -> key, versions in a stage)."""
+    version_keys = {}
+    staged = 0
+    for v in vs:
+        version_key += 1
+        version_keys[v["version"]] = version_key
+        stage = v.get("current_stage")
+        staged += stage not in (None, "None")
+        versions.append(
+            {
+                "key": version_key,
+                "registered_model": model_key,
+                "snapshot": snapshot.name,
+                "name": name,
+                "version": v["version"],
+                "created_at": iso_ms(v.get("creation_timestamp")),
+                "last_updated_at": iso_ms(v.get("last_updated_timestamp")),
+                "stage": stage,
+                "status": v.get("status"),
+                "status_message": v.get("status_message"),
+                "source": v.get("source"),
+                "run_id": v.get("run_id"),
+                "logged_model_id": v.get("model_id"),
+                "user_id": v.get("user_id"),
+                "description": v.get("description"),
+                "aliases": ", ".join(sorted(by_version.get(v["version"], []))) or None,
+                "is_latest": int(v["version"] == latest),
+            }
+        )
+        for tag, value in (v.get("tags") or {}).items():
+            tags.append(
+                {
+                    "registered_model": model_key,
+                    "model_version": version_key,
+                    "snapshot": snapshot.name,
+                    "name": name,
+                    "version": v["version"],
+                    "level": "model_version",
+                    "tag": tag,
+                    "value": value,
+                }
+            )
+    return version_key, version_keys, staged
+
+
+def _last_keys(db: sqlite_utils.Database, snapshot: Snapshot) -> tuple[int, int]:
+    """The highest registry_models and registry_versions keys so far (new rows number on)."""
+    conn = db.conn
+    if conn.execute("select 1 from registry_models where snapshot = ?", [snapshot.name]).fetchone():
+        raise SnapshotError(
+            f"{snapshot.folder}: a registry snapshot named {snapshot.name!r} is already loaded"
+        )
+    model_key = conn.execute("select coalesce(max(key), 0) from registry_models").fetchone()[0]
+    version_key = conn.execute("select coalesce(max(key), 0) from registry_versions").fetchone()[0]
+    return model_key, version_key
+
+
 def load_registry(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
     """Insert every registered model of an mlflow-registry snapshot; returns how many.
 
@@ -88,13 +147,7 @@ def load_registry(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
         raise SnapshotError(f"{snapshot.folder / 'MANIFEST.json'}: kind {snapshot.kind!r}, expected {KIND!r}")
     source = str(snapshot.manifest.get("registry_source") or snapshot.manifest.get("source") or "")
     unity_catalog = source.startswith("databricks-uc")
-    conn = db.conn
-    model_key = conn.execute("select coalesce(max(key), 0) from registry_models").fetchone()[0]
-    version_key = conn.execute("select coalesce(max(key), 0) from registry_versions").fetchone()[0]
-    if conn.execute("select 1 from registry_models where snapshot = ?", [snapshot.name]).fetchone():
-        raise SnapshotError(
-            f"{snapshot.folder}: a registry snapshot named {snapshot.name!r} is already loaded"
-        )
+    model_key, version_key = _last_keys(db, snapshot)
     models, versions, aliases, tags = [], [], [], []
     names: dict[str, int] = {}
     path = snapshot.data_file
@@ -111,47 +164,9 @@ def load_registry(db: sqlite_utils.Database, snapshot: Snapshot) -> int:
         by_version: dict[int, list[str]] = {}
         for alias, v in alias_map.items():
             by_version.setdefault(v, []).append(alias)
-        version_keys = {}
-        staged = 0
-        for v in vs:
-            version_key += 1
-            version_keys[v["version"]] = version_key
-            stage = v.get("current_stage")
-            staged += stage not in (None, "None")
-            versions.append(
-                {
-                    "key": version_key,
-                    "registered_model": model_key,
-                    "snapshot": snapshot.name,
-                    "name": name,
-                    "version": v["version"],
-                    "created_at": iso_ms(v.get("creation_timestamp")),
-                    "last_updated_at": iso_ms(v.get("last_updated_timestamp")),
-                    "stage": stage,
-                    "status": v.get("status"),
-                    "status_message": v.get("status_message"),
-                    "source": v.get("source"),
-                    "run_id": v.get("run_id"),
-                    "logged_model_id": v.get("model_id"),
-                    "user_id": v.get("user_id"),
-                    "description": v.get("description"),
-                    "aliases": ", ".join(sorted(by_version.get(v["version"], []))) or None,
-                    "is_latest": int(v["version"] == latest),
-                }
-            )
-            for tag, value in (v.get("tags") or {}).items():
-                tags.append(
-                    {
-                        "registered_model": model_key,
-                        "model_version": version_key,
-                        "snapshot": snapshot.name,
-                        "name": name,
-                        "version": v["version"],
-                        "level": "model_version",
-                        "tag": tag,
-                        "value": value,
-                    }
-                )
+        version_key, version_keys, staged = _version_rows(
+            snapshot, name, model_key, version_key, vs, by_version, latest, versions, tags
+        )
         for tag, value in (r.get("tags") or {}).items():
             tags.append(
                 {
