@@ -1,5 +1,5 @@
 -- Versions outside the name: among the most-downloaded models whose git branches and tags were
--- collected (scripts/fetch_refs.py), how many keep versions in git tags or in branches besides
+-- collected (scripts/acquire/refs.py), how many keep versions in git tags or in branches besides
 -- main, next to how many carry a version in their name, per organization (data/organizations.csv;
 -- namespaces not listed there are counted together), with a first row for all of them.
 with chosen as (

@@ -10,7 +10,7 @@
   comparison has the group's own mix of tasks and libraries.
 - `history_declared_versions`: one row per version declared in a family (author/family, versions
   told apart by major.minor; the first marker that versions the model itself, in the number
-  scheme of scripts/hub_registry.py), with whether the previous version exists in the same family
+  scheme of scripts/derive/hub_registry.py), with whether the previous version exists in the same family
   and census: for a major version M (M.0 or bare M, M >= 2), any version M-1.x; for a minor version
   M.n, M.(n-1) (M.0 and bare M alike). First releases (majors 0 and 1, minor 0.1) expect none.
   `history_predecessor_shares` counts them per census, level and population (families of two or
@@ -185,14 +185,14 @@ def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
 
 
 # Each model's declared version: its first marker that versions the model itself, when that marker
-# is in the number scheme (v2, 3.1, Llama-2, Qwen2), with its sort key (scripts/hub_registry.py).
+# is in the number scheme (v2, 3.1, Llama-2, Qwen2), with its sort key (scripts/derive/hub_registry.py).
 DECLARED = f"""
     select d.model, d.text, d.major, coalesce(d.minor, 0) as minor, {KEY} as key
     from (select *, row_number() over (partition by model order by position, rowid) as rn
           from version_markers where refers_to = 'self') as d
     where d.rn = 1 and d.major is not null and ({SCHEME}) = 'number'"""
 
-# Families as scripts/hub_registry.py takes them: an author's models with the same family.
+# Families as scripts/derive/hub_registry.py takes them: an author's models with the same family.
 IN_FAMILY = "v.author is not null and v.family is not null and v.family <> ''"
 
 

@@ -1,4 +1,4 @@
-"""Load stage for git refs: `<snapshot>/refs/` (written by scripts/fetch_refs.py) -> `model_refs` and
+"""Load stage for git refs: `<snapshot>/refs/` (written by scripts/acquire/refs.py) -> `model_refs` and
 `model_commit_counts`.
 
 - `model_refs`: one row per branch or tag of a model, with the version-marker classifier's reading

@@ -1,4 +1,4 @@
-"""Load an `mlflow-registry` snapshot (written by scripts.ingest_mlflow) into four tables:
+"""Load an `mlflow-registry` snapshot (written by scripts.acquire.mlflow) into four tables:
 
 - `registry_models`: one row per registered model, with the version-marker classifier's verdict on
   its name (does the name itself carry a version, as `churn-model-v2` does?)
