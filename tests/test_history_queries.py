@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import re
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -232,28 +233,31 @@ def test_succession_against_python(site, censuses):
 def test_finding_states_the_pages_figures(fixture_db, site):
     finding = findings.finding_closing_question(sqlite3.connect(fixture_db))
     assert {"question", "answer", "seed_claim", "chart_query", "rows_url"} <= set(finding)
-    answer, figures = finding["answer"], finding["measures"]
+    answer, details, figures = finding["answer"], finding["details"], finding["measures"]
+    # The answer is one or two sentences; the populations, other figures and caveats follow it.
+    assert 1 <= len(re.findall(r"[.:]\s+[A-Z0-9]|[.]$", answer)) <= 2, answer
     everyone = {(r["grouping"], r["grp"]): r for r in page_rows(site, "history_rewritten_in_place")}
     overall = everyone["all", "all rewritten models"]
-    assert f"{overall['models']:,}" in answer and f"{overall['share_raw']:.1%}" in answer
+    assert f"{overall['share_raw']:.1%} of the {overall['models']:,} models whose weights" in answer
     assert f"{overall['census_share_raw']:.1%}" in answer
     newest = {
         (r["population_order"], r["level"]): r["share_raw"]
         for r in page_rows(site, "history_predecessors")
         if r["snapshot"] == "2024-07-11"
     }
-    assert f"{newest[0, 'major']:.0%} of major and {newest[0, 'minor']:.0%} of minor" in answer
-    assert "43% and 35%" in answer
+    assert f"{newest[0, 'major']:.0%} of major and {newest[0, 'minor']:.0%} of minor" in details
+    assert "43% and 35%" in details
     succession = [
         r for r in page_rows(site, "history_succession") if r["population"].startswith("declared a")
     ]
-    assert f"Of the {succession[0]['population_families']:,} families that declared a version" in answer
+    assert f"Of the {succession[0]['population_families']:,} families that declared a version" in details
     # The fixture holds crawled refs: their figure is stated, for the population they cover.
     refs = page_rows(site, "refs_versions_outside_names")[0]
     assert figures["refs"]["models"] == refs["models"]
-    assert f"{refs['share_tags_or_branches']:.1%} have git tags" in answer
+    assert f"{refs['share_tags_or_branches']:.1%} of the {refs['models']:,} most-downloaded" in answer
     for figure in figures.values():
         assert figure["population"] and figure["caveat"]
+        assert figure["caveat"] in details
     path, _, query = finding["rows_url"].partition("?")
     assert site.get(f"{path}.json?{query}").json()["rows"]
     # The build stored the same answer in the findings table the site reads.

@@ -3,8 +3,9 @@ do versions live in git history and refs rather than in names?
 
 `closing_question(conn, query_rows)` (wired in scripts/publish/findings.py) reads its figures from
 the canned queries the site serves (canned_queries/history_*.sql, refs_versions_outside_names.sql)
-through `query_rows(conn, name)`, so the sentence and the pages agree, and states which
-population each figure covers and its caveat (under `measures`). A figure whose tables are absent
+through `query_rows(conn, name)`, so the sentences and the pages agree. The answer is two short
+sentences; `details` states which population each figure covers, the other figures and the caveats
+(each figure also under `measures`). A figure whose tables are absent
 or empty in this build is left out; with none, there is no finding (None).
 """
 
@@ -114,7 +115,26 @@ def refs_figure(conn, query_rows) -> dict | None:
 
 
 def answer_sentences(figures: dict) -> list[str]:
-    """The answer, one sentence per figure this build holds."""
+    """The answer: at most two short sentences, the rewritten models first, then the refs."""
+    out = []
+    if (w := figures["rewritten"]) is not None:
+        out.append(
+            f"{w['share_raw']:.1%} of the {w['models']:,} models whose weights were rewritten in place carry "
+            f"a version of their own in the name, against {w['census_share_raw']:.1%} of census models of "
+            "the same tasks and libraries: their versions live in git history."
+        )
+    if (r := figures["refs"]) is not None:
+        out.append(
+            f"{r['share_tags_or_branches']:.1%} of the {r['models']:,} most-downloaded models whose refs "
+            "were crawled have git tags or branches besides main."
+        )
+    else:
+        out.append("Branch and tag names are not in this build: `make fetch-refs` crawls them.")
+    return out[:2]
+
+
+def detail_sentences(figures: dict) -> list[str]:
+    """What follows the answer: each figure's population, the other figures, and the caveats."""
     out = []
     if (w := figures["rewritten"]) is not None:
         corrected = ""
@@ -125,9 +145,8 @@ def answer_sentences(figures: dict) -> list[str]:
                 f"{w['census_share_corrected']:.1%}"
             )
         out.append(
-            f"Of the {w['models']:,} {w['population']}, {w['share_raw']:.1%} carry a version of their own in "
-            f"the name (census models of the same tasks and libraries: {w['census_share_raw']:.1%}{corrected}): "
-            "their versions live in git history."
+            f"Rewritten models: the {w['models']:,} {w['population']}, {w['share_raw']:.1%} with an own "
+            f"version (95% interval {w['ci95_low']:.1%}-{w['ci95_high']:.1%}{corrected})."
         )
     if (p := figures["predecessors"]) is not None:
         out.append(
@@ -144,12 +163,10 @@ def answer_sentences(figures: dict) -> list[str]:
         )
     if (r := figures["refs"]) is not None:
         out.append(
-            f"Among {r['models']:,} {r['population']}, {r['share_tags_or_branches']:.1%} have git tags or "
-            f"branches besides main and {r['share_version_in_refs']:.1%} a version in a ref's name "
-            f"({r['share_version_in_name']:.1%} in the model's name)."
+            f"Refs: {r['models']:,} {r['population']}; {r['share_version_in_refs']:.1%} have a version in a "
+            f"ref's name ({r['share_version_in_name']:.1%} in the model's name)."
         )
-    else:
-        out.append("Branch and tag names are not in this build: `make fetch-refs` crawls them.")
+    out += [f"Caveat ({name}): {m['caveat']}." for name, m in figures.items() if m is not None]
     return out
 
 
@@ -171,6 +188,7 @@ def closing_question(conn: sqlite3.Connection, query_rows) -> dict | None:
     return {
         "question": QUESTION,
         "answer": " ".join(answer_sentences(measures)),
+        "details": " ".join(detail_sentences(measures)),
         "seed_claim": SEED_CLAIM,
         "chart_query": "history_rewritten_in_place"
         if measures["rewritten"]

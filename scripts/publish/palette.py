@@ -40,6 +40,8 @@ MEASURES = {
     "traditional": "#2a9d8f",
     "other scheme": "#9467bd",
     "seed study": "#000000",
+    "rewritten in place": "#3366cc",
+    "census, same tasks and libraries": "#9e9e9e",
 }
 MEASURE_FIELDS = {"measure", "population"}
 SPARE = ["#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#7570b3", "#d95f02", "#666666", "#1f78b4"]
@@ -86,6 +88,21 @@ def encodings(spec):
             yield from encodings(item)
 
 
+def calculated(spec, field: str) -> list[str]:
+    """The string literals of the `calculate` transforms that make `field` (the values a measure
+    built inside the spec can take), so that such a measure takes the site's colours too."""
+    found = []
+    if isinstance(spec, dict):
+        if spec.get("as") == field and isinstance(spec.get("calculate"), str):
+            found += re.findall(r"[?:]\s*'([^']*)'", spec["calculate"])
+        for value in spec.values():
+            found += calculated(value, field)
+    elif isinstance(spec, list):
+        for item in spec:
+            found += calculated(item, field)
+    return found
+
+
 def style(spec: dict, rows: list[dict]) -> dict:
     """A copy of spec whose form and measure colours are the site's, for the values in rows."""
     spec = copy.deepcopy(spec)
@@ -94,7 +111,7 @@ def style(spec: dict, rows: list[dict]) -> dict:
         if not isinstance(channel, dict) or "field" not in channel or "range" in channel.get("scale", {}):
             continue
         field = channel["field"]
-        values = [r[field] for r in rows if r.get(field) is not None]
+        values = [r[field] for r in rows if r.get(field) is not None] or calculated(spec, field)
         if not values or field not in FORM_FIELDS | MEASURE_FIELDS:
             continue
         domain = order(field, values)
