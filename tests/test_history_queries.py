@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from scripts.classify import classify_name
-from scripts.publish import findings
+from scripts.publish import findings, palette
 from scripts.snapshot.read import read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -297,6 +297,14 @@ def test_pages_chart_their_own_columns_and_state_sources(fixture_build, site, na
     assert "vega-lite/v5" in chart["$schema"] and "data" not in chart
     columns = set(page_rows(site, name)[0])
     assert chart_fields(chart) <= columns | derived_fields(chart)
+    # Every colour by measure or population is the site's, measures made inside the spec included.
+    coloured = [e["color"] for e in palette.encodings(chart) if "color" in e and "field" in e["color"]]
+    assert coloured
+    for channel in coloured:
+        domain = channel["scale"]["domain"]
+        assert channel["scale"]["range"] == [palette.colour(channel["field"], v) for v in domain]
+        if name == "history_rewritten_in_place":
+            assert domain == ["rewritten in place", "census, same tasks and libraries"]
     # The spec draws: Vega-Lite compiles it over the page's own rows into marks.
     import vl_convert
 
