@@ -417,7 +417,7 @@ FINDINGS = table(
     [
         Column("key", str),
         Column("position", int),
-        *cols("question answer seed_claim chart_query rows_url figures"),
+        *cols("question answer details seed_claim chart_query rows_url figures"),
     ],
     pk="key",
 )

@@ -7,6 +7,7 @@ import html
 import json
 import sqlite3
 
+import markupsafe
 import pytest
 
 from scripts.publish import findings
@@ -168,3 +169,10 @@ def test_the_other_pages_of_a_question_open_with_its_answer(site, stored, name, 
     page = html.unescape(site.get(f"/hub/{name}").text)
     assert stored[key]["answer"] in page
     assert f'href="/hub/{stored[key]["chart_query"]}"' in page
+
+
+def test_the_closing_questions_populations_and_caveats_are_on_the_home_page(stored, site):
+    details = stored["closing_question"]["details"]
+    assert details and "Ajibode" in details
+    page = site.get("/").text
+    assert str(markupsafe.escape(details)) in page

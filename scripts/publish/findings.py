@@ -250,6 +250,7 @@ def write_table(conn: sqlite3.Connection, found: dict[str, dict]) -> None:
                 i,
                 f["question"],
                 f["answer"],
+                f.get("details"),
                 f["seed_claim"],
                 f["chart_query"],
                 f["rows_url"],
