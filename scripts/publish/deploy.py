@@ -68,7 +68,8 @@ def write_docker_context(out: Path, build: Path = site.BUILD) -> Path:
         with (
             open(site.metadata_path(build)) as metadata,
             temporary_docker_directory(
-                [str(site.database_path(build))],
+                # the published database itself: build/hub.db is a link into the current build
+                [str(site.database_path(build).resolve())],
                 "hub-versioning",
                 metadata,
                 extra_options(),
