@@ -428,15 +428,17 @@ FINDINGS = table(
 VALIDATION_LABELS = table(
     "validation_labels",
     typed(
-        "n:int model_id stratum label_markers own_version:int any_marker:int label_form label_scheme "
+        "model_id n:int stratum label_group group_size:int label_markers own_version:int any_marker:int "
+        "label_form label_scheme "
         "agreement note model:int snapshot pipeline_tag organization downloads:int band "
         "classifier_markers classifier_own_version:int classifier_any_marker:int classifier_form "
         "classifier_scheme decision any_marker_decision"
     ),
-    pk="n",
+    pk="model_id",
     foreign_keys=[MODEL_FK],
     indexes=[
         ix("stratum"),
+        ix("label_group"),
         ix("decision"),
         ix("model_id"),
         ix("snapshot", "pipeline_tag"),

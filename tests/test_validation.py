@@ -16,11 +16,16 @@ def by_stratum(result):
 
 def test_every_labelled_id_is_found_in_the_census(result):
     assert by_stratum(result)["all"]["in_census"] == by_stratum(result)["all"]["ids"] == 600
+    assert by_stratum(result)["groups"]["in_census"] == by_stratum(result)["groups"]["ids"] == 569
 
 
 def test_no_figure_fell_below_the_committed_table(result):
     committed = validate.committed_figures()
-    assert set(committed) == {"all", "uniform", "digits", "base_versioned", "bigorg", "rl"}
+    strata = {"all", "uniform", "digits", "base_versioned", "bigorg", "rl"}
+    assert set(committed) == strata | {"groups", "all labels"} | {
+        a["stratum"] for a in result["accuracy"] if ":" in a["stratum"]
+    }
+    assert len(committed) == 6 + 2 + 14
     assert validate.regressions(result, committed) == []
 
 

@@ -12,6 +12,7 @@ import pytest
 from scripts.load.validation import VALIDATION_DIR, ValidationError, read_labels
 
 LABELS_FILE = VALIDATION_DIR / "labels-2024-07-11.jsonl"
+GROUP_LABELS_FILE = VALIDATION_DIR / "group-labels-2024-07-11.jsonl"
 
 
 def rows(db_path, sql, params=()):
@@ -26,10 +27,14 @@ def rows(db_path, sql, params=()):
 def test_every_label_line_is_a_row(fixture_db):
     table = {r["model_id"]: r for r in rows(fixture_db, "select * from validation_labels")}
     lines = [json.loads(line) for line in LABELS_FILE.read_text(encoding="utf-8").splitlines()]
-    assert len(table) == len(lines) == 600
-    for label in lines:
+    group_lines = [json.loads(line) for line in GROUP_LABELS_FILE.read_text(encoding="utf-8").splitlines()]
+    assert (len(lines), len(group_lines)) == (600, 569)
+    assert len(table) == 1169
+    for label in lines + group_lines:
         row = table[label["id"]]
-        assert row["stratum"] == label["stratum"]
+        assert row["stratum"] == label.get("stratum", label.get("group", "").partition(":")[0])
+        assert row["label_group"] == label.get("group")
+        assert row["group_size"] == label.get("group_size")
         assert row["own_version"] == int(label["own_version"])
         assert row["any_marker"] == int(label["any_marker"])
         assert row["agreement"] == label["agreement"]
@@ -48,7 +53,7 @@ def test_classifier_columns_are_the_builds_classification(fixture_db):
            from validation_labels v join model_versioning m
              on m.model_id = v.model_id and m.snapshot = '2024-07-11'""",
     )
-    assert len(got) == 600  # the fixture's cut keeps every labelled id
+    assert len(got) == 1169  # the fixture's cut keeps every labelled id
     expected = {(1, 1): "agree", (0, 0): "agree", (0, 1): "false positive", (1, 0): "false negative"}
     for r in got:
         assert r["model"] == r["mv_model"]
@@ -62,12 +67,21 @@ def test_classifier_columns_are_the_builds_classification(fixture_db):
 
 def test_accuracy_table_counts_the_decisions(fixture_db):
     acc = {r["stratum"]: r for r in rows(fixture_db, "select * from classifier_accuracy")}
+    subsets = {
+        "all": ("label_group is null", ()),
+        "groups": ("label_group is not null", ()),
+        "all labels": ("1", ()),
+    }
+    assert {"company:Apple", "task:text-generation", "rl", "groups", "all labels"} <= set(acc)
     for stratum, r in acc.items():
-        where = "" if stratum == "all" else "where stratum = ?"
+        where, params = subsets.get(
+            stratum,
+            ("label_group = ?" if ":" in stratum else "stratum = ? and label_group is null", (stratum,)),
+        )
         counted = rows(
             fixture_db,
-            f"select decision, own_version, count(*) as n from validation_labels {where} group by 1, 2",
-            () if stratum == "all" else (stratum,),
+            f"select decision, own_version, count(*) as n from validation_labels where {where} group by 1, 2",
+            params,
         )
         n = {(c["decision"], c["own_version"]): c["n"] for c in counted}
         tp, fp, fn = n.get(("agree", 1), 0), n.get(("false positive", 0), 0), n.get(("false negative", 1), 0)
@@ -104,7 +118,29 @@ def _rewrite(folder, lines):
 def test_vendored_file_matches_its_manifest():
     manifest, labels = read_labels(VALIDATION_DIR)
     assert hashlib.sha256(LABELS_FILE.read_bytes()).hexdigest() == manifest["sha256"]
-    assert len(labels) == manifest["records"]
+    groups = manifest["group_labels"]
+    assert hashlib.sha256(GROUP_LABELS_FILE.read_bytes()).hexdigest() == groups["sha256"]
+    assert len(labels) == manifest["records"] + groups["records"]
+    # same bytes as the shared material's README, which describes both files
+    assert (
+        hashlib.sha256((VALIDATION_DIR / "README.md").read_bytes()).hexdigest()
+        == (manifest["files_sha256"]["README.md"])
+    )
+
+
+def test_a_group_label_with_a_wrong_group_size_is_refused_with_file_and_line(tmp_path):
+    folder = _copy(tmp_path)
+    path = folder / GROUP_LABELS_FILE.name
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    record = json.loads(lines[9])
+    record["group_size"] += 1
+    lines[9] = json.dumps(record) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    manifest = json.loads((folder / "MANIFEST.json").read_text(encoding="utf-8"))
+    manifest["group_labels"]["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "MANIFEST.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ValidationError, match=rf"{path.name}:10: group_size"):
+        read_labels(folder)
 
 
 def test_a_changed_file_is_refused_by_its_sha256(tmp_path):

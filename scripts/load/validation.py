@@ -42,6 +42,8 @@ class Label(NamedTuple):
     any_marker: bool
     agreement: str
     note: str
+    group: str | None = None  # group labels only: `company:<name>` or `task:<pipeline_tag>`
+    group_size: int | None = None  # the group's model count in the census
 
 
 def _sha256(path: Path) -> str:
@@ -64,14 +66,23 @@ def read_manifest(folder: Path) -> dict:
     return manifest
 
 
-def parse_label(line: str, where: str, strata) -> Label:
-    """One line of the labels file; ValidationError naming `where` (file:line) if it is bad."""
+def parse_label(line: str, where: str, strata, groups=None) -> Label:
+    """One line of a labels file; ValidationError naming `where` (file:line) if it is bad.
+
+    With `groups` (the group labels' MANIFEST entry) the line carries `group` and `group_size`
+    instead of `stratum`; its stratum is the group's kind (`company` or `task`)."""
     try:
         r = json.loads(line)
     except json.JSONDecodeError as e:
         raise ValidationError(f"{where}: not JSON: {e}") from e
     if not isinstance(r, dict):
         raise ValidationError(f"{where}: not a JSON object")
+    if groups is not None:
+        if r.get("group") not in groups:
+            raise ValidationError(f"{where}: group {r.get('group')!r} is not one of {sorted(groups)}")
+        if r.get("group_size") != groups[r["group"]]["group_size"]:
+            raise ValidationError(f"{where}: group_size {r.get('group_size')!r} differs from MANIFEST.json")
+        r["stratum"] = r["group"].partition(":")[0]
     checks = [
         ("n", int),
         ("id", str),
@@ -113,41 +124,63 @@ def parse_label(line: str, where: str, strata) -> Label:
         r["any_marker"],
         r["agreement"],
         r["note"],
+        r.get("group"),
+        r.get("group_size"),
     )
 
 
-def read_labels(folder: Path = VALIDATION_DIR) -> tuple[dict, list[Label]]:
-    """(manifest, labels) of a validation folder, checked against its MANIFEST.json."""
-    folder = Path(folder)
-    manifest = read_manifest(folder)
-    path = folder / manifest["file"]
+def _read_file(folder: Path, entry: dict, strata, groups=None) -> list[Label]:
+    """The labels of one file named by a MANIFEST entry, checked against its sha256 and count."""
+    path = folder / entry["file"]
     if not path.is_file():
         raise ValidationError(f"{path}: missing (named by {folder / 'MANIFEST.json'})")
     digest = _sha256(path)
-    if digest != manifest["sha256"]:
-        raise ValidationError(f"{path}: sha256 {digest}, but MANIFEST.json says {manifest['sha256']}")
-    labels, seen = [], {}
+    if digest != entry["sha256"]:
+        raise ValidationError(f"{path}: sha256 {digest}, but MANIFEST.json says {entry['sha256']}")
+    labels = []
     with path.open(encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 raise ValidationError(f"{path}:{lineno}: empty line")
-            label = parse_label(line, f"{path}:{lineno}", manifest["strata"])
-            if label.model_id in seen:
-                raise ValidationError(
-                    f"{path}:{lineno}: id {label.model_id} already on line {seen[label.model_id]}"
-                )
-            seen[label.model_id] = lineno
-            labels.append(label)
-    if len(labels) != manifest["records"]:
-        raise ValidationError(f"{path}: {len(labels)} labels, MANIFEST.json says {manifest['records']}")
-    for name, stratum in manifest["strata"].items():
-        got = [x for x in labels if x.stratum == name]
+            labels.append(parse_label(line, f"{path}:{lineno}", strata, groups))
+    if len(labels) != entry["records"]:
+        raise ValidationError(f"{path}: {len(labels)} labels, MANIFEST.json says {entry['records']}")
+    return labels
+
+
+def _check_counts(path: Path, what: str, expected: dict, labels: list[Label], key) -> None:
+    """Each stratum's or group's ids and own versions as MANIFEST.json states them."""
+    for name, stated in expected.items():
+        got = [x for x in labels if key(x) == name]
         own = sum(x.own_version for x in got)
-        if len(got) != stratum.get("ids") or own != stratum.get("own_version"):
+        if len(got) != stated.get("ids") or own != stated.get("own_version"):
             raise ValidationError(
-                f"{path}: stratum {name}: {len(got)} ids, {own} own versions; MANIFEST.json says "
-                f"{stratum.get('ids')} and {stratum.get('own_version')}"
+                f"{path}: {what} {name}: {len(got)} ids, {own} own versions; MANIFEST.json says "
+                f"{stated.get('ids')} and {stated.get('own_version')}"
             )
+
+
+def read_labels(folder: Path = VALIDATION_DIR) -> tuple[dict, list[Label]]:
+    """(manifest, labels) of a validation folder: the stratified sample, then the group labels
+    (when MANIFEST.json names them), each file checked against its sha256 and counts."""
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    labels = _read_file(folder, manifest, manifest["strata"])
+    _check_counts(folder / manifest["file"], "stratum", manifest["strata"], labels, lambda x: x.stratum)
+    if group_entry := manifest.get("group_labels"):
+        groups = group_entry["groups"]
+        kinds = {name.partition(":")[0] for name in groups}
+        group_labels = _read_file(folder, group_entry, kinds, groups)
+        _check_counts(folder / group_entry["file"], "group", groups, group_labels, lambda x: x.group)
+        labels += group_labels
+    seen: dict[str, str] = {}
+    for x in labels:
+        where = f"{x.group or x.stratum} label n={x.n}"
+        if x.model_id in seen:
+            raise ValidationError(
+                f"{folder}: id {x.model_id} ({where}) already labelled ({seen[x.model_id]})"
+            )
+        seen[x.model_id] = where
     return manifest, labels
 
 
@@ -209,6 +242,8 @@ def label_row(label: Label, census: str, c: dict | None) -> dict:
         "n": label.n,
         "model_id": label.model_id,
         "stratum": label.stratum,
+        "label_group": label.group,
+        "group_size": label.group_size,
         "label_markers": format_markers(label.markers),
         "own_version": int(label.own_version),
         "any_marker": int(label.any_marker),
@@ -267,6 +302,26 @@ def accuracy_row(stratum: str, rows: list[dict]) -> dict:
     }
 
 
+def accuracy_subsets(manifest: dict) -> list[tuple[str, object]]:
+    """(name, predicate on a row) of every subset the accuracy is stated for: `all` (the stratified
+    sample of 600, as before the group labels), each stratum, `groups` (every group label), each
+    group, and `all labels` (both files)."""
+    strata = list(manifest["strata"])
+    groups = list(manifest.get("group_labels", {}).get("groups", {}))
+    subsets = [("all", lambda r: r["label_group"] is None)]
+    subsets += [(s, lambda r, s=s: r["label_group"] is None and r["stratum"] == s) for s in strata]
+    if groups:
+        subsets.append(("groups", lambda r: r["label_group"] is not None))
+        subsets += [(g, lambda r, g=g: r["label_group"] == g) for g in groups]
+        subsets.append(("all labels", lambda r: True))
+    return subsets
+
+
+def accuracy_rows(manifest: dict, rows: list[dict]) -> list[dict]:
+    """One accuracy_row per subset of accuracy_subsets; `rows` need `label_group` and `stratum`."""
+    return [accuracy_row(name, [r for r in rows if keep(r)]) for name, keep in accuracy_subsets(manifest)]
+
+
 def sample_row(manifest: dict) -> dict:
     """The validation_sample row: provenance and the annotators' agreement, from MANIFEST.json."""
     agreement = manifest.get("agreement", {})
@@ -300,10 +355,7 @@ def load_validation(db: sqlite_utils.Database, folder: Path = VALIDATION_DIR) ->
     found = _classifications(db, census, [x.model_id for x in labels])
     rows = [label_row(x, census, found.get(x.model_id)) for x in labels]
     db.conn.executemany(schema.VALIDATION_LABELS.insert, [schema.ValidationLabel(**r) for r in rows])
-    accuracy = [
-        accuracy_row(s, [r for r in rows if s == "all" or r["stratum"] == s])
-        for s in ["all", *manifest["strata"]]
-    ]
+    accuracy = accuracy_rows(manifest, rows)
     db.conn.executemany(schema.CLASSIFIER_ACCURACY.insert, [schema.ClassifierAccuracy(**r) for r in accuracy])
     db.conn.execute(schema.VALIDATION_SAMPLE.insert, schema.ValidationSample(**sample_row(manifest)))
     schema.create_indexes(db, "validation_labels")
