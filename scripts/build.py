@@ -354,7 +354,8 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
     # that correct the classifier's shares by its error on them.
     with db.conn:
         log.info("validation sample: %d labelled ids", validation.load_validation(db))
-        log.info("estimates: %s", estimates.derive_estimates(db))
+        manifest = validation.read_manifest(validation.VALIDATION_DIR)
+        log.info("estimates: %s", estimates.derive_estimates(db, manifest))
     # Where versions live when not in names: weight rewrites, predecessors, succession.
     with db.conn:
         history.derive_history(db)

@@ -499,12 +499,32 @@ EstimateSeedGap = ESTIMATE_SEED_GAP.row
 
 def estimate_group(name: str, key: str) -> Table:
     columns = [Column("snapshot", str), Column(key, str), Column("models", int), *SHARE_COLUMNS]
-    columns += [*cols("labelled labelled_errors", int), Column("note", str)]
+    columns += [*cols("labelled labelled_own labelled_errors error_measured", int), *cols("method note")]
     return table(name, columns, pk=("snapshot", key), foreign_keys=[SNAPSHOT_FK])
 
 
 ESTIMATE_TASKS = estimate_group("estimate_tasks", "pipeline_tag")
 ESTIMATE_COMPANIES = estimate_group("estimate_companies", "organization")
+
+# The error rate of each reading (the classifier's decision and its evidence) and the check of
+# the per-group estimates against the groups read by hand (scripts/derive/group_estimates.py).
+ESTIMATE_READINGS = table(
+    "estimate_readings",
+    typed("snapshot reading reading_order:int labelled:int labelled_own:int effective_labels:float")
+    + cols("own_rate own_rate_low own_rate_high", float)
+    + typed("measured:int"),
+    pk=("snapshot", "reading"),
+    foreign_keys=[SNAPSHOT_FK],
+)
+ESTIMATE_GROUP_CHECK = table(
+    "estimate_group_check",
+    typed("snapshot label_group labelled:int labelled_own:int")
+    + cols("share_labelled share_raw share_estimated estimated_low estimated_high", float)
+    + typed("interval_holds:int")
+    + cols("error_estimated error_raw", float),
+    pk=("snapshot", "label_group"),
+    foreign_keys=[SNAPSHOT_FK],
+)
 
 
 # --- weight files rewritten in place (scripts/load/weight_changes.py); where versions live when

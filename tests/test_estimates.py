@@ -62,59 +62,8 @@ def test_the_three_schemes_add_up(fixture_db):
     assert {r["seed_study"] for r in got if r["measure"] == "no own version"} == {0.79}
 
 
-def test_rogan_gladen_agrees_with_the_delta_method(fixture_db):
-    """Per task: the point is (raw + spec - 1) / (sens + spec - 1) with the uniform stratum's rates,
-    and the bootstrap interval is close to the delta method's for tasks between 5% and 30%."""
-    (acc,) = rows(fixture_db, "select * from classifier_accuracy where stratum = 'uniform'")
-    sens, spec = acc["recall"], acc["specificity"]
-    n_pos = acc["true_positives"] + acc["false_negatives"]
-    n_neg = acc["true_negatives"] + acc["false_positives"]
-    got = rows(fixture_db, "select * from estimate_tasks where snapshot = '2024-07-11' order by models desc")
-    checked = 0
-    for r in got:
-        j = sens + spec - 1
-        point = (r["share_raw"] + spec - 1) / j
-        if not 0.05 < point < 0.3:  # where the delta method's symmetric interval is a fair check
-            continue
-        assert r["share_corrected"] == pytest.approx(point, abs=2e-3)  # the table's rates are rounded
-        var = (point**2 * sens * (1 - sens) / n_pos + (1 - point) ** 2 * spec * (1 - spec) / n_neg) / j**2
-        half = 1.96 * math.sqrt(var)
-        # The bootstrap's interval leans upwards (the sensitivity rests on few positives); its
-        # width matches the delta method's.
-        assert r["corrected_high"] - r["corrected_low"] == pytest.approx(2 * half, rel=0.2)
-        assert r["corrected_low"] == pytest.approx(point - half, abs=0.03)
-        assert r["corrected_low"] <= r["share_corrected"] <= r["corrected_high"]
-        checked += 1
-    assert checked >= 2
-
-
-def test_groups_state_their_own_labelled_ids(fixture_db):
-    got = rows(
-        fixture_db,
-        """select e.pipeline_tag, e.labelled, e.labelled_errors,
-                  (select count(*) from validation_labels v where v.snapshot = e.snapshot
-                     and coalesce(v.pipeline_tag, '(none)') = e.pipeline_tag) as n,
-                  (select count(*) from validation_labels v where v.snapshot = e.snapshot
-                     and coalesce(v.pipeline_tag, '(none)') = e.pipeline_tag
-                     and v.decision != 'agree') as errors
-           from estimate_tasks e where e.snapshot = '2024-07-11'""",
-    )
-    assert all(r["labelled"] == r["n"] and r["labelled_errors"] == r["errors"] for r in got)
-    assert sum(r["labelled"] for r in got) == 600
-    # A group with enough labelled ids of its own states what they say beside the correction.
-    (rl,) = rows(
-        fixture_db,
-        """select e.note, sum(v.own_version) as label_own, sum(v.classifier_own_version) as classifier_own
-           from estimate_tasks e join validation_labels v on v.pipeline_tag = e.pipeline_tag
-           where e.snapshot = '2024-07-11' and e.pipeline_tag = 'reinforcement-learning'""",
-    )
-    assert (
-        f"the labels find {rl['label_own']} own versions, the classifier {rl['classifier_own']}" in rl["note"]
-    )
-
-
 def test_the_census_without_labels_says_so(fixture_db):
-    for table in ("estimate_rq1", "estimate_tasks", "estimate_companies"):
+    for table in ("estimate_rq1",):
         got = rows(fixture_db, f"select * from {table} where snapshot = '2022-02-21'")
         assert got, table
         assert all(r["share_corrected"] is None and r["corrected_low"] is None for r in got), table

@@ -8,11 +8,8 @@ corrections, both computed here at build time into tables the canned queries rea
   "Prediction-powered inference", Science 2023). The classifier's census-wide share is rectified by
   the mean of (label - classifier) over the labelled ids of the uniform stratum (a simple random
   sample of the census) in the same group; the variance is the sum of both means' variances.
-- RQ2 (per task) and RQ3 (per company): the Rogan-Gladen correction with the classifier's
-  sensitivity and specificity measured on the uniform stratum, p = (raw + spec - 1) /
-  (sens + spec - 1), its interval by bootstrap over the labelled ids (scipy.stats.bootstrap).
-  This assumes that the error rates carry over to the group; each row states how many labelled
-  ids the group itself holds and how many of those the classifier gets wrong.
+- RQ2 (per task) and RQ3 (per company): error rates conditional on what the classifier saw,
+  measured on every labelled id with its design weight (scripts/derive/group_estimates.py).
 
 A census without labelled ids gets raw shares only, with null corrected values and a note.
 """
@@ -28,6 +25,7 @@ import sqlite_utils
 from scipy import stats
 
 from scripts import schema
+from scripts.derive import group_estimates
 
 CONFIDENCE = 0.95
 # Fewer labelled ids than this in a group: no interval is stated (the variance of the rectifier
@@ -317,99 +315,32 @@ def _gap_row(snapshot: str, band: str, rows: list[dict]) -> dict:
     }
 
 
-def group_rows(
-    db: sqlite_utils.Database, key: str, positives: list[int], negatives: list[int], censuses
-) -> list[dict]:
-    """Per snapshot and value of `key` (pipeline_tag or organization): the own-version share raw,
-    Rogan-Gladen corrected and by the seed rule, with the group's labelled ids (any stratum) and
-    the classifier's errors on them. Counts come from the summary tables (one row per task, per
-    author), so model_versioning is not scanned again."""
-    counts = {
-        "pipeline_tag": "select snapshot, pipeline_tag as grp, models, own_version, seed_rule from summary_tasks",
-        "organization": """select snapshot, organization as grp, sum(models) as models,
-                                  sum(own_version) as own_version, sum(seed_rule) as seed_rule
-                           from summary_authors where organization is not null group by 1, 2""",
-    }[key]
-    label_group = f"coalesce(v.{key}, '(none)')" if key == "pipeline_tag" else f"v.{key}"
-    sql = f"""
-        with labelled as (
-            select snapshot, {label_group} as grp, count(*) as labelled,
-                   sum(decision in ('false positive', 'false negative')) as errors,
-                   sum(own_version) as label_own, sum(classifier_own_version) as classifier_own
-            from validation_labels v where snapshot is not null group by 1, 2)
-        select c.snapshot, c.grp, c.models, c.own_version, c.seed_rule,
-               coalesce(l.labelled, 0) as labelled, coalesce(l.errors, 0) as labelled_errors,
-               l.label_own, l.classifier_own
-        from ({counts}) c left join labelled l on l.snapshot = c.snapshot and l.grp = c.grp"""
-    rows = list(db.query(sql))
-    labelled_rows = [r for r in rows if r["snapshot"] in censuses]
-    raw_shares = [r["own_version"] / r["models"] for r in labelled_rows]
-    estimates = dict(zip(map(id, labelled_rows), corrected_shares(raw_shares, positives, negatives)))
-    out = []
-    for r in rows:
-        raw = r["own_version"] / r["models"]
-        est, note = estimates.get(id(r)), NO_LABELS_NOTE
-        if est is not None and est.high == 0:
-            note = (
-                "raw share at or below the classifier's false-positive rate on the uniformly drawn labelled ids: "
-                f"the correction is clipped at 0 ({r['labelled']} labelled ids of this group's own, "
-                f"{r['labelled_errors']} misread)"
-            )
-        elif est is not None:
-            note = (
-                f"corrected with the error rates measured on the {len(positives) + len(negatives)} uniformly drawn "
-                f"labelled ids, assuming they carry over to this group ({r['labelled']} labelled ids of its own)"
-            )
-        if est is not None and r["labelled"] >= MIN_LABELLED:
-            # A group with labels enough of its own shows whether the assumption holds for it (its
-            # labelled ids come from every stratum, so they are a check, not an estimate).
-            note += (
-                f"; on those {r['labelled']} ids the labels find {r['label_own']} own versions, "
-                f"the classifier {r['classifier_own']}"
-            )
-        out.append(
-            {
-                "snapshot": r["snapshot"],
-                key: r["grp"],
-                "models": r["models"],
-                "share_raw": round(raw, 6),
-                "share_corrected": est and round(est.point, 6),
-                "corrected_low": est and round(est.low, 6),
-                "corrected_high": est and round(est.high, 6),
-                "share_seed": round(r["seed_rule"] / r["models"], 6),
-                "labelled": r["labelled"],
-                "labelled_errors": r["labelled_errors"],
-                "note": note,
-            }
-        )
-    return out
-
-
 ESTIMATE_TABLES = {
     "estimate_rq1": schema.ESTIMATE_RQ1,
     "estimate_seed_gap": schema.ESTIMATE_SEED_GAP,
     "estimate_tasks": schema.ESTIMATE_TASKS,
     "estimate_companies": schema.ESTIMATE_COMPANIES,
+    "estimate_readings": schema.ESTIMATE_READINGS,
+    "estimate_group_check": schema.ESTIMATE_GROUP_CHECK,
 }
 
 
-def derive_estimates(db: sqlite_utils.Database) -> dict[str, int]:
-    """Write the estimate_* tables from model_versioning and validation_labels; rows per table."""
+def derive_estimates(db: sqlite_utils.Database, manifest: dict | None = None) -> dict[str, int]:
+    """Write the estimate_* tables from model_versioning and validation_labels; rows per table.
+
+    manifest: the validation folder's MANIFEST.json (its strata and groups give the design
+    weights of the per-group estimates); None when the build has no labels."""
     censuses = labelled_census(db)
     counts = census_counts(db)
     labelled: dict[tuple, list[dict]] = defaultdict(list)
-    uniform_pairs = []
     for census in censuses:
         for r in labelled_uniform(db, census):
             labelled[(census, ALL)].append(r)
             labelled[(census, r["band"])].append(r)
-            uniform_pairs.append((r["label_scheme"] != "none", int(r["classifier_scheme"] != "none")))
-    positives, negatives = error_rate_samples(uniform_pairs)
     tables = {
         "estimate_rq1": rq1_rows(counts, labelled, censuses),
         "estimate_seed_gap": seed_gap_rows(counts),
-        "estimate_tasks": group_rows(db, "pipeline_tag", positives, negatives, censuses),
-        "estimate_companies": group_rows(db, "organization", positives, negatives, censuses),
+        **group_estimates.derive(db, manifest if censuses else None),
     }
     for name, rows in tables.items():
         table = ESTIMATE_TABLES[name]
