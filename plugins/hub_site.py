@@ -217,7 +217,18 @@ def about_vars(datasette):
                         when 'traditional' then 2 else 3 end""",
             [sample["census"]],
         )
-        return {"sample": dict(sample), "accuracy": accuracy, "rq1": [dict(r) for r in rq1.rows]}
+        check = await db.execute("select * from estimate_group_check order by rowid")
+        readings = await db.execute("select * from estimate_readings order by reading_order")
+        return {
+            "sample": dict(sample),
+            "accuracy": accuracy,
+            "rq1": [dict(r) for r in rq1.rows],
+            "group_check": [dict(r) for r in check.rows],
+            "group_check_summary": [
+                dict(r) for r in (await db.execute("select * from estimate_group_check_summary")).rows
+            ],
+            "readings": [dict(r) for r in readings.rows],
+        }
 
     async def vars_():
         return {

@@ -512,7 +512,7 @@ ESTIMATE_READINGS = table(
     "estimate_readings",
     typed("snapshot reading reading_order:int labelled:int labelled_own:int effective_labels:float")
     + cols("own_rate own_rate_low own_rate_high", float)
-    + typed("measured:int"),
+    + typed("measured:int group_spread:float"),
     pk=("snapshot", "reading"),
     foreign_keys=[SNAPSHOT_FK],
 )
@@ -523,6 +523,12 @@ ESTIMATE_GROUP_CHECK = table(
     + typed("interval_holds:int")
     + cols("error_estimated error_raw", float),
     pk=("snapshot", "label_group"),
+    foreign_keys=[SNAPSHOT_FK],
+)
+ESTIMATE_GROUP_CHECK_SUMMARY = table(
+    "estimate_group_check_summary",
+    typed("snapshot kind groups:int held:int") + cols("mean_error mean_error_raw", float),
+    pk=("snapshot", "kind"),
     foreign_keys=[SNAPSHOT_FK],
 )
 

@@ -121,12 +121,15 @@ def markdown(result: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def group_check(db_path: Path) -> list[dict]:
-    """The estimate_group_check rows of a built database."""
+def group_check(db_path: Path) -> dict[str, list[dict]]:
+    """The estimate_group_check rows of a built database, and their summary per kind of group."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     try:
-        return [dict(r) for r in conn.execute("select * from estimate_group_check order by rowid")]
+        return {
+            table: [dict(r) for r in conn.execute(f"select * from {table} order by rowid")]
+            for table in ("estimate_group_check", "estimate_group_check_summary")
+        }
     finally:
         conn.close()
 
@@ -135,7 +138,7 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}"
 
 
-def group_check_markdown(rows: list[dict]) -> str:
+def group_check_markdown(check: dict[str, list[dict]]) -> str:
     """The leave-one-group-out table and its summary: how often the interval holds the labelled
     truth, and the mean absolute error of the estimate and of the raw classifier share."""
     lines = [
@@ -151,7 +154,7 @@ def group_check_markdown(rows: list[dict]) -> str:
         "| group | labelled | labelled share | raw | estimate | 95% interval | holds | error | raw error |",
         "|---|---:|---:|---:|---:|---|---|---:|---:|",
     ]
-    for r in rows:
+    for r in check["estimate_group_check"]:
         holds = {1: "yes", 0: "no", None: "not measured"}[r["interval_holds"]]
         lines.append(
             f"| {r['label_group']} | {r['labelled']} | {_pct(r['share_labelled'])} | {_pct(r['share_raw'])} | "
@@ -163,19 +166,10 @@ def group_check_markdown(rows: list[dict]) -> str:
         "| groups | intervals holding the truth | mean absolute error | raw classifier's |",
         "|---|---:|---:|---:|",
     ]
-    for kind in ("company", "task"):
-        part = [r for r in rows if r["label_group"].startswith(kind + ":")]
-        if not part:
-            continue
-        held = sum(r["interval_holds"] == 1 for r in part)
-        errors = [r["error_estimated"] for r in part if r["error_estimated"] is not None]
-        mae = sum(errors) / len(errors) if errors else None
+    for s in check["estimate_group_check_summary"]:
         lines.append(
-            f"| {kind} ({len(part)}) | {held} of {len(part)} | {_pct(mae)} | "
-            f"{_pct(sum(r['error_raw'] for r in part) / len(part))} |"
+            f"| {s['kind']} | {s['held']} of {s['groups']} | {_pct(s['mean_error'])} | {_pct(s['mean_error_raw'])} |"
         )
-    held = sum(r["interval_holds"] == 1 for r in rows)
-    lines.append(f"| all ({len(rows)}) | {held} of {len(rows)} | | |")
     return "\n".join(lines) + "\n"
 
 

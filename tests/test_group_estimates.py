@@ -270,3 +270,31 @@ def test_leaving_a_group_out_changes_only_the_rates_its_labels_inform(fixture_db
             assert kept[reading] == dropped[reading]
         else:
             assert dropped[reading].labelled < kept[reading].labelled
+
+
+def test_the_check_is_summed_up_per_kind_of_group(fixture_db):
+    check = rows(fixture_db, "select * from estimate_group_check")
+    summary = {r["kind"]: r for r in rows(fixture_db, "select * from estimate_group_check_summary")}
+    assert set(summary) == {"company", "task"}
+    for kind, s in summary.items():
+        part = [r for r in check if r["label_group"].startswith(kind + ":")]
+        assert (s["groups"], s["held"]) == (len(part), sum(r["interval_holds"] == 1 for r in part))
+        errors = [r["error_estimated"] for r in part if r["error_estimated"] is not None]
+        assert s["mean_error"] == pytest.approx(sum(errors) / len(errors), abs=1e-6)
+        assert s["mean_error_raw"] == pytest.approx(sum(r["error_raw"] for r in part) / len(part), abs=1e-6)
+
+
+def test_about_page_and_validate_show_the_check(site, fixture_db):
+    from scripts import validate
+
+    html = " ".join(site.get("/about").text.split())
+    check = validate.group_check(fixture_db)
+    text = validate.group_check_markdown(check)
+    for r in check["estimate_group_check"]:
+        assert r["label_group"] in html and f"| {r['label_group']} | {r['labelled']} |" in text
+        if r["share_estimated"] is not None:
+            shown = f"{100 * r['share_estimated']:.1f}% ({100 * r['estimated_low']:.1f}-{100 * r['estimated_high']:.1f}%)"
+            assert shown in html
+    for s in check["estimate_group_check_summary"]:
+        assert f"the interval holds the truth in {s['held']} of {s['groups']}" in html
+        assert f"| {s['kind']} | {s['held']} of {s['groups']} |" in text

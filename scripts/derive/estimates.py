@@ -322,6 +322,7 @@ ESTIMATE_TABLES = {
     "estimate_companies": schema.ESTIMATE_COMPANIES,
     "estimate_readings": schema.ESTIMATE_READINGS,
     "estimate_group_check": schema.ESTIMATE_GROUP_CHECK,
+    "estimate_group_check_summary": schema.ESTIMATE_GROUP_CHECK_SUMMARY,
 }
 
 

@@ -419,7 +419,7 @@ def _estimate_columns(est: GroupEstimate, known: dict, models: int) -> dict:
     }
 
 
-def reading_rows(rates: dict[str, ReadingRate], census: str) -> list[dict]:
+def reading_rows(rates: dict[str, ReadingRate], spread: float, census: str) -> list[dict]:
     """estimate_readings rows: each reading's labelled ids and its measured rate with interval."""
     tail = (1 - CONFIDENCE) / 2
     out = []
@@ -438,6 +438,7 @@ def reading_rows(rates: dict[str, ReadingRate], census: str) -> list[dict]:
                 "own_rate_low": low and round(low, 6),
                 "own_rate_high": high and round(high, 6),
                 "measured": int(measured),
+                "group_spread": round(spread, 4),
             }
         )
     return out
@@ -499,21 +500,44 @@ def group_check_rows(
     return out
 
 
+def group_check_summary(check: list[dict]) -> list[dict]:
+    """estimate_group_check_summary rows: per kind of group (company, task), how many intervals
+    hold the truth and the mean absolute error of the estimate and of the raw classifier share."""
+    out = []
+    for kind in ("company", "task"):
+        part = [r for r in check if r["label_group"].startswith(kind + ":")]
+        errors = [r["error_estimated"] for r in part if r["error_estimated"] is not None]
+        if part:
+            out.append(
+                {
+                    "snapshot": part[0]["snapshot"],
+                    "kind": kind,
+                    "groups": len(part),
+                    "held": sum(r["interval_holds"] == 1 for r in part),
+                    "mean_error": round(sum(errors) / len(errors), 6) if errors else None,
+                    "mean_error_raw": round(sum(r["error_raw"] for r in part) / len(part), 6),
+                }
+            )
+    return out
+
+
 # -- the derive step ------------------------------------------------------------------------------
 
 
 def derive(db: sqlite_utils.Database, manifest: dict | None) -> dict[str, list[dict]]:
-    """Rows of estimate_tasks, estimate_companies, estimate_readings and estimate_group_check;
-    without a validation manifest (no labels) raw shares only."""
+    """Rows of estimate_tasks, estimate_companies, estimate_readings, estimate_group_check and its
+    summary; without a validation manifest (no labels) raw shares only."""
     census = manifest["census"] if manifest else LABELLED_CENSUS
     labelled = labelled_readings(db, manifest, census) if manifest else []
     rates = reading_rates(labelled) if labelled else None
     spread = group_spread(labelled, rates) if labelled else MAX_SPREAD
     groups = list(manifest.get("group_labels", {}).get("groups", {})) if manifest else []
     counts = reading_counts(db)
+    check = group_check_rows(labelled, groups, census) if labelled else []
     return {
         "estimate_tasks": group_rows(counts, "pipeline_tag", rates, spread, census),
         "estimate_companies": group_rows(counts, "organization", rates, spread, census),
-        "estimate_readings": reading_rows(rates, census) if rates else [],
-        "estimate_group_check": group_check_rows(labelled, groups, census) if labelled else [],
+        "estimate_readings": reading_rows(rates, spread, census) if rates else [],
+        "estimate_group_check": check,
+        "estimate_group_check_summary": group_check_summary(check),
     }
