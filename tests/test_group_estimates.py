@@ -298,3 +298,20 @@ def test_about_page_and_validate_show_the_check(site, fixture_db):
     for s in check["estimate_group_check_summary"]:
         assert f"the interval holds the truth in {s['held']} of {s['groups']}" in html
         assert f"| {s['kind']} | {s['held']} of {s['groups']} |" in text
+
+
+def test_any_set_of_models_is_estimated_as_a_task_is(fixture_db):
+    db = g.sqlite_utils.Database(fixture_db)
+    got = g.estimate_sets(
+        db,
+        MANIFEST,
+        """select coalesce(pipeline_tag, '(none)') as grp, model from model_versioning
+           where snapshot = '2024-07-11' and pipeline_tag in ('reinforcement-learning', 'fill-mask')""",
+    )
+    assert set(got) == {"reinforcement-learning", "fill-mask"}
+    for task, est in got.items():
+        (row,) = rows(
+            fixture_db, "select * from estimate_tasks where snapshot = ? and pipeline_tag = ?", (CENSUS, task)
+        )
+        assert est.point == pytest.approx(row["share_corrected"], abs=1e-6)
+        assert est.low <= est.point <= est.high

@@ -521,6 +521,41 @@ def group_check_summary(check: list[dict]) -> list[dict]:
     return out
 
 
+# -- any sets of models ----------------------------------------------------------------------------
+
+
+def estimate_sets(
+    db: sqlite_utils.Database, manifest: dict, members_sql: str, params=(), seed: int = SEED
+) -> dict[str, GroupEstimate]:
+    """The corrected own-version share of any sets of models of the labelled census, by the same
+    method as the tasks and companies: `members_sql` selects (grp, model) rows, `model` being a
+    model_versioning key of that census. Returns grp -> GroupEstimate (point None: not measured)."""
+    census = manifest["census"]
+    labelled = labelled_readings(db, manifest, census)
+    rates = reading_rates(labelled)
+    spread = group_spread(labelled, rates)
+    cells = db.query(
+        f"""select s.grp, {reading_sql()} as reading, coalesce(m.organization_kind = 'company', 0) as company,
+                   count(*) as models, count(v.model) as labelled, coalesce(sum(v.own_version), 0) as labelled_own
+            from ({members_sql}) s join model_versioning m on m.model = s.model
+            left join validation_labels v on v.model = m.model
+            where m.snapshot = ? group by 1, 2, 3""",
+        [*params, census],
+    )
+    by_group: dict[str, dict[tuple, dict]] = defaultdict(dict)
+    for c in cells:
+        by_group[c["grp"]][levels(c["reading"], bool(c["company"]))] = c
+    rng = np.random.default_rng(seed)
+    out = {}
+    for grp, by_levels in sorted(by_group.items()):
+        known_own = sum(c["labelled_own"] for c in by_levels.values())
+        known = sum(c["labelled"] for c in by_levels.values())
+        unlabelled = {k: c["models"] - c["labelled"] for k, c in by_levels.items()}
+        own_labels = {k: (c["labelled"], c["labelled_own"]) for k, c in by_levels.items()}
+        out[grp] = estimate_group(known_own, known, unlabelled, rates, spread, rng, own_labels)
+    return out
+
+
 # -- the derive step ------------------------------------------------------------------------------
 
 
