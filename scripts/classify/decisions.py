@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 # Hyper-parameter settings as names write them: lr1e-4, lr-2e-07, wd0.01, bs32, b-4, dp-0.3, seed5.
 _SETTING = re.compile(
-    r"(?<![a-z])(?:lr|wd|bs|bsz|dp|drop|dropout|warmup|seed|sd|gas|ga|wu|ls|alpha|beta|r|rank|b)"
+    r"(?<![a-z])(?:batch(?:size)?|lr|wd|bs|bsz|dp|drop|dropout|warmup|seed|sd|gas|ga|wu|ls|alpha|beta|r|rank|b)"
     r"[-_]?\d+(?:\.\d+)?(?:e-?\d+)?(?![a-z])",
     re.I,
 )
@@ -54,12 +54,24 @@ def hyperparameter_run(name: str) -> bool:
     return len(_SETTING.findall(name)) + len(_SCI.findall(name)) >= 2
 
 
-def training_length(text: str, in_run: bool) -> bool:
+def training_length(name: str, position: int, text: str, in_run: bool) -> bool:
     """Rule 2: is this checkpoint marker a setting (a training length, or a unit-number pair among
-    hyper-parameter settings) rather than a saved state?"""
+    hyper-parameter settings or next to one: epochs_50_batch_4) rather than a saved state?"""
     if _NUMBER_THEN_EPOCHS.fullmatch(text):
         return True
-    return in_run and _UNIT_THEN_EPOCHS.fullmatch(text) is not None
+    if _UNIT_THEN_EPOCHS.fullmatch(text) is None:
+        return False
+    return in_run or _next_to_setting(name, position, position + len(text))
+
+
+def _next_to_setting(name: str, start: int, end: int) -> bool:
+    """Is the text at start:end set off by one separator from a setting (lr-1e-4, batch_4, bs32)?"""
+    after = _SETTING.match(name, end + 1) if name[end : end + 1] in ("-", "_") else None
+    if after:
+        return True
+    if start < 2 or name[start - 1] not in "-_":
+        return False
+    return any(m.end() == start - 1 for m in _SETTING.finditer(name, 0, start - 1))
 
 
 def trailing(name: str, position: int, text: str, format_words: frozenset[str]) -> bool:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from scripts.classify.families import _CLOSED, _CLOSED_GPT_FROM, _FAMILY_NEEDS, _PUBLISHERS, _family_fits
+from scripts.classify.families import (
+    _CHECKPOINT_FAMILIES,
+    _CLOSED,
+    _CLOSED_GPT_FROM,
+    _FAMILY_NEEDS,
+    _PUBLISHERS,
+    _family_fits,
+)
 from scripts.classify.markers import _Mk
 from scripts.classify.scan import _Scan
 from scripts.classify.vocab import (
@@ -40,8 +47,10 @@ def _same_marker(mk: _Mk, other: tuple) -> bool:
     oform, ovals, odate, oanchor, otext = other
     form = mk.form
     if form in _NUMERIC_FORMS:
-        if oform not in _NUMERIC_FORMS or mk.vals() != ovals:
+        if oform not in _NUMERIC_FORMS:
             return False
+        if mk.vals() != ovals:
+            return _squashed(mk, ovals)
         # several numbers (0.2, 3.1) identify a version; one number (2, or 2.0) needs the same word
         several = bool(mk.minor) or bool(mk.patch)
         return several or (mk.anchor != "" and _norm(mk.anchor) == _norm(oanchor))
@@ -52,6 +61,18 @@ def _same_marker(mk: _Mk, other: tuple) -> bool:
     if form == "prerelease":
         return mk.text.lower() == otext
     return mk.vals() == ovals and (form == "checkpoint" or mk.anchor == oanchor)
+
+
+def _squashed(mk: _Mk, ovals: tuple) -> bool:
+    """A two-digit number written without its dot for a tag's major.minor: V14 for v1-4, sd15 for 1.5."""
+    major = mk.major or 0
+    return (
+        mk.minor is None
+        and 10 <= major <= 99
+        and len(ovals) == 3
+        and ovals[2] == 0
+        and ovals[:2] == (major // 10, major % 10)
+    )
 
 
 class _Context:
@@ -112,7 +133,13 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
     own_base, found = _rule3_base_model_tag(mk, ctx)
     if found:
         return found
-    fam = "" if mk.form == "checkpoint" else (mk.family or _attached_family(sc, mk))
+    if mk.form == "checkpoint":
+        fam = _checkpoint_family(sc, mk)
+        if fam and ctx.author not in _PUBLISHERS[fam]:
+            return "base_model", f"checkpoint of {fam}'s pre-training run"
+        fam = ""
+    else:
+        fam = mk.family or _attached_family(sc, mk)
     publisher = bool(fam) and ctx.author in _PUBLISHERS.get(fam, ())
     found = _rule4_closed_model(mk, fam, publisher)
     if found:
@@ -254,6 +281,16 @@ def _rule7_dataset_tag(mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
     return None
 
 
+def _checkpoint_family(sc: _Scan, mk: _Mk) -> str:
+    """The family that publishes its pre-training checkpoints and that the name opens with, before
+    the checkpoint (multiberts-seed_0-step_1400k_mnli: a fine-tune of MultiBERTs' saved state)."""
+    for j in range(mk.lo):
+        fam = sc.family_of(j)
+        if fam in _CHECKPOINT_FAMILIES:
+            return fam
+    return ""
+
+
 def _family_versioned_before(sc: _Scan, mk: _Mk, fam: str) -> bool:
     """Does an earlier marker of the name already version family `fam` (the 2 of Phi-2-V1)?"""
     return any(
@@ -307,7 +344,7 @@ def _attached_family(sc: _Scan, mk: _Mk) -> str:
                 need = _FAMILY_NEEDS.get(fam)
                 if need and need not in sc.lows[j + 1 : mk.lo]:
                     return ""  # whisper-tiny-v2: only Whisper large has a v2
-                return fam if _family_fits(fam, form, mk.major) else ""
+                return fam if _family_fits(fam, form, mk.major, mk.minor) else ""
             if w in _VARIANT_WORDS or w in _LANGS or len(w) == 1:
                 j -= 1
                 continue
@@ -325,8 +362,8 @@ def _attached_family(sc: _Scan, mk: _Mk) -> str:
             return ""
         if w.endswith("minilm"):
             return "minilm"
-        if w == "e5":
-            return w if _family_fits(w, form, mk.major) else ""
+        if w in _PUBLISHERS:  # a family whose name holds a digit: e5-base-v2, t5-v1_1-base
+            return w if _family_fits(w, form, mk.major, mk.minor) else ""
         if _CELL.fullmatch(w) or sc.fmt[j]:
             j -= 1  # L6, H384 shape words
             continue
