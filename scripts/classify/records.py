@@ -107,6 +107,9 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
 def _added_marker(sc: _Scan, found: decisions.Found, ctx: _Context) -> Marker:
     """A saved state or stamp the decisions found: another model's when a base model of another
     author carries it, or when it stands before the format of a copy that is not the author's."""
+    if found.counter:
+        major = int(re.search(r"\d+", found.text).group())
+        return Marker(found.text, found.form, "unclear", found.position, major, None, None, None, "a run counter")
     ref, evidence = "self", ""
     text = found.text.lower()
     for base in ctx.base_tags:
