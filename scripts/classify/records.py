@@ -109,7 +109,9 @@ def _added_marker(sc: _Scan, found: decisions.Found, ctx: _Context) -> Marker:
     author carries it, or when it stands before the format of a copy that is not the author's."""
     if found.counter:
         major = int(re.search(r"\d+", found.text).group())
-        return Marker(found.text, found.form, "unclear", found.position, major, None, None, None, "a run counter")
+        return Marker(
+            found.text, found.form, "unclear", found.position, major, None, None, None, "a run counter"
+        )
     ref, evidence = "self", ""
     text = found.text.lower()
     for base in ctx.base_tags:
