@@ -35,16 +35,33 @@ from scripts.classify.vocab import (
 
 
 def _tag_markers(name: str) -> tuple[tuple, ...]:
-    """Markers of a base-model or dataset tag's name: (form, vals, date, anchor, text)."""
-    return tuple((mk.form, mk.vals(), mk.date, mk.anchor, mk.text.lower()) for mk in _Scan(name).markers)
+    """Markers of a base-model or dataset tag's name: (form, vals, date, anchor, text, head word)."""
+    sc = _Scan(name)
+    return tuple(
+        (mk.form, mk.vals(), mk.date, mk.anchor, mk.text.lower(), _head_word(sc, mk.lo)) for mk in sc.markers
+    )
+
+
+def _head_word(sc: _Scan, lo: int) -> str:
+    """The product word a version stands on, past variant, language and size words
+    (DarkSapling in DarkSapling-DPO-7B-v2.0), or ''."""
+    for j in range(lo - 1, max(lo - 6, -1), -1):
+        if sc.owner[j] is not None:
+            return ""
+        w, c = sc.lows[j], sc.cls[j]
+        if c == "s" or w in _VARIANT_WORDS or w in _LANGS:
+            continue
+        return _norm(w) if c == "a" and len(w) > 1 else ""
+    return ""
 
 
 _NUMERIC_FORMS = frozenset({"v_major", "v_minor", "v_patch", "num_minor", "num_patch", "generation", "glued"})
 
 
-def _same_marker(mk: _Mk, other: tuple) -> bool:
-    """Does marker mk of the name stand for the same version as `other` (a tag's marker)?"""
-    oform, ovals, odate, oanchor, otext = other
+def _same_marker(mk: _Mk, other: tuple, head: str = "") -> bool:
+    """Does marker mk of the name stand for the same version as `other` (a tag's marker)?
+    head: the product word mk stands on (_head_word)."""
+    oform, ovals, odate, oanchor, otext, ohead = other
     form = mk.form
     if form in _NUMERIC_FORMS:
         if oform not in _NUMERIC_FORMS:
@@ -53,7 +70,11 @@ def _same_marker(mk: _Mk, other: tuple) -> bool:
             return _squashed(mk, ovals)
         # several numbers (0.2, 3.1) identify a version; one number (2, or 2.0) needs the same word
         several = bool(mk.minor) or bool(mk.patch)
-        return several or (mk.anchor != "" and _norm(mk.anchor) == _norm(oanchor))
+        return (
+            several
+            or (mk.anchor != "" and _norm(mk.anchor) == _norm(oanchor))
+            or (head != "" and head == ohead)
+        )
     if form == "date":
         return oform == "date" and mk.date == odate
     if form != oform:
@@ -130,7 +151,7 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
     found = _rule1_environment(sc, mk, ctx) or _rule2_dataset_in_name(sc, mk)
     if found:
         return found
-    own_base, found = _rule3_base_model_tag(mk, ctx)
+    own_base, found = _rule3_base_model_tag(sc, mk, ctx)
     if found:
         return found
     if mk.form == "checkpoint":
@@ -153,7 +174,7 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
         return found
     if own_base:
         return "self", ""
-    return _rule7_dataset_tag(mk, ctx) or ("self", "")  # 8. otherwise the model's own
+    return _rule7_dataset_tag(sc, mk, ctx) or ("self", "")  # 8. otherwise the model's own
 
 
 def _rule1_environment(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
@@ -206,15 +227,16 @@ def _rule2_dataset_in_name(sc: _Scan, mk: _Mk) -> tuple[str, str] | None:
     return None
 
 
-def _rule3_base_model_tag(mk: _Mk, ctx: _Context) -> tuple[bool, tuple[str, str] | None]:
+def _rule3_base_model_tag(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[bool, tuple[str, str] | None]:
     """3. base_model tag: the same version stands in a base model's name (not the author's own).
 
     Returns (the author's own base carries it, the finding or None)."""
     own_base = False
+    head = _head_word(sc, mk.lo) if ctx.base_tags else ""
     for base in ctx.base_tags:
         b_author, _, b_name = base.rpartition("/")
         for other in _tag_markers(b_name):
-            if _same_marker(mk, other):
+            if _same_marker(mk, other, head):
                 if b_author.lower() == ctx.author:
                     own_base = True
                     break
@@ -264,8 +286,16 @@ def _rule6_known_family(sc: _Scan, mk: _Mk, fam: str, publisher: bool) -> tuple[
     return "base_model", f"name embeds {fam} {mk.text}"
 
 
-def _rule7_dataset_tag(mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
-    """7. dataset tag: the same version, on the same word, in a dataset's name."""
+def _rule7_dataset_tag(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
+    """7. dataset tag: the same version, on the same word, in a dataset's name; the author's own
+    data too when the name spells the dataset's whole name around the version
+    (lmind_nq_train6000_eval6489_v1_recite_qa_v3_meta-llama_...: the data the model was trained on)."""
+    for ds in ctx.dataset_tags:
+        d_name = ds.rpartition("/")[2].lower()
+        # a proper part of the name: a model named exactly as its data may version either
+        at = sc.name.lower().find(d_name) if len(mk.text) < len(d_name) < len(sc.name) else -1
+        if at >= 0 and at <= mk.pos and mk.pos + len(mk.text) <= at + len(d_name):
+            return "dataset", f"inside the name of dataset tag {ds}"
     anchor = mk.anchor
     if not anchor:
         return None
@@ -273,7 +303,7 @@ def _rule7_dataset_tag(mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
     vals = mk.vals()
     for ds in ctx.dataset_tags:
         d_author, _, d_name = ds.rpartition("/")
-        for _form, ovals, odate, oanchor, _text in _tag_markers(d_name):
+        for _form, ovals, odate, oanchor, _text, _head in _tag_markers(d_name):
             if ((vals and vals == ovals) or (mk.date and mk.date == odate)) and _norm(oanchor) == na:
                 if d_author.lower() == ctx.author:
                     return "self", ""
