@@ -85,11 +85,13 @@ def _same_marker(mk: _Mk, other: tuple, head: str = "") -> bool:
 
 
 def _squashed(mk: _Mk, ovals: tuple) -> bool:
-    """A two-digit number written without its dot for a tag's major.minor: V14 for v1-4, sd15 for 1.5."""
+    """A two-digit number written without its dot for a tag's major.minor: V14 for v1-4, sd15 for 1.5
+    (not v10 or v20 for a base's 1.0 or 2.0: a tenth or twentieth release as often)."""
     major = mk.major or 0
     return (
         mk.minor is None
         and 10 <= major <= 99
+        and major % 10 != 0
         and len(ovals) == 3
         and ovals[2] == 0
         and ovals[:2] == (major // 10, major % 10)
@@ -288,14 +290,11 @@ def _rule6_known_family(sc: _Scan, mk: _Mk, fam: str, publisher: bool) -> tuple[
 
 def _rule7_dataset_tag(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
     """7. dataset tag: the same version, on the same word, in a dataset's name; the author's own
-    data too when the name spells the dataset's whole name around the version
-    (lmind_nq_train6000_eval6489_v1_recite_qa_v3_meta-llama_...: the data the model was trained on)."""
-    for ds in ctx.dataset_tags:
-        d_name = ds.rpartition("/")[2].lower()
-        # a proper part of the name: a model named exactly as its data may version either
-        at = sc.name.lower().find(d_name) if len(mk.text) < len(d_name) < len(sc.name) else -1
-        if at >= 0 and at <= mk.pos and mk.pos + len(mk.text) <= at + len(d_name):
-            return "dataset", f"inside the name of dataset tag {ds}"
+    data too when the name is the dataset's whole name, around the version, and a base model's
+    (lmind_nq_train6000_eval6489_v1_recite_qa_v3_meta-llama_Llama-2-7b-hf: data plus base)."""
+    found = _data_plus_base(sc, mk, ctx)
+    if found:
+        return "dataset", f"inside the name of dataset tag {found}"
     anchor = mk.anchor
     if not anchor:
         return None
@@ -309,6 +308,22 @@ def _rule7_dataset_tag(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str] | N
                     return "self", ""
                 return "dataset", f"dataset tag {ds}"
     return None
+
+
+def _data_plus_base(sc: _Scan, mk: _Mk, ctx: _Context) -> str:
+    """The dataset tag whose whole name holds the marker, in a name that also spells a base model
+    tag's name elsewhere (the model is named data + base), or ''."""
+    lower = sc.name.lower()
+    bases = [b.rpartition("/")[2].lower() for b in ctx.base_tags]
+    for ds in ctx.dataset_tags:
+        d_name = ds.rpartition("/")[2].lower()
+        at = lower.find(d_name) if len(mk.text) < len(d_name) else -1
+        if at < 0 or not at <= mk.pos <= mk.pos + len(mk.text) <= at + len(d_name):
+            continue
+        rest = lower[:at] + "/" + lower[at + len(d_name) :]
+        if any(len(b) > 2 and b in rest for b in bases):
+            return ds
+    return ""
 
 
 def _checkpoint_family(sc: _Scan, mk: _Mk) -> str:
