@@ -229,6 +229,9 @@ def test_marker_numbers_dates_and_evidence():
         "lcw99/llama-3-10b-wiki-240709-f": "2024-07-09",
         "cardiffnlp/twitter-roberta-base-dec2021": "2021-12",
         "scb10x/typhoon-7b-instruct-02-19-2024": "2024-02-19",
+        "NbAiLab/notram-bert-norwegian-cased-080321": "2021-03-08",  # DDMMYY
+        "phongtintruong/misjava-api-052924": "2024-05-29",  # MMDDYY when not DDMMYY
+        "vuminhtue/Bert_large_NER_PII_062024": "2024-06",  # MMYYYY
     }
     for model_id, iso in dates.items():
         (m,) = [m for m in classify_name(model_id).markers if m.form == "date"]
