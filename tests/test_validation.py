@@ -36,6 +36,19 @@ def test_the_classifier_meets_the_agreement_targets(result):
     assert figures["all"]["precision"] >= 0.85 and figures["all"]["recall"] >= 0.85
 
 
+def test_the_classifier_meets_the_group_targets(result):
+    figures = by_stratum(result)
+    assert figures["groups"]["f1"] >= 0.90
+    # each group with 10 or more labelled positives (the others are too small for an F1 to say much)
+    large = {
+        a["stratum"]: a["f1"]
+        for a in result["accuracy"]
+        if ":" in a["stratum"] and a["true_positives"] + a["false_negatives"] >= 10
+    }
+    assert set(large) == {"company:Tencent", "company:Baidu"}
+    assert all(f1 >= 0.90 for f1 in large.values()), large
+
+
 def test_confusion_counts_add_up_to_the_sample(result):
     for a in result["accuracy"]:
         assert (

@@ -10,7 +10,8 @@ numbers below are the guide's (data/validation/LABELLING-GUIDE.md):
    hyper-parameter settings (`ep-10.0-b-4-lr-8e-07`, `bs32_ep10`) an epoch count is a setting (a step
    count there still names a saved state: `...-beta-0.01-alpha-0-step-39936`);
 3. a 10-digit Unix time of 2017-2027 (`-1718846247`, appended by training services), or a run's
-   time stamp YYYYMMDD-HHMMSS, is a date.
+   time stamp YYYYMMDD-HHMMSS, is a date;
+8. a counter glued to a run word (`run3`, `exp2`, `try6`, `round2`) is a counter as in 1.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import NamedTuple
 
 # Hyper-parameter settings as names write them: lr1e-4, lr-2e-07, wd0.01, bs32, b-4, dp-0.3, seed5.
 _SETTING = re.compile(
-    r"(?<![a-z])(?:lr|wd|bs|bsz|dp|drop|dropout|warmup|seed|sd|gas|ga|wu|ls|alpha|beta|r|rank|b)"
+    r"(?<![a-z])(?:batch(?:size)?|lr|wd|bs|bsz|dp|drop|dropout|warmup|seed|sd|gas|ga|wu|ls|alpha|beta|r|rank|b)"
     r"[-_]?\d+(?:\.\d+)?(?:e-?\d+)?(?![a-z])",
     re.I,
 )
@@ -38,15 +39,23 @@ _DATE_TIME = re.compile(
 )
 _UNIX_STAMP = re.compile(r"(?<![0-9])(1[5-7]\d{8})(?![0-9])")
 _WORD = re.compile(r"[A-Za-z]+|\d+(?:\.\d+)*")
+# Rule 8: a counter glued to a run word, as a word of its own (exp2, run3, try6; not Agnes2, LoRA1).
+_GLUED_COUNTER = re.compile(
+    r"(?<![A-Za-z0-9])(?:run|exp|experiment|trial|try|attempt|sweep|test|ft|round|model|temp)(\d{1,3})"
+    r"(?![A-Za-z0-9.])",
+    re.I,
+)
 
 
 class Found(NamedTuple):
-    """A marker the decisions add: text, position, form, date (refers_to is always `self`)."""
+    """A marker the decisions add: text, position, form, date; refers_to is `self`, but `unclear`
+    for a run counter (rule 8)."""
 
     text: str
     position: int
     form: str
     date: str | None
+    counter: bool = False
 
 
 def hyperparameter_run(name: str) -> bool:
@@ -54,12 +63,24 @@ def hyperparameter_run(name: str) -> bool:
     return len(_SETTING.findall(name)) + len(_SCI.findall(name)) >= 2
 
 
-def training_length(text: str, in_run: bool) -> bool:
+def training_length(name: str, position: int, text: str, in_run: bool) -> bool:
     """Rule 2: is this checkpoint marker a setting (a training length, or a unit-number pair among
-    hyper-parameter settings) rather than a saved state?"""
+    hyper-parameter settings or next to one: epochs_50_batch_4) rather than a saved state?"""
     if _NUMBER_THEN_EPOCHS.fullmatch(text):
         return True
-    return in_run and _UNIT_THEN_EPOCHS.fullmatch(text) is not None
+    if _UNIT_THEN_EPOCHS.fullmatch(text) is None:
+        return False
+    return in_run or _next_to_setting(name, position, position + len(text))
+
+
+def _next_to_setting(name: str, start: int, end: int) -> bool:
+    """Is the text at start:end set off by one separator from a setting (lr-1e-4, batch_4, bs32)?"""
+    after = _SETTING.match(name, end + 1) if name[end : end + 1] in ("-", "_") else None
+    if after:
+        return True
+    if start < 2 or name[start - 1] not in "-_":
+        return False
+    return any(m.end() == start - 1 for m in _SETTING.finditer(name, 0, start - 1))
 
 
 def trailing(name: str, position: int, text: str, format_words: frozenset[str]) -> bool:
@@ -82,6 +103,8 @@ def added_markers(name: str, taken: list[tuple[int, int]], in_run: bool) -> list
         found.append(Found(m.group(1), m.start(1), "date", stamp))
     for m in _DATE_TIME.finditer(name):
         found.append(Found(m.group(), m.start(), "date", f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
+    for m in _GLUED_COUNTER.finditer(name):
+        found.append(Found(m.group(), m.start(), "generation", None, counter=True))
     if not in_run:
         for m in _SAVED_STATE.finditer(name):
             unit, number = m.group(1).lower(), m.group(2)

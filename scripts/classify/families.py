@@ -24,6 +24,11 @@ class Family:
     glued: a glued digit is a generation (gpt2, llama3, Qwen2, Phi3, sd15) up to this largest
         plausible one; None: a glued digit is not read as the family's. squad/oasst/cv are datasets
         whose glued digit is their release.
+    releases: the (major, minor) versions it released, where that list is short and closed
+        (ControlNet 1.0 and 1.1; T5 only ever wrote 1.1 in a name, t5-v1_1-base): another number on
+        the name (HYDiT-ControlNet-v1.2, dialogstudio-t5-large-v1.0) is the author's.
+    checkpoints: it publishes the saved states of its pre-training run as models of their own
+        (MultiBERTs' seed_0-step_100k): a checkpoint on the family's name is the family's.
     needs: its versions belong to this variant only (Whisper's v2/v3 are "large-v2", "large-v3").
     pairs: two-word spellings, joined (stable-diffusion-v1-5, neural-chat-7b-v3-1, command-r-v01).
     closed: no public weights, so never a base: a teacher, judge or data source.
@@ -34,6 +39,8 @@ class Family:
     kinds: str | None = None
     last_major: int | None = None
     glued: int | None = None
+    releases: tuple[tuple[int, int], ...] = ()
+    checkpoints: bool = False
     needs: str = ""
     pairs: tuple[str, ...] = ()
     closed: bool = False
@@ -81,7 +88,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("cv", None, glued=20),
     Family("commonvoice", None, glued=20),
     Family("vicuna", "lmsys", kinds="v", last_major=2, glued=2),
-    Family("solar", "upstage", kinds="v", last_major=2, glued=2),
+    Family("solar", "upstage", kinds="vn", last_major=2, glued=2),
     Family("sdxl", "stabilityai", kinds="n", last_major=1, glued=1),
     Family("codellama", "meta-llama codellama"),
     Family("codestral", "mistralai", kinds="v"),
@@ -122,7 +129,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("pythia", "eleutherai", kinds="v", last_major=1),
     Family("command", "cohereforai", kinds="vd", last_major=1, pairs=("commandr",)),
     Family("granite", "ibm ibm-granite", kinds="vr"),
-    Family("controlnet", "lllyasviel", kinds="v", last_major=12),
+    Family("controlnet", "lllyasviel", kinds="v", releases=((1, 0), (1, 1))),
     Family("animagine", "cagliostrolab linaqruf", kinds="n"),
     Family("openjourney", "prompthero", kinds="v"),
     Family("kandinsky", "kandinsky-community", kinds="n"),
@@ -136,6 +143,9 @@ FAMILIES: tuple[Family, ...] = (
     Family("biobert", "dmis-lab", kinds="v", last_major=2),
     Family("w2vbert", "facebook", kinds="n", last_major=2, pairs=("w2vbert",)),
     Family("bard", "", closed=True),
+    Family("t5", "google google-t5", kinds="v", releases=((1, 1),)),
+    Family("openllama", "openlm-research", kinds="v", last_major=2, pairs=("openllama",)),
+    Family("multiberts", "google", kinds="", checkpoints=True),
     Family("openbuddy", None, last_major=20),
 )
 
@@ -145,6 +155,8 @@ _PUBLISHERS: dict[str, frozenset[str]] = {
 _GLUED_FAMILIES = {f.name: f.glued for f in FAMILIES if f.glued is not None}
 _FAMILY_MAX = {f.name: f.last_major for f in FAMILIES if f.last_major is not None}
 _FAMILY_KINDS = {f.name: f.kinds for f in FAMILIES if f.kinds is not None}
+_FAMILY_RELEASES = {f.name: f.releases for f in FAMILIES if f.releases}
+_CHECKPOINT_FAMILIES = frozenset(f.name for f in FAMILIES if f.checkpoints)
 _FAMILY_NEEDS = {f.name: f.needs for f in FAMILIES if f.needs}
 _PAIR_FAMILIES = {pair: f.name for f in FAMILIES for pair in f.pairs}
 _CLOSED = frozenset(f.name for f in FAMILIES if f.closed)
@@ -154,6 +166,14 @@ _GLUED_FAMILY = re.compile(
     r"([A-Za-z]*?)("
     + "|".join(sorted(_GLUED_FAMILIES, key=len, reverse=True))
     + r")(\d+(?:\.\d+){0,2})([A-Za-z]{0,2}|sonnet|opus|haiku|turbo|chat|instruct|base|vision|coder|mini)",
+    re.I,
+)
+# A family's glued generation with the author's own v-number glued after it: sd14v1, llama2v3,
+# phi2v1, pbjsGPT2v2 (the family's generation, then the author's version of what is built on it).
+_GLUED_FAMILY_V = re.compile(
+    r"([A-Za-z]*?)("
+    + "|".join(sorted(_GLUED_FAMILIES, key=len, reverse=True))
+    + r")(\d+(?:\.\d+)?)([vV])(\d+(?:\.\d+){0,2})([A-Za-z]*)",
     re.I,
 )
 # Prefixes that make a product of their own: distilgpt2, DialoGPT, ruGPT3, KoGPT, BioGPT, MiniGPT4.
@@ -184,11 +204,16 @@ _GLUED_NOT_PREFIX = (
 _NOT_SEPARATE_FAMILY = frozenset({"sd"})  # "sd-1" is a seed as often as Stable Diffusion 1
 
 
-def _family_fits(fam: str, form: str, major: int | None) -> bool:
+def _family_fits(fam: str, form: str, major: int | None, minor: int | None = None) -> bool:
     """Can this marker be a version of that family? Each family writes its versions its own way
     (Mistral v0.2, Llama 2 / 3.1, Zephyr beta) up to a largest major: Falcon-7B-Chat-v0.1 and
     llama-7b-v2 are their authors' versions, not Falcon's or Llama's."""
     kind = _KIND[form]
     if kind not in _FAMILY_KINDS.get(fam, "vndp"):
         return False
-    return kind not in "vn" or (major or 0) <= _FAMILY_MAX.get(fam, 5)
+    if kind not in "vn":
+        return True
+    releases = _FAMILY_RELEASES.get(fam)
+    if releases is not None:
+        return ((major or 0), (minor or 0)) in releases
+    return (major or 0) <= _FAMILY_MAX.get(fam, 5)

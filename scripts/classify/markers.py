@@ -73,7 +73,7 @@ def _digits_date(s: str) -> str | None:
     """ISO-like date of an all-digit token, or None.
 
     20240522 (YYYYMMDD), 2024061102 / 20231006..(date part of a stamp), 06152023 (MMDDYYYY),
-    15062023 (DDMMYYYY), 240201 (YYMMDD), 2407 (YYMM), 0613 (MMDD, "--06-13"). 1024 and numbers
+    15062023 (DDMMYYYY), 240201 (YYMMDD), 082023 (MMYYYY), 080524 (DDMMYY), 061524 (MMDDYY), 2407 (YYMM), 0613 (MMDD, "--06-13"). 1024 and numbers
     of one repeated digit (1111) are not read as dates.
     """
     n = len(s)
@@ -95,6 +95,14 @@ def _digits_date(s: str) -> str | None:
         y, m, d = int(s[:2]), int(s[2:4]), int(s[4:])
         if 18 <= y <= 29 and _valid_md(m, d):
             return f"20{y:02d}-{m:02d}-{d:02d}"
+        if 1 <= int(s[:2]) <= 12 and 2015 <= int(s[2:]) <= 2030:
+            return f"{s[2:]}-{s[:2]}"  # MMYYYY (082023)
+        a, b, y = int(s[:2]), int(s[2:4]), int(s[4:])  # DDMMYY (080524), else MMDDYY
+        if 18 <= y <= 29:
+            if _valid_md(b, a):
+                return f"20{y:02d}-{b:02d}-{a:02d}"
+            if _valid_md(a, b):
+                return f"20{y:02d}-{a:02d}-{b:02d}"
         return None
     if n == 4:
         a, b = int(s[:2]), int(s[2:])

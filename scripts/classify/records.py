@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from scripts.classify import decisions
-from scripts.classify.families import _FAMILY_KINDS, _PAIR_FAMILIES, _PUBLISHERS
+from scripts.classify.families import _FAMILY_KINDS, _PAIR_FAMILIES, _PUBLISHERS, _family_fits
 from scripts.classify.markers import _Mk
 from scripts.classify.model import SEED_RULE, Classification, Marker
 from scripts.classify.refers import _author_brand, _Context, _refers
@@ -91,7 +91,7 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
     for mk in sc.markers:
         if mk.hint == "cv" and not ctx.common_voice:
             continue  # cv13 outside an audio model: cross-validation as likely as Common Voice
-        if mk.form == "checkpoint" and decisions.training_length(mk.text, in_run):
+        if mk.form == "checkpoint" and decisions.training_length(name, mk.pos, mk.text, in_run):
             continue
         ref, ev = _refers(sc, mk, ctx)
         if ref == "self" and mk.form == "generation" and _run_counter(name, mk):
@@ -107,6 +107,11 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
 def _added_marker(sc: _Scan, found: decisions.Found, ctx: _Context) -> Marker:
     """A saved state or stamp the decisions found: another model's when a base model of another
     author carries it, or when it stands before the format of a copy that is not the author's."""
+    if found.counter:
+        major = int(re.search(r"\d+", found.text).group())
+        return Marker(
+            found.text, found.form, "unclear", found.position, major, None, None, None, "a run counter"
+        )
     ref, evidence = "self", ""
     text = found.text.lower()
     for base in ctx.base_tags:
@@ -125,8 +130,10 @@ def _run_counter(name: str, mk: _Mk) -> bool:
     words = [w.lower() for w in re.findall(r"[A-Za-z]+", name[: mk.pos])]
     if not words:
         return False
-    pair = "".join(words[-2:])
-    return not (words[-1] in _PUBLISHERS or words[-1] in _FAMILY_KINDS or pair in _PAIR_FAMILIES)
+    fam = _PAIR_FAMILIES.get("".join(words[-2:]), words[-1])
+    if fam not in _PUBLISHERS and fam not in _FAMILY_KINDS:
+        return True
+    return not _family_fits(fam, "generation", mk.major)  # stablelm-12: no StableLM 12
 
 
 def classify_record(record: dict) -> Classification:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-from scripts.classify.families import _CLOSED, _CLOSED_GPT_FROM, _FAMILY_NEEDS, _PUBLISHERS, _family_fits
+from scripts.classify.families import (
+    _CHECKPOINT_FAMILIES,
+    _CLOSED,
+    _CLOSED_GPT_FROM,
+    _FAMILY_NEEDS,
+    _PUBLISHERS,
+    _family_fits,
+)
 from scripts.classify.markers import _Mk
 from scripts.classify.scan import _Scan
 from scripts.classify.vocab import (
@@ -28,23 +35,46 @@ from scripts.classify.vocab import (
 
 
 def _tag_markers(name: str) -> tuple[tuple, ...]:
-    """Markers of a base-model or dataset tag's name: (form, vals, date, anchor, text)."""
-    return tuple((mk.form, mk.vals(), mk.date, mk.anchor, mk.text.lower()) for mk in _Scan(name).markers)
+    """Markers of a base-model or dataset tag's name: (form, vals, date, anchor, text, head word)."""
+    sc = _Scan(name)
+    return tuple(
+        (mk.form, mk.vals(), mk.date, mk.anchor, mk.text.lower(), _head_word(sc, mk.lo)) for mk in sc.markers
+    )
+
+
+def _head_word(sc: _Scan, lo: int) -> str:
+    """The product word a version stands on, past variant, language and size words
+    (DarkSapling in DarkSapling-DPO-7B-v2.0), or ''."""
+    for j in range(lo - 1, max(lo - 6, -1), -1):
+        if sc.owner[j] is not None:
+            return ""
+        w, c = sc.lows[j], sc.cls[j]
+        if c == "s" or w in _VARIANT_WORDS or w in _LANGS:
+            continue
+        return _norm(w) if c == "a" and len(w) > 1 else ""
+    return ""
 
 
 _NUMERIC_FORMS = frozenset({"v_major", "v_minor", "v_patch", "num_minor", "num_patch", "generation", "glued"})
 
 
-def _same_marker(mk: _Mk, other: tuple) -> bool:
-    """Does marker mk of the name stand for the same version as `other` (a tag's marker)?"""
-    oform, ovals, odate, oanchor, otext = other
+def _same_marker(mk: _Mk, other: tuple, head: str = "") -> bool:
+    """Does marker mk of the name stand for the same version as `other` (a tag's marker)?
+    head: the product word mk stands on (_head_word)."""
+    oform, ovals, odate, oanchor, otext, ohead = other
     form = mk.form
     if form in _NUMERIC_FORMS:
-        if oform not in _NUMERIC_FORMS or mk.vals() != ovals:
+        if oform not in _NUMERIC_FORMS:
             return False
+        if mk.vals() != ovals:
+            return _squashed(mk, ovals)
         # several numbers (0.2, 3.1) identify a version; one number (2, or 2.0) needs the same word
         several = bool(mk.minor) or bool(mk.patch)
-        return several or (mk.anchor != "" and _norm(mk.anchor) == _norm(oanchor))
+        return (
+            several
+            or (mk.anchor != "" and _norm(mk.anchor) == _norm(oanchor))
+            or (head != "" and head == ohead)
+        )
     if form == "date":
         return oform == "date" and mk.date == odate
     if form != oform:
@@ -52,6 +82,20 @@ def _same_marker(mk: _Mk, other: tuple) -> bool:
     if form == "prerelease":
         return mk.text.lower() == otext
     return mk.vals() == ovals and (form == "checkpoint" or mk.anchor == oanchor)
+
+
+def _squashed(mk: _Mk, ovals: tuple) -> bool:
+    """A two-digit number written without its dot for a tag's major.minor: V14 for v1-4, sd15 for 1.5
+    (not v10 or v20 for a base's 1.0 or 2.0: a tenth or twentieth release as often)."""
+    major = mk.major or 0
+    return (
+        mk.minor is None
+        and 10 <= major <= 99
+        and major % 10 != 0
+        and len(ovals) == 3
+        and ovals[2] == 0
+        and ovals[:2] == (major // 10, major % 10)
+    )
 
 
 class _Context:
@@ -109,10 +153,16 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
     found = _rule1_environment(sc, mk, ctx) or _rule2_dataset_in_name(sc, mk)
     if found:
         return found
-    own_base, found = _rule3_base_model_tag(mk, ctx)
+    own_base, found = _rule3_base_model_tag(sc, mk, ctx)
     if found:
         return found
-    fam = "" if mk.form == "checkpoint" else (mk.family or _attached_family(sc, mk))
+    if mk.form == "checkpoint":
+        fam = _checkpoint_family(sc, mk)
+        if fam and ctx.author not in _PUBLISHERS[fam]:
+            return "base_model", f"checkpoint of {fam}'s pre-training run"
+        fam = ""
+    else:
+        fam = mk.family or _attached_family(sc, mk)
     publisher = bool(fam) and ctx.author in _PUBLISHERS.get(fam, ())
     found = _rule4_closed_model(mk, fam, publisher)
     if found:
@@ -126,7 +176,7 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
         return found
     if own_base:
         return "self", ""
-    return _rule7_dataset_tag(mk, ctx) or ("self", "")  # 8. otherwise the model's own
+    return _rule7_dataset_tag(sc, mk, ctx) or ("self", "")  # 8. otherwise the model's own
 
 
 def _rule1_environment(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
@@ -179,15 +229,16 @@ def _rule2_dataset_in_name(sc: _Scan, mk: _Mk) -> tuple[str, str] | None:
     return None
 
 
-def _rule3_base_model_tag(mk: _Mk, ctx: _Context) -> tuple[bool, tuple[str, str] | None]:
+def _rule3_base_model_tag(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[bool, tuple[str, str] | None]:
     """3. base_model tag: the same version stands in a base model's name (not the author's own).
 
     Returns (the author's own base carries it, the finding or None)."""
     own_base = False
+    head = _head_word(sc, mk.lo) if ctx.base_tags else ""
     for base in ctx.base_tags:
         b_author, _, b_name = base.rpartition("/")
         for other in _tag_markers(b_name):
-            if _same_marker(mk, other):
+            if _same_marker(mk, other, head):
                 if b_author.lower() == ctx.author:
                     own_base = True
                     break
@@ -237,8 +288,13 @@ def _rule6_known_family(sc: _Scan, mk: _Mk, fam: str, publisher: bool) -> tuple[
     return "base_model", f"name embeds {fam} {mk.text}"
 
 
-def _rule7_dataset_tag(mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
-    """7. dataset tag: the same version, on the same word, in a dataset's name."""
+def _rule7_dataset_tag(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
+    """7. dataset tag: the same version, on the same word, in a dataset's name; the author's own
+    data too when the name is the dataset's whole name, around the version, and a base model's
+    (lmind_nq_train6000_eval6489_v1_recite_qa_v3_meta-llama_Llama-2-7b-hf: data plus base)."""
+    found = _data_plus_base(sc, mk, ctx)
+    if found:
+        return "dataset", f"inside the name of dataset tag {found}"
     anchor = mk.anchor
     if not anchor:
         return None
@@ -246,12 +302,38 @@ def _rule7_dataset_tag(mk: _Mk, ctx: _Context) -> tuple[str, str] | None:
     vals = mk.vals()
     for ds in ctx.dataset_tags:
         d_author, _, d_name = ds.rpartition("/")
-        for _form, ovals, odate, oanchor, _text in _tag_markers(d_name):
+        for _form, ovals, odate, oanchor, _text, _head in _tag_markers(d_name):
             if ((vals and vals == ovals) or (mk.date and mk.date == odate)) and _norm(oanchor) == na:
                 if d_author.lower() == ctx.author:
                     return "self", ""
                 return "dataset", f"dataset tag {ds}"
     return None
+
+
+def _data_plus_base(sc: _Scan, mk: _Mk, ctx: _Context) -> str:
+    """The dataset tag whose whole name holds the marker, in a name that also spells a base model
+    tag's name elsewhere (the model is named data + base), or ''."""
+    lower = sc.name.lower()
+    bases = [b.rpartition("/")[2].lower() for b in ctx.base_tags]
+    for ds in ctx.dataset_tags:
+        d_name = ds.rpartition("/")[2].lower()
+        at = lower.find(d_name) if len(mk.text) < len(d_name) else -1
+        if at < 0 or not at <= mk.pos <= mk.pos + len(mk.text) <= at + len(d_name):
+            continue
+        rest = lower[:at] + "/" + lower[at + len(d_name) :]
+        if any(len(b) > 2 and b in rest for b in bases):
+            return ds
+    return ""
+
+
+def _checkpoint_family(sc: _Scan, mk: _Mk) -> str:
+    """The family that publishes its pre-training checkpoints and that the name opens with, before
+    the checkpoint (multiberts-seed_0-step_1400k_mnli: a fine-tune of MultiBERTs' saved state)."""
+    for j in range(mk.lo):
+        fam = sc.family_of(j)
+        if fam in _CHECKPOINT_FAMILIES:
+            return fam
+    return ""
 
 
 def _family_versioned_before(sc: _Scan, mk: _Mk, fam: str) -> bool:
@@ -307,7 +389,7 @@ def _attached_family(sc: _Scan, mk: _Mk) -> str:
                 need = _FAMILY_NEEDS.get(fam)
                 if need and need not in sc.lows[j + 1 : mk.lo]:
                     return ""  # whisper-tiny-v2: only Whisper large has a v2
-                return fam if _family_fits(fam, form, mk.major) else ""
+                return fam if _family_fits(fam, form, mk.major, mk.minor) else ""
             if w in _VARIANT_WORDS or w in _LANGS or len(w) == 1:
                 j -= 1
                 continue
@@ -325,8 +407,8 @@ def _attached_family(sc: _Scan, mk: _Mk) -> str:
             return ""
         if w.endswith("minilm"):
             return "minilm"
-        if w == "e5":
-            return w if _family_fits(w, form, mk.major) else ""
+        if w in _PUBLISHERS:  # a family whose name holds a digit: e5-base-v2, t5-v1_1-base
+            return w if _family_fits(w, form, mk.major, mk.minor) else ""
         if _CELL.fullmatch(w) or sc.fmt[j]:
             j -= 1  # L6, H384 shape words
             continue

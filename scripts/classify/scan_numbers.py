@@ -5,6 +5,7 @@ from __future__ import annotations
 from scripts.classify.families import _family_fits
 from scripts.classify.markers import _digits_date, _nums, _valid_md
 from scripts.classify.vocab import (
+    _ARCHITECTURE_V,
     _CELL,
     _CKPT_UNITS,
     _CKPT_WORDS,
@@ -171,6 +172,8 @@ class _NumberScan:
             and self.sep(i) == "_"
         ):
             return  # mobilenet_v2_1.0_224: a parameter of the version before it
+        if prev_i >= 0 and _ARCHITECTURE_V.fullmatch(self.lows[prev_i]):
+            return  # mobilevitv2-1.0: the architecture's width multiplier
         form = "num_minor" if len(parts) == 2 else "num_patch"
         mk = self.add(i, i, self.starts[i], self.ends[i], form, _nums(w), anchor=self.prev_alpha(i))
         if prev_i >= 0 and self.cls[prev_i] == "a":
@@ -250,8 +253,9 @@ class _NumberScan:
             )
             mk.family = fam
             return nxt_i + 1
-        if val < 1 or val > 20:
-            return i + 1
+        before_size = nxt_i < n and cls[nxt_i] == "s"
+        if val > 20 or (val < 1 and not (fam and before_size)):
+            return i + 1  # SOLAR-0-70b: a family's generation 0 before a size
         # the word after the number decides: a size, the end (format words aside), a family
         # word before, or a variant word after the head word
         j = nxt_i

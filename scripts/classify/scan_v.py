@@ -104,9 +104,11 @@ class _VScan:
                     anchor=self.prev_alpha(i),
                 )
 
-    def _glued_family(self, i: int, m: re.Match) -> bool:
-        """gpt2 llama3 Qwen1.5 Phi3 sd15 NeuralLlama3 squad2 cv13; not distilgpt2, gemma2b, gpt4all."""
-        pre, fam_w, digits, suf = m.groups()
+    def _glued_family(self, i: int, groups: tuple[str, str, str, str]) -> bool:
+        """gpt2 llama3 Qwen1.5 Phi3 sd15 NeuralLlama3 squad2 cv13; not distilgpt2, gemma2b, gpt4all.
+
+        groups: (prefix, family word, digits, suffix) of the word."""
+        pre, fam_w, digits, suf = groups
         fam = fam_w.lower()
         if pre and not (pre[-1].islower() and fam_w[0].isupper()):
             return False  # only at a word's start or a CamelCase seam

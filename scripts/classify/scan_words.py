@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from scripts.classify.families import _GLUED_FAMILY
+from scripts.classify.families import _GLUED_FAMILY, _GLUED_FAMILY_V
 from scripts.classify.markers import _ckpt_nums, _nums, _vform
 from scripts.classify.scan_v import _glued_v_groups
 from scripts.classify.vocab import (
@@ -186,7 +186,10 @@ class _WordScan:
             self._llama_alias(i, m)
             return
         m = _GLUED_FAMILY.fullmatch(w)
-        if m and self._glued_family(i, m):
+        if m and self._glued_family(i, m.groups()):
+            return
+        m = _GLUED_FAMILY_V.fullmatch(w)
+        if m and self._glued_family_v(i, m):
             return
         groups = _glued_v_groups(w)
         if groups:
@@ -195,6 +198,24 @@ class _WordScan:
         m = _GLUED_DOT.fullmatch(w)
         if m:  # svc4.1 model3.0 multiwoz2.1 (not epsilon6.0)
             self._glued_dot(i, m)
+
+    def _glued_family_v(self, i: int, m: re.Match) -> bool:
+        """sd14v1 llama2v3: the family's glued generation, then the author's glued v-number."""
+        pre, fam_w, digits, v, vdigits, suf = m.groups()
+        if len(suf) > 6 or not self._glued_family(i, (pre, fam_w, digits, "")) or self.owner[i] is None:
+            return False
+        vpos = self.starts[i] + m.start(4)
+        self.add(
+            i,
+            i,
+            vpos,
+            vpos + 1 + len(vdigits),
+            _vform(vdigits.count(".") + 1),
+            _nums(vdigits),
+            anchor=(pre + fam_w + digits).lower(),
+            glued=True,
+        )
+        return True
 
     def _llama_alias(self, i: int, m: re.Match) -> None:
         """L3-8B, airoboros-l2-13B: Llama 2 / 3 next to a size."""

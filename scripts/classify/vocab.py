@@ -211,6 +211,9 @@ _GLUED_V_IDENTITY = (
     "wav2vec",
     "gpt",
 )
+# An architecture named with its glued v (mobilevitv2, efficientnetv2): a bare decimal right after
+# it is the architecture's width multiplier (mobilevitv2-1.0, mobilevitv2-1.5), not a version.
+_ARCHITECTURE_V = re.compile(r"(?:" + "|".join(_GLUED_V_IDENTITY) + r")v\d+")
 # Words ending in "v" whose glued digits are not a version (dev2, conv2d, env3, nov2023, kv8).
 _NOT_V_WORDS = frozenset("dev rev conv env nov prev priv serv mov div adv kv lv qv cv tv uv".split())
 
