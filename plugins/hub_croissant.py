@@ -70,7 +70,10 @@ def register_routes():
 
 @hookimpl
 def extra_template_vars(template, datasette):
-    if template != "index.html":
-        return {}
-    document = read_croissant(datasette)
-    return {"hub_dataset_jsonld": script_json(dataset_summary(document)) if document else None}
+    """Every page: whether /croissant.json exists (the footer links it only then); the home page:
+    the dataset's JSON-LD."""
+    path = croissant_path(datasette)
+    found = {"hub_croissant": path is not None and path.exists()}
+    if template != "index.html" or not found["hub_croissant"]:
+        return found
+    return {**found, "hub_dataset_jsonld": script_json(dataset_summary(read_croissant(datasette)))}

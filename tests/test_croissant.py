@@ -109,13 +109,25 @@ def test_served_at_the_root_and_embedded_in_the_home_page(croissant_file, site):
     assert "recordSet" not in embedded
 
 
-def test_mlcroissant_refuses_a_field_without_its_source(document, tmp_path):
-    """The validator is not a formality: a field that says nothing of where it is read from fails."""
+@pytest.mark.parametrize(
+    "where, value, message",
+    [
+        ("fileObject", {"@id": "nowhere.parquet"}, "reference to node"),
+        ("dataType", "sc:Nonsense", "dataType"),
+    ],
+)
+def test_mlcroissant_refuses_a_broken_field(document, tmp_path, where, value, message):
+    """The validator is not a formality: a field read from a file the distribution does not hold,
+    or of a type Croissant does not know, fails it."""
     import mlcroissant as mlc
 
     broken = json.loads(json.dumps(document))
-    del broken["recordSet"][0]["field"][0]["source"]
+    field = broken["recordSet"][0]["field"][0]
+    if where == "fileObject":
+        field["source"]["fileObject"] = value
+    else:
+        field[where] = value
     path = tmp_path / "croissant.json"
     path.write_text(json.dumps(broken), encoding="utf-8")
-    with pytest.raises(mlc.ValidationError):
+    with pytest.raises(mlc.ValidationError, match=message):
         mlc.Dataset(jsonld=str(path))

@@ -103,15 +103,17 @@ def test_citation_zenodo_and_croissant_agree_on_version_and_license(released):
         assert source in notes, source
 
 
-def test_the_data_dictionary_is_every_downloadable_column_with_its_description(released):
+def test_the_data_dictionary_is_every_downloadable_column_with_its_description(released, fixture_build):
     manifest = json.loads((released / "downloads" / "MANIFEST.json").read_text(encoding="utf-8"))
     with open(released / "data-dictionary.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     assert [(r["table"], r["column"]) for r in rows] == [
         (t["table"], c) for t in manifest["tables"] for c in t["columns"]
     ]
+    metadata = json.loads((fixture_build / "metadata.json").read_text(encoding="utf-8"))
+    described = metadata["databases"]["hub"]["tables"]["model_versioning"]["columns"]
     own = next(r for r in rows if (r["table"], r["column"]) == ("model_versioning", "own_version"))
-    assert own["type"] == "Integer" and "own" in own["description"]
+    assert own["type"] == "Integer" and own["description"] == described["own_version"]
     assert sum(1 for r in rows if not r["description"]) < len(rows) / 4
     markdown = (released / "data-dictionary.md").read_text(encoding="utf-8")
     assert "## version_markers" in markdown and "| `refers_to` |" in markdown

@@ -240,19 +240,30 @@ def _coverage(snapshots: list[dict]) -> str:
     return f"{dates[0]}/{dates[-1]}" if dates else ""
 
 
-def write(build: Path) -> Path:
-    """build/downloads/croissant.json from build/metadata.json and build/downloads/MANIFEST.json."""
-    build = Path(build)
-    downloads_dir = build / MOUNT
+def write_into(metadata: dict, downloads_dir: Path) -> Path:
+    """downloads_dir/croissant.json for the site's metadata and the downloads' MANIFEST.json there.
+
+    The build can call it with the metadata it is about to publish, right after writing the
+    downloads; `write` does the same from a finished build's files."""
+    downloads_dir = Path(downloads_dir)
     try:
-        metadata = json.loads((build / "metadata.json").read_text(encoding="utf-8"))
         manifest = json.loads((downloads_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
-        raise CroissantError(f"{build}: {e} (run `make build` first)") from None
+        raise CroissantError(f"{downloads_dir}: {e} (run `make build` first)") from None
     document = croissant(metadata, manifest, downloads_dir)
     out = downloads_dir / FILE
     out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return out
+
+
+def write(build: Path) -> Path:
+    """build/downloads/croissant.json from build/metadata.json and build/downloads/MANIFEST.json."""
+    build = Path(build)
+    try:
+        metadata = json.loads((build / "metadata.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        raise CroissantError(f"{build}: {e} (run `make build` first)") from None
+    return write_into(metadata, build / MOUNT)
 
 
 def main(argv=None) -> int:
