@@ -2,8 +2,8 @@
 
 - a query stopped by the time limit lands on a page that names the limit, keeps the SQL in an
   editor and points to the whole-table downloads (Datasette's own page has neither);
-- a table page with a `snapshot` column says which censuses its rows come from, and that counts
-  and facets add them up unless one is chosen (templates/table.html);
+- a table page with a `snapshot` column whose rows come from two snapshots or more says which, and
+  that counts and facets add them up unless one is chosen (templates/table.html);
 - the database page lists every table with its description (templates/database.html reads them
   from the metadata; nothing here);
 - the site's stylesheet on every page, so that tables scroll sideways at phone width instead of
@@ -13,10 +13,12 @@
 from __future__ import annotations
 
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 
 DATABASE = "hub"
 INTERRUPTED = "SQL Interrupted"
+PRESENT_TIME_LIMIT_MS = 300
 
 
 def interrupted_sql(exception) -> str | None:
@@ -60,13 +62,27 @@ def extra_template_vars(template, database, table, request, datasette):
         columns = await db.table_columns(table)
         if "snapshot" not in columns or not await db.table_exists("snapshots"):
             return {"hub_snapshots": None}
-        rows = (await db.execute("select snapshot, kind, records from snapshots order by snapshot desc")).rows
+        kinds = {
+            r["snapshot"]: r["kind"] for r in (await db.execute("select snapshot, kind from snapshots")).rows
+        }
+        try:
+            # the snapshots this table holds rows of (an index on snapshot makes it quick)
+            present = await db.execute(
+                f"select distinct snapshot from [{table}] order by snapshot desc",
+                custom_time_limit=PRESENT_TIME_LIMIT_MS,
+            )
+            names = [r[0] for r in present.rows if r[0] is not None]
+        except QueryInterrupted:
+            names = sorted(kinds, reverse=True)
         chosen = request.args.get("snapshot") if request else None
+        listed = [{"snapshot": n, "kind": kinds.get(n, "snapshot")} for n in names]
+        if len(listed) < 2 and not chosen:
+            return {"hub_snapshots": None}
         return {
             "hub_snapshots": {
-                "all": [dict(r) for r in rows],
+                "all": listed,
                 "chosen": chosen,
-                "censuses": [r["snapshot"] for r in rows if r["kind"] == "census"],
+                "censuses": [r["snapshot"] for r in listed if r["kind"] == "census"] or names,
             }
         }
 
