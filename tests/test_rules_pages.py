@@ -115,3 +115,17 @@ def test_a_query_past_the_time_limit_names_it_keeps_the_editor_and_points_to_dow
     assert 'href="/about#downloads"' in html and 'href="/hub.db"' in html
     assert '<footer class="ft">' in html  # the site's own page, with its footer
     assert site.get("/hub.json", params={"sql": slow}).json()["title"] == "SQL Interrupted"
+
+
+def test_every_page_footer_names_the_dataset_version(site, fixture_db):
+    import yaml
+
+    version = str(yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))["version"])
+    conn = sqlite3.connect(f"file:{fixture_db}?mode=ro", uri=True)
+    model = conn.execute("select key from models limit 1").fetchone()[0]
+    conn.close()
+    for path in ("/", "/about", "/hub", "/hub/model_versioning", f"/hub/models/{model}", "/rules/seed-study"):
+        html = site.get(path).text
+        footer = html[html.index('<footer class="ft">') :]
+        assert f'<span class="hub-dataset-version">{version}</span>' in footer, path
+        assert "not public yet" in footer and "example.org" not in footer, path
