@@ -9,7 +9,7 @@ DATASETTE := $(VENV)/bin/datasette
 PORT ?= 8001
 DB := build/hub.db
 
-.PHONY: all setup build serve screenshots test lint validate architecture fetch fetch-refs fakehub bench bench-crawl publish publish-dry-run ingest-mlflow clean
+.PHONY: all setup build release serve screenshots test lint validate architecture fetch fetch-refs fakehub bench bench-crawl publish publish-dry-run ingest-mlflow clean
 
 all: serve
 
@@ -31,9 +31,17 @@ $(VENV)/.installed-mlflow: $(VENV)/.installed requirements-mlflow.txt
 $(DB): $(VENV)/.installed $(wildcard scripts/*.py scripts/*/*.py) $(wildcard data/snapshots/*/*) \
        $(wildcard canned_queries/*) metadata.yml data/organizations.csv
 	$(PY) -m scripts.build --out $(DB)
+	$(PY) -m scripts.publish.croissant --build $(dir $(DB))
 
 build: $(VENV)/.installed
 	$(PY) -m scripts.build --out $(DB)
+	$(PY) -m scripts.publish.croissant --build $(dir $(DB))
+
+# A release ready to deposit, build/release/hub-versioning-<version>/ (the version of CITATION.cff):
+# database, downloads, croissant.json, CITATION.cff and .zenodo.json, datasheet, data dictionary, SHA256SUMS.
+release: $(DB)
+	$(PY) -m scripts.publish.croissant --build $(dir $(DB))
+	$(PY) -m scripts.publish.release --build $(dir $(DB)) --out $(dir $(DB))release
 
 # The site's one configuration (scripts/publish/site.py), the one `make publish` ships and the tests use.
 serve: $(DB)

@@ -50,7 +50,7 @@ def test_every_footer_names_licenses_sources_and_seed(site, db, path):
 def test_about_cites_and_lists_every_download(site, manifest):
     html = site.get("/about").text
     assert 'id="how-to-cite"' in html and "cff-version" in html
-    assert "placeholder" in html  # the repository URL of CITATION.cff is example.org
+    assert "repository not public yet" in html and "example.org" not in html
     for t in manifest["tables"]:
         assert f"{t['rows']:,}" in html
         for f in t["files"]:

@@ -23,7 +23,8 @@ from pathlib import Path
 from scripts.publish import site
 
 ROOT = site.ROOT
-PINNED_FOR_SITE = ("datasette", "datasette-block-robots")
+# markdown-it-py (and its mdurl): the rules pages of plugins/hub_rules.py.
+PINNED_FOR_SITE = ("datasette", "datasette-block-robots", "markdown-it-py", "mdurl")
 
 
 def pins(requirements: Path = ROOT / "requirements.txt") -> list[str]:

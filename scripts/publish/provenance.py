@@ -20,6 +20,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 CITATION_CFF = ROOT / "CITATION.cff"
+# The code's license (LICENSE); the data's is CITATION.cff's `license`, per part in its abstract.
+CODE_LICENSE = "MIT"
 # Hosts reserved for examples (RFC 2606): a repository URL there is a placeholder.
 PLACEHOLDER_HOSTS = ("example.org", "example.com")
 SEED_STUDY = {
@@ -48,27 +50,33 @@ class ProvenanceError(Exception):
 
 
 def citation(path: Path = CITATION_CFF) -> dict:
-    """Title, authors, repository URL (flagged when a placeholder) and licenses from CITATION.cff."""
+    """Title, authors, version, release date, repository URL (None while it has no public one;
+    flagged when a placeholder) and licenses from CITATION.cff."""
     try:
         cff = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:
         raise ProvenanceError(f"{path}: {e}") from None
-    for key in ("title", "authors", "repository-code", "license"):
+    for key in ("title", "authors", "version", "date-released", "license"):
         if key not in cff:
             raise ProvenanceError(f"{path}: no {key!r}")
-    repository = cff["repository-code"]
+    repository = cff.get("repository-code")
     authors = [
         a.get("name") or " ".join(filter(None, (a.get("given-names"), a.get("family-names"))))
         for a in cff["authors"]
     ]
+    version, released = str(cff["version"]), str(cff["date-released"])
+    where = repository or "repository not public yet"
     return {
         "title": cff["title"],
         "authors": authors,
-        "version": str(cff.get("version", "")),
+        "version": version,
+        "date_released": released,
         "repository": repository,
-        "repository_is_placeholder": any(host in repository for host in PLACEHOLDER_HOSTS),
+        "repository_is_placeholder": bool(repository)
+        and any(host in repository for host in PLACEHOLDER_HOSTS),
         "license": cff["license"],
-        "text": f"{', '.join(authors)}. {cff['title']}. {repository}",
+        "code_license": CODE_LICENSE,
+        "text": f"{', '.join(authors)} ({released[:4]}). {cff['title']} (version {version}) [dataset]. {where}",
         "cff": path.read_text(encoding="utf-8"),
     }
 

@@ -25,7 +25,13 @@ PLUGINS_DIR = ROOT / "plugins"
 TEMPLATES_DIR = ROOT / "templates"
 # Mount point -> folder served at /<mount point>/ (`--static`); `datasette publish` copies each.
 # assets: the site's CSS and the vendored vega, vega-lite and vega-embed (charts draw offline).
-STATIC: dict[str, Path] = {"assets": PLUGINS_DIR / "static"}
+# docs, validation, study: the rules and sources, rendered as pages at /rules/ (plugins/hub_rules.py).
+STATIC: dict[str, Path] = {
+    "assets": PLUGINS_DIR / "static",
+    "docs": ROOT / "docs",
+    "validation": ROOT / "data" / "validation",
+    "study": ROOT / "data" / "study",
+}
 # Mount point -> folder of the build, served likewise: the findings' figures (scripts/publish/figures.py).
 # downloads: the whole-table files (scripts/publish/downloads.py).
 BUILD_STATIC = {"figures": "figures", "downloads": "downloads"}
