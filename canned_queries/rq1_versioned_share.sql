@@ -24,13 +24,13 @@ measures as (
          'other scheme (Llama-2, gpt2, 2407, step-1000, r2)', other_share, null,
          '&own_version=1&primary_form__in=generation,glued,date,prerelease,revision,checkpoint' from counted
 )
-select m.snapshot, m.measure, m.unit, m.units, m.models, round(m.share_raw, 4) as share_raw,
+select m.snapshot, m.measure, m.unit, m.units, m.models, round(m.share_raw, 6) as share_raw,
        e.share_corrected, e.corrected_low, e.corrected_high, e.labelled,
-       round(coalesce(e.share_corrected, m.share_raw), 4) as share_shown,
+       round(coalesce(e.share_corrected, m.share_raw), 6) as share_shown,
        case when e.share_corrected is not null then 'corrected'
             when m.unit = 'model' then 'raw: no labelled ids for this census'
             else 'raw, ' || m.unit || ' unit: error not measured' end as share_shown_is,
-       round(m.share_seed, 4) as share_seed, e.seed_study, m.measure_order,
+       round(m.share_seed, 6) as share_seed, e.seed_study, m.measure_order,
        '/hub/model_versioning?snapshot=' || m.snapshot || m.filter as rows
 from measures m
 left join estimate_rq1 e on e.snapshot = m.snapshot and e.band = 'all'

@@ -41,9 +41,9 @@ shown as (
   left join estimate_tasks e on m.measure = 'own version' and m.unit = 'model'
        and e.snapshot = m.snapshot and e.pipeline_tag = m.pipeline_tag
 )
-select pipeline_tag, measure, unit, units, models, round(share_raw, 4) as share_raw,
+select pipeline_tag, measure, unit, units, models, round(share_raw, 6) as share_raw,
        share_corrected, corrected_low, corrected_high,
-       round(coalesce(share_corrected, share_raw), 4) as share_shown, share_shown_is,
+       round(coalesce(share_corrected, share_raw), 6) as share_shown, share_shown_is,
        labelled, labelled_own, method, error_measured,
        '/hub/model_versioning?snapshot=' || snapshot || filter as rows
 from shown

@@ -32,13 +32,13 @@ stats as (
   from forms f join orgs o using (organization) group by f.organization
 )
 select o.organization, o.namespaces, o.models, o.versioned, r.unit, r.units, r.versioned_models,
-       r.versioned_units, round(r.own_version_share, 4) as versioned_share,
-       round(r.seed_rule_share, 4) as seed_rule_share,
-       coalesce(s.forms, 0) as forms, r.top_form, round(r.consistency, 4) as consistency,
+       r.versioned_units, round(r.own_version_share, 6) as versioned_share,
+       round(r.seed_rule_share, 6) as seed_rule_share,
+       coalesce(s.forms, 0) as forms, r.top_form, round(r.consistency, 6) as consistency,
        round(abs(coalesce(s.entropy, 0)), 4) as entropy_bits,
        e.share_raw, e.share_corrected, e.corrected_low, e.corrected_high,
        case when r.unit != 'model' then null
-            else round(coalesce(e.share_corrected, e.share_raw), 4) end as share_shown,
+            else round(coalesce(e.share_corrected, e.share_raw), 6) end as share_shown,
        case when r.unit != 'model' then null
             when e.share_corrected is not null and e.method = 'read in full' then 'read in full by hand'
             when e.share_corrected is not null then 'corrected'
