@@ -143,4 +143,11 @@ def test_parameters_offer_their_values_with_the_default_chosen(server, page, fix
     assert set(kind.locator("option").evaluate_all("os => os.map(o => o.value)")) == kinds | {"all"}
     assert kind.input_value() == "company"
     page.goto(f"{server}/hub/rq1_versioned_share")
-    assert page.locator("input[name=min_downloads]").input_value() == "0"
+    unit = page.locator("select[name=unit]")
+    assert unit.locator("option").evaluate_all("os => os.map(o => o.value)") == [
+        "model",
+        "family",
+        "author",
+        "without_checkpoints",
+    ]
+    assert unit.input_value() == "model"

@@ -160,7 +160,7 @@ def test_rq1_chart_draws_the_quoted_shares(conn, stored, site):
             assert pct(r["share_shown"]) in answer and r["share_shown_is"] == "corrected", r["measure"]
     spec = findings.canned_queries()["rq1_versioned_share"]["chart"]
     assert "datum.share_shown" in chart_fields(spec) and "ci95" not in chart_fields(spec)
-    parts = json.loads(stored["rq1"]["parts"])
+    parts = json.loads(stored["rq1"]["parts"])["rows"]
     assert [p["sign"] for p in parts][0] == "" and parts[-1]["sign"] == "="
     assert all(p["share"] in answer for p in parts if p["share"] != "0.0%")
 

@@ -127,7 +127,11 @@ def finding_rq1(conn: sqlite3.Connection) -> dict | None:
     return {
         "question": "Do Hub models follow traditional versioning (major.minor.patch), or free naming?",
         "answer": answer,
-        "parts": seed_gap.table(gap),
+        "parts": {
+            "caption": f"The seed rule's share taken apart into the own-version count ({snapshot} census, "
+            "classifier counts, shares of its models)",
+            "rows": seed_gap.table(gap),
+        },
         "seed_claim": "Mostly no traditional versioning: 79% of models unversioned, 21% versioned.",
         "chart_query": "rq1_versioned_share",
         "rows_url": "/hub/rq1_versioning_schemes",
