@@ -1,34 +1,38 @@
--- Share of models whose name carries a version, by the seed study's rule and by the refined
--- own-version measure, per snapshot, with Wilson 95% confidence intervals (sampling only); over the
--- whole census (min_downloads 0), the own-version row also carries the share corrected for the
--- classifier's error (estimate_rq1: prediction-powered inference on the hand-labelled sample).
+-- RQ1 answered per census: the share with no own version, with a traditional own version
+-- (major.minor.patch-like: v2, v0.2, 1.0.3) and with another scheme (Llama-2, gpt2, 2407,
+-- step-1000), counted in the chosen unit (robustness: per model, per family, per author, or per
+-- model without checkpoint-only names). A census is counted whole: share_raw has no sampling
+-- error. Per model, where the census has hand labels, share_corrected and its 95% interval carry
+-- the classifier's error (estimate_rq1: prediction-powered inference); the other units are
+-- classifier counts only.
 with params as (
-  select cast(coalesce(nullif(:min_downloads, ''), 0) as integer) as min_downloads
+  select coalesce(nullif(:unit, ''), 'model') as unit
 ),
-totals as (
-  select d.snapshot, sum(d.models) as models, sum(d.seed_rule) as seed_rule,
-         sum(d.own_version) as own_version
-  from summary_downloads d, params
-  where d.downloads >= params.min_downloads
-  group by d.snapshot
+counted as (
+  select r.* from robustness r, params where r.question = 'rq1' and r.unit = params.unit
 ),
 measures as (
-  select snapshot, 'seed rule (v-number anywhere)' as measure, models, seed_rule as versioned,
-         'seed_rule' as flag from totals
+  select snapshot, unit, units, models, 0 as measure_order, 'no own version' as estimate_measure,
+         'no own version' as measure, 1 - own_version_share as share_raw,
+         1 - seed_rule_share as share_seed, '&own_version=0' as filter from counted
   union all
-  select snapshot, 'own version (refined)', models, own_version, 'own_version' from totals
-),
-shares as (select *, 1.0 * versioned / models as p, 1.96 * 1.96 / models as z2n from measures)
-select snapshot, measure, models, versioned, round(p, 4) as share,
-       round((p + z2n / 2 - 1.96 * sqrt(p * (1 - p) / models + z2n / (4 * models))) / (1 + z2n), 4) as ci95_low,
-       round((p + z2n / 2 + 1.96 * sqrt(p * (1 - p) / models + z2n / (4 * models))) / (1 + z2n), 4) as ci95_high,
-       round(p, 4) as share_raw, e.share_corrected, e.corrected_low, e.corrected_high, e.share_seed,
-       e.labelled, e.note,
-       '/hub/model_versioning?snapshot=' || snapshot || '&' || flag || '=1&downloads__gte=' ||
-         (select min_downloads from params) as versioned_rows
-from shares s
-left join (select snapshot as census, share_corrected, corrected_low, corrected_high, share_seed,
-                  labelled, note
-           from estimate_rq1 where band = 'all' and measure = 'own version') e
-     on e.census = s.snapshot and s.flag = 'own_version' and (select min_downloads from params) = 0
-order by snapshot desc, measure desc
+  select snapshot, unit, units, models, 1, 'traditional',
+         'traditional (v2, v0.2, 1.0.3: major.minor.patch-like)', traditional_share, null,
+         '&own_version=1&primary_form__in=v_major,v_minor,v_patch,num_minor,num_patch' from counted
+  union all
+  select snapshot, unit, units, models, 2, 'other scheme',
+         'other scheme (Llama-2, gpt2, 2407, step-1000, r2)', other_share, null,
+         '&own_version=1&primary_form__in=generation,glued,date,prerelease,revision,checkpoint' from counted
+)
+select m.snapshot, m.measure, m.unit, m.units, m.models, round(m.share_raw, 6) as share_raw,
+       e.share_corrected, e.corrected_low, e.corrected_high, e.labelled,
+       round(coalesce(e.share_corrected, m.share_raw), 6) as share_shown,
+       case when e.share_corrected is not null then 'corrected'
+            when m.unit = 'model' then 'raw: no labelled ids for this census'
+            else 'raw, ' || m.unit || ' unit: error not measured' end as share_shown_is,
+       round(m.share_seed, 6) as share_seed, e.seed_study, m.measure_order,
+       '/hub/model_versioning?snapshot=' || m.snapshot || m.filter as rows
+from measures m
+left join estimate_rq1 e on e.snapshot = m.snapshot and e.band = 'all'
+     and e.measure = m.estimate_measure and m.unit = 'model'
+order by m.snapshot desc, m.measure_order

@@ -36,7 +36,7 @@ def finding_for(findings: list[dict], name: str) -> tuple[dict | None, bool]:
 
 
 def finding_row(row) -> dict:
-    return dict(row, figures=json.loads(row["figures"] or "{}"))
+    return dict(row, figures=json.loads(row["figures"] or "{}"), parts=json.loads(row["parts"] or "null"))
 
 
 async def read_findings(datasette) -> list[dict]:

@@ -31,7 +31,7 @@ import sqlite_utils
 from tqdm import tqdm
 
 from scripts import schema
-from scripts.derive import estimates, history, hub_registry, summaries, versioning
+from scripts.derive import estimates, history, hub_registry, robustness, summaries, versioning
 from scripts.load import census, organizations, refs, registry, validation, weight_changes
 from scripts.publish import downloads, findings
 from scripts.publish.metadata import site_metadata
@@ -356,6 +356,7 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
         log.info("validation sample: %d labelled ids", validation.load_validation(db))
         manifest = validation.read_manifest(validation.VALIDATION_DIR)
         log.info("estimates: %s", estimates.derive_estimates(db, manifest))
+        log.info("robustness: %d rows", robustness.derive_robustness(db))
     # Where versions live when not in names: weight rewrites, predecessors, succession.
     with db.conn:
         history.derive_history(db)

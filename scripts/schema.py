@@ -417,7 +417,7 @@ FINDINGS = table(
     [
         Column("key", str),
         Column("position", int),
-        *cols("question answer details seed_claim chart_query rows_url figures"),
+        *cols("question answer details parts seed_claim chart_query rows_url figures"),
     ],
     pk="key",
 )
@@ -488,7 +488,8 @@ ESTIMATE_SEED_GAP = table(
     typed("snapshot band band_order:int models:int")
     + cols(
         "seed_rule_share own_version_share seed_not_own seed_not_own_environment seed_not_own_dataset "
-        "seed_not_own_base_model own_not_seed own_not_seed_bare own_not_seed_date own_not_seed_other",
+        "seed_not_own_base_model seed_not_own_other own_not_seed own_not_seed_number own_not_seed_generation "
+        "own_not_seed_glued own_not_seed_date own_not_seed_checkpoint own_not_seed_v_unseen own_not_seed_edition",
         float,
     ),
     pk=("snapshot", "band"),
@@ -591,4 +592,18 @@ HISTORY_SUCCESSION = table(
     pk="registered_model",
     foreign_keys=[("old_snapshot", "snapshots", "snapshot"), ("new_snapshot", "snapshots", "snapshot")],
     indexes=[ix("old_declared", "outcome"), ix("author")],
+)
+
+# --- each answer counted per model, family, author and without checkpoint-only names
+# (scripts/derive/robustness.py) ----------------------------------------------------------------
+ROBUSTNESS = table(
+    "robustness",
+    typed(
+        "snapshot question group_name unit models:int units:int versioned_models:int versioned_units:int "
+        "seed_rule_share:float own_version_share:float traditional_share:float other_share:float "
+        "environment_share:float consistency:float top_form"
+    ),
+    pk=("snapshot", "question", "group_name", "unit"),
+    foreign_keys=[SNAPSHOT_FK],
+    indexes=[ix("snapshot", "question", "unit")],
 )

@@ -143,4 +143,20 @@ def test_parameters_offer_their_values_with_the_default_chosen(server, page, fix
     assert set(kind.locator("option").evaluate_all("os => os.map(o => o.value)")) == kinds | {"all"}
     assert kind.input_value() == "company"
     page.goto(f"{server}/hub/rq1_versioned_share")
-    assert page.locator("input[name=min_downloads]").input_value() == "0"
+    unit = page.locator("select[name=unit]")
+    assert unit.locator("option").evaluate_all("os => os.map(o => o.value)") == [
+        "model",
+        "family",
+        "author",
+        "without_checkpoints",
+    ]
+    assert unit.input_value() == "model"
+
+
+@pytest.mark.parametrize("name", ["rq1_versioned_share", "rq2_versioning_by_task", "rq3_company_consistency"])
+@pytest.mark.parametrize("unit", ["family", "author", "without_checkpoints"])
+def test_rq_charts_switch_the_unit_of_counting(server, page, name, unit):
+    page.goto(f"{server}/hub/{name}?unit={unit}")
+    chart_box(page)
+    assert page.locator("select[name=unit]").input_value() == unit
+    assert not page.errors, (name, unit, page.errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import sqlite3
 
 import markupsafe
@@ -40,57 +41,226 @@ def test_the_build_stores_every_answerable_finding(stored):
         assert isinstance(json.loads(f["figures"]), dict), key
 
 
-def test_rq1_states_the_own_version_share_of_the_headline_census(conn, stored):
+PERCENT = re.compile(r"\d+(?:\.\d+)?%")
+TRADITIONAL = "('v_major', 'v_minor', 'v_patch', 'num_minor', 'num_patch')"
+UNIT_KEYS = {  # how the test groups models into the units of counting, from model_versioning alone
+    "family": "coalesce(author, '') || '/' || family",
+    "author": "coalesce(author, '')",
+}
+CHECKPOINT_ONLY = """model in (select model from model_versioning v where own_version and not exists (
+    select 1 from version_markers m where m.model = v.model and m.refers_to = 'self' and m.form != 'checkpoint'))"""
+
+
+def pct(x: float, digits: int = 1) -> str:
+    return f"{100 * x:.{digits}f}%"
+
+
+def unit_shares(conn, where: str, params: list, columns: list[str]) -> dict[str, tuple]:
+    """Per other unit of counting: the average over units of each column's per-unit mean (family,
+    author), or the plain mean without checkpoint-only names, over the models `where` selects."""
+    got = {}
+    for unit, key in UNIT_KEYS.items():
+        inner = ", ".join(f"avg({c}) as c{i}" for i, c in enumerate(columns))
+        outer = ", ".join(f"avg(c{i})" for i in range(len(columns)))
+        got[unit] = conn.execute(
+            f"select {outer} from (select {inner} from model_versioning where {where} group by {key})", params
+        ).fetchone()
+    plain = ", ".join(f"avg({c})" for c in columns)
+    got["without_checkpoints"] = conn.execute(
+        f"select {plain} from model_versioning where {where} and not {CHECKPOINT_ONLY}", params
+    ).fetchone()
+    return got
+
+
+def chart_fields(spec) -> str:
+    """Everything a chart spec names (fields, calculate expressions), as one string."""
+    return json.dumps(spec)
+
+
+SEED_GAP_WORDS = {  # the sentence's words for the seed gap's parts -> the models they count
+    "environments": "seed_rule and not own_version and environment_markers > 0",
+    "datasets": "seed_rule and not own_version and environment_markers = 0 and dataset_markers > 0",
+    "base models": "seed_rule and not own_version and environment_markers = 0 and dataset_markers = 0 "
+    "and base_model_markers > 0",
+    "other v-numbers": "seed_rule and not own_version and environment_markers = 0 and dataset_markers = 0 "
+    "and base_model_markers = 0",
+    "dates": "own_version and not seed_rule and primary_form = 'date'",
+    "checkpoints": "own_version and not seed_rule and primary_form = 'checkpoint'",
+    "bare numbers": "own_version and not seed_rule and primary_form in ('num_minor', 'num_patch')",
+    "generations": "own_version and not seed_rule and primary_form = 'generation'",
+    "glued numbers": "own_version and not seed_rule and primary_form = 'glued'",
+    "v-numbers glued to a word": "own_version and not seed_rule and primary_form in ('v_major', 'v_minor', 'v_patch')",
+    "prereleases and revisions": "own_version and not seed_rule and primary_form in ('prerelease', 'revision')",
+}
+
+
+def test_rq1_every_figure_recomputed(conn, stored):
     snapshot = headline(conn)
-    models, own, seed = conn.execute(
-        "select count(*), sum(own_version), sum(seed_rule) from model_versioning where snapshot = ?",
+    answer = stored["rq1"]["answer"]
+    models, own, seed, trad = conn.execute(
+        f"""select count(*), sum(own_version), sum(seed_rule), sum(own_version and primary_form in {TRADITIONAL})
+            from model_versioning where snapshot = ?""",
         [snapshot],
     ).fetchone()
-    answer = stored["rq1"]["answer"]
     assert f"census of {models:,} models" in answer
-    assert f"the classifier alone counts {100 * (1 - own / models):.1f}%" in answer
-    assert f"counts {100 * seed / models:.1f}% as versioned" in answer
-    # The corrected three-way split, with intervals (checked against the labels in test_estimates).
-    for measure, low, high in conn.execute(
-        """select measure, corrected_low, corrected_high from estimate_rq1
-           where snapshot = ? and band = 'all' and measure != 'own version'""",
-        [snapshot],
-    ):
-        assert f"95% interval {100 * low:.1f}%-{100 * high:.1f}%" in answer, measure
+    est = {
+        r[0]: r[1:]
+        for r in conn.execute(
+            """select measure, share_corrected, corrected_low, corrected_high, labelled from estimate_rq1
+               where snapshot = ? and band = 'all'""",
+            [snapshot],
+        )
+    }
+    assert f"on {est['no own version'][3]} hand-labelled ids" in answer
+    expected = [pct(x) for m in ("no own version", "traditional", "other scheme") for x in est[m][:3]]
+    expected += ["95%", pct(1 - own / models), pct(trad / models), pct((own - trad) / models), "79%", "21%"]
+    # The seed rule taken apart: printed parts within 0.1 point of the exact share, adding up exactly.
+    gap = answer[answer.index("which counts") : answer.index("the classifier's own-version count")]
+    tenths = [round(10 * float(x[:-1])) for x in PERCENT.findall(gap)]
+    seed_t, counted_t, *rest = tenths
+    parts = dict(re.findall(r"([a-z][a-z -]+?) (\d+\.\d)%", gap.split("add the")[0].split("(", 1)[1]))
+    parts.update(re.findall(r"([a-z][a-z -]+?) (\d+\.\d)%", gap.split("add the")[1].split("(", 1)[1]))
+    for words, printed in parts.items():
+        (n,) = conn.execute(
+            f"select count(*) from model_versioning where snapshot = ? and {SEED_GAP_WORDS[words.strip()]}",
+            [snapshot],
+        ).fetchone()
+        assert abs(float(printed) - 100 * n / models) <= 0.1 + 1e-9, words
+    counted = [
+        round(10 * float(v)) for k, v in parts.items() if "seed_rule and not own" in SEED_GAP_WORDS[k.strip()]
+    ]
+    missed = [
+        round(10 * float(v))
+        for k, v in parts.items()
+        if "own_version and not seed" in SEED_GAP_WORDS[k.strip()]
+    ]
+    missed_t, own_t = rest[len(counted)], rest[-1]
+    assert counted_t == sum(counted) and missed_t == sum(missed)
+    assert seed_t - counted_t + missed_t == own_t
+    assert abs(seed_t - 1000 * seed / models) <= 0.5 and abs(own_t - 1000 * own / models) <= 0.5
+    expected += PERCENT.findall(gap)
+    # The other units of counting, from model_versioning alone.
+    shares = unit_shares(
+        conn, "snapshot = ?", [snapshot], ["own_version", f"own_version and primary_form in {TRADITIONAL}"]
+    )
+    units = ("family", "author", "without_checkpoints")
+    expected += [pct(1 - shares[u][0]) for u in units]
+    expected += [pct(x) for u in units for x in (shares[u][1], shares[u][0] - shares[u][1])]
+    assert PERCENT.findall(answer) == expected
+    holds = all(shares[u][0] < 0.5 for u in units) and all(2 * shares[u][1] > shares[u][0] for u in units)
+    assert ("holds under all four units" in answer) == holds
 
 
-def test_rq2_names_the_task_with_the_highest_seed_rule_share(conn, stored):
-    rows = conn.execute(
-        """select pipeline_tag, count(*), avg(seed_rule), avg(own_version) from model_versioning
-           where snapshot = ? and pipeline_tag is not null group by pipeline_tag having count(*) >= 500
-           order by avg(seed_rule) desc""",
+def test_rq1_chart_draws_the_quoted_shares(conn, stored, site):
+    snapshot = headline(conn)
+    rows = site.get("/hub/rq1_versioned_share.json?_shape=array").json()
+    answer = stored["rq1"]["answer"]
+    for r in rows:
+        if r["snapshot"] == snapshot:
+            assert pct(r["share_shown"]) in answer and r["share_shown_is"] == "corrected", r["measure"]
+    spec = findings.canned_queries()["rq1_versioned_share"]["chart"]
+    assert "datum.share_shown" in chart_fields(spec) and "ci95" not in chart_fields(spec)
+    parts = json.loads(stored["rq1"]["parts"])["rows"]
+    assert [p["sign"] for p in parts][0] == "" and parts[-1]["sign"] == "="
+    assert all(p["share"] in answer for p in parts if p["share"] != "0.0%")
+
+
+def rq2_tasks(conn) -> list[tuple]:
+    return conn.execute(
+        """select pipeline_tag, count(*), avg(seed_rule), avg(own_version), avg(environment_markers > 0)
+           from model_versioning where snapshot = ? and pipeline_tag is not null group by pipeline_tag
+           having count(*) >= 500 order by avg(seed_rule) desc""",
         [headline(conn)],
     ).fetchall()
-    task, models, seed, own = rows[0]
-    answer = stored["rq2"]["answer"]
-    assert f"{task} has the highest seed-rule share ({100 * seed:.1f}% of {models:,} models)" in answer
-    # The own-version share is the corrected one where the census has labels (estimate_tasks).
-    corrected = conn.execute(
-        "select share_corrected from estimate_tasks where snapshot = ? and pipeline_tag = ?",
+
+
+def own_stated(conn, task: str, raw: float) -> tuple[float, list[str]]:
+    """The own-version share a sentence gives for a task (estimate_tasks: corrected when its error
+    is measured, raw otherwise) and the figures it quotes with it."""
+    corrected, low, high, method = conn.execute(
+        """select share_corrected, corrected_low, corrected_high, method from estimate_tasks
+           where snapshot = ? and pipeline_tag = ?""",
         [headline(conn), task],
-    ).fetchone()[0]
-    stated = own if corrected is None else corrected
-    assert f"only {100 * stated:.1f}%" in answer and "carry a version of their own" in answer
-    assert f"Across the {len(rows)} tasks" in answer
+    ).fetchone()
+    if corrected is None:
+        return raw, [pct(raw)]
+    if method == "read in full by hand":
+        return corrected, [pct(corrected)]
+    return corrected, [pct(corrected), "95%", pct(low), pct(high), pct(raw)]
 
 
-def test_rq3_counts_the_companies_it_can_judge(conn, stored):
+def test_rq2_every_figure_recomputed(conn, stored):
+    tasks = rq2_tasks(conn)
+    task, models, seed, own, env = tasks[0]
+    answer = stored["rq2"]["answer"]
+    assert f"{task} has the highest seed-rule share" in answer and f"of {models:,} models" in answer
+    own_shown, own_figures = own_stated(conn, task, own)
+    expected = [pct(seed), *own_figures, pct(env)]
+    stated = sorted((own_stated(conn, t, o)[0], t) for t, _, _, o, _ in tasks)
+    assert f"Across the {len(tasks)} tasks" in answer
+    assert f"({stated[0][1]}," in answer and f"({stated[-1][1]}," in answer
+    expected += [pct(stated[0][0]), pct(stated[-1][0])]
+    where = "snapshot = ? and pipeline_tag = ?"
+    shares = unit_shares(conn, where, [headline(conn), task], ["own_version", "seed_rule"])
+    units = ("family", "author", "without_checkpoints")
+    expected += [pct(shares[u][0]) for u in units] + [pct(shares[u][1]) for u in units]
+    assert PERCENT.findall(answer) == expected
+    if any((shares[u][0] < shares[u][1] / 2) != (own_shown < seed / 2) for u in units):
+        assert "does not hold" in answer
+
+
+def test_rq2_chart_and_table_show_the_quoted_measure(conn, stored, site):
+    task = rq2_tasks(conn)[0][0]
+    rows = site.get("/hub/rq2_versioning_by_task.json?_shape=array").json()
+    (own,) = [r for r in rows if r["pipeline_tag"] == task and r["measure"] == "own version"]
+    assert pct(own["share_shown"]) in stored["rq2"]["answer"]
+    kind = {"corrected": "corrected for the classifier's error", "read in full by hand": "read in full"}
+    assert kind.get(own["share_shown_is"], "raw") in stored["rq2"]["answer"]
+    spec = chart_fields(findings.canned_queries()["rq2_versioning_by_task"]["chart"])
+    assert "share_shown" in spec and "ci95" not in spec and "1.96" not in spec
+    # Every unit's rows draw the same columns; other units carry no corrected share.
+    for unit in ("family", "author", "without_checkpoints"):
+        other = site.get(f"/hub/rq2_versioning_by_task.json?unit={unit}&_shape=array").json()
+        assert other and all(r["share_corrected"] is None and r["unit"] == unit for r in other)
+
+
+def test_rq3_every_figure_recomputed(conn, stored):
+    snapshot = headline(conn)
+    answer = stored["rq3"]["answer"]
     judged = conn.execute(
-        """select count(*) from (select organization from model_versioning
+        """select organization, count(*) from model_versioning
            where snapshot = ? and organization_kind = 'company' and own_version
-           group by organization having count(*) >= ?)""",
-        [headline(conn), findings.MIN_VERSIONED],
-    ).fetchone()[0]
-    assert judged > 0
-    assert (
-        f"of the {judged} companies with at least {findings.MIN_VERSIONED} versioned"
-        in stored["rq3"]["answer"]
-    )
+           group by organization having count(*) >= ?""",
+        [snapshot, findings.MIN_VERSIONED],
+    ).fetchall()
+    consistency = {}
+    for organization, versioned in judged:
+        top = conn.execute(
+            """select count(*) from model_versioning where snapshot = ? and organization = ? and own_version
+               group by primary_form order by count(*) desc limit 1""",
+            [snapshot, organization],
+        ).fetchone()[0]
+        consistency[organization] = top / versioned
+    ordered = sorted(consistency.items(), key=lambda kv: (kv[1], kv[0]))
+    assert f"of the {len(judged)} companies with at least {findings.MIN_VERSIONED} versioned" in answer
+    consistent = sum(c >= 0.9 for c in consistency.values())
+    assert f"versioned models, {consistent} write 90% or more" in answer
+    expected = ["90%", pct(ordered[len(ordered) // 2][1], 0), pct(ordered[0][1], 0), pct(ordered[-1][1], 0)]
+    assert f"({ordered[0][0]})" in answer and f"({ordered[-1][0]})" in answer
+    robust = {
+        u: sorted(
+            r[0]
+            for r in conn.execute(
+                """select r.consistency from robustness r where r.snapshot = ? and r.question = 'rq3' and r.unit = ?
+                   and r.versioned_models >= ? and r.group_name in (select organization from organizations
+                   where kind = 'company')""",
+                [snapshot, u, findings.MIN_VERSIONED],
+            )
+        )
+        for u in ("family", "author", "without_checkpoints")
+    }
+    expected += ["90%"] + [pct(v[len(v) // 2], 0) for v in robust.values()]
+    assert PERCENT.findall(answer) == expected
 
 
 def test_time_compares_the_first_and_last_dated_years(conn, stored):
@@ -117,7 +287,7 @@ def test_a_finding_without_data_is_left_out(tmp_path):
     [
         ("/hub/rq3_company_consistency?kind=companies", "kind='companies'"),
         ("/hub/rq2_versioning_by_task?snapshot=2024-7-11", "snapshot='2024-7-11'"),
-        ("/hub/rq1_versioned_share?min_downloads=abc", "min_downloads='abc'"),
+        ("/hub/rq1_versioned_share?unit=models", "unit='models'"),
         ("/hub/rq2_versioning_by_task?min_models=0", "min_models='0'"),
     ],
 )

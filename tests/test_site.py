@@ -65,26 +65,34 @@ def test_canned_query_csv_export(site, name):
 
 def test_rq1_shares_match_the_model_rows(site, fixture_db):
     """The headline figures are traceable: recount them from model_versioning directly."""
-    rows = site.get("/hub/rq1_versioned_share.json?_shape=array&min_downloads=1000").json()
+    rows = site.get("/hub/rq1_versioned_share.json?_shape=array").json()
     conn = sqlite3.connect(fixture_db)
+    traditional = (
+        "own_version and primary_form in ('v_major', 'v_minor', 'v_patch', 'num_minor', 'num_patch')"
+    )
+    counted = {
+        "no own version": "not own_version",
+        "traditional": traditional,
+        "other scheme": f"own_version and not ({traditional})",
+    }
+    assert {r["measure"].split(" (")[0] for r in rows} == set(counted)
     for row in rows:
-        flag = "seed_rule" if row["measure"].startswith("seed") else "own_version"
         n, k = conn.execute(
-            f"select count(*), sum({flag}) from model_versioning where snapshot = ? and downloads >= 1000",
+            f"select count(*), sum({counted[row['measure'].split(' (')[0]]}) from model_versioning where snapshot = ?",
             [row["snapshot"]],
         ).fetchone()
-        assert (row["models"], row["versioned"]) == (n, k)
-        assert row["ci95_low"] <= row["share"] <= row["ci95_high"]
+        assert row["models"] == n and row["share_raw"] == pytest.approx(k / n, abs=1e-6)
+        assert "ci95_low" not in row  # a census has no sampling error
         # The link opens exactly the counted rows.
         linked = site.get(
-            row["versioned_rows"].replace("/hub/model_versioning?", "/hub/model_versioning.json?_size=0&")
+            row["rows"].replace("/hub/model_versioning?", "/hub/model_versioning.json?_size=0&")
         )
         assert linked.json()["filtered_table_rows_count"] == k
 
 
 def test_rq2_shows_rl_versioning_is_environments(site):
     rows = site.get("/hub/rq2_versioning_by_task.json?_shape=array&min_models=20").json()
-    rl = {r["measure"]: r["share"] for r in rows if r["pipeline_tag"] == "reinforcement-learning"}
+    rl = {r["measure"]: r["share_raw"] for r in rows if r["pipeline_tag"] == "reinforcement-learning"}
     assert rl, "the fixture has reinforcement-learning models"
     assert rl["seed rule"] > rl["own version"]
     assert rl["RL environment version"] > 0.5

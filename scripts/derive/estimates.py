@@ -39,8 +39,6 @@ UNIFORM = "uniform"
 # Own-version schemes: traditional (major.minor.patch-like) forms and every other form.
 TRADITIONAL_FORMS = ("v_major", "v_minor", "v_patch", "num_minor", "num_patch")
 OTHER_FORMS = ("generation", "glued", "date", "prerelease", "revision", "checkpoint")
-# Forms the seed rule (a v-number) cannot see when written without a v: bare numbers and names.
-BARE_FORMS = ("num_minor", "num_patch", "generation", "glued")
 
 # Popularity bands by 30-day downloads at collection time: (lowest downloads, label).
 BANDS = ((0, "0"), (1, "1-9"), (10, "10+"))
@@ -155,15 +153,13 @@ def error_rate_samples(labelled: list[tuple]) -> tuple[list[int], list[int]]:
 def census_counts(db: sqlite_utils.Database) -> list[dict]:
     """Per snapshot, band, scheme and the seed rule's reasons: model counts from model_versioning."""
     traditional = ", ".join(f"'{f}'" for f in TRADITIONAL_FORMS)
-    bare = ", ".join(f"'{f}'" for f in BARE_FORMS)
     sql = f"""
         select snapshot, {band_sql()} as band,
                case when not own_version then 'none' when primary_form in ({traditional})
                     then 'traditional' else 'other' end as scheme,
                seed_rule, environment_markers > 0 as environment, dataset_markers > 0 as dataset,
                base_model_markers > 0 as base_model,
-               case when primary_form = 'date' then 'date' when primary_form in ({bare}) then 'bare'
-                    else 'other' end as form_kind,
+               {SEED_MISSED_KIND} as form_kind,
                count(*) as models
         from model_versioning group by 1, 2, 3, 4, 5, 6, 7, 8"""
     return list(db.query(sql))
@@ -277,12 +273,37 @@ def rq1_rows(
 
 def seed_gap_rows(counts: list[dict]) -> list[dict]:
     """estimate_seed_gap rows: per snapshot and band, why the seed rule's share differs from the
-    own-version share: v-numbers of environments, datasets and base models that it counts, and
-    own versions without a v (bare numbers and names, dates) that it misses. Shares of models."""
-    out = []
-    for (snapshot, band), rows in _groups(counts):
-        out.append(_gap_row(snapshot, band, rows))
-    return out
+    own-version share, in parts that add up: seed_rule_share - seed_not_own + own_not_seed =
+    own_version_share, seed_not_own is the sum of its parts (each model under the first reason that
+    applies: environment, dataset, base model, other) and own_not_seed of its parts (by the form of
+    the model's own version). Shares of models, classifier counts (no correction)."""
+    return [_gap_row(snapshot, band, rows) for (snapshot, band), rows in _groups(counts)]
+
+
+# What the seed rule misses, by the primary own-version form (estimate_seed_gap's own_not_seed_*
+# columns), and what it counts without an own version, by the first reason that applies.
+SEED_MISSED_PARTS = {
+    "number": ("num_minor", "num_patch"),
+    "generation": ("generation",),
+    "glued": ("glued",),
+    "date": ("date",),
+    "checkpoint": ("checkpoint",),
+    "v_unseen": ("v_major", "v_minor", "v_patch"),
+    "edition": ("prerelease", "revision"),
+}
+SEED_MISSED_KIND = (
+    "case "
+    + " ".join(
+        f"when primary_form in ({', '.join(repr(f) for f in forms)}) then '{kind}'"
+        for kind, forms in SEED_MISSED_PARTS.items()
+    )
+    + " else 'unknown' end"
+)
+SEED_COUNTED_PARTS = ("environment", "dataset", "base_model", "other")
+
+
+def _seed_counted_reason(c: dict) -> str:
+    return next((r for r in SEED_COUNTED_PARTS[:-1] if c[r]), "other")
 
 
 def _gap_row(snapshot: str, band: str, rows: list[dict]) -> dict:
@@ -297,7 +318,7 @@ def _gap_row(snapshot: str, band: str, rows: list[dict]) -> dict:
     def missed(c) -> bool:  # an own version the seed rule misses
         return not c["seed_rule"] and c["scheme"] != "none"
 
-    return {
+    row = {
         "snapshot": snapshot,
         "band": band,
         "band_order": BAND_ORDER[band],
@@ -305,14 +326,15 @@ def _gap_row(snapshot: str, band: str, rows: list[dict]) -> dict:
         "seed_rule_share": share(lambda c: c["seed_rule"]),
         "own_version_share": share(lambda c: c["scheme"] != "none"),
         "seed_not_own": share(counted),
-        "seed_not_own_environment": share(lambda c: counted(c) and c["environment"]),
-        "seed_not_own_dataset": share(lambda c: counted(c) and c["dataset"]),
-        "seed_not_own_base_model": share(lambda c: counted(c) and c["base_model"]),
         "own_not_seed": share(missed),
-        "own_not_seed_bare": share(lambda c: missed(c) and c["form_kind"] == "bare"),
-        "own_not_seed_date": share(lambda c: missed(c) and c["form_kind"] == "date"),
-        "own_not_seed_other": share(lambda c: missed(c) and c["form_kind"] == "other"),
     }
+    for part in SEED_COUNTED_PARTS:
+        row[f"seed_not_own_{part}"] = share(
+            lambda c, part=part: counted(c) and _seed_counted_reason(c) == part
+        )
+    for part in SEED_MISSED_PARTS:
+        row[f"own_not_seed_{part}"] = share(lambda c, part=part: missed(c) and c["form_kind"] == part)
+    return row
 
 
 ESTIMATE_TABLES = {

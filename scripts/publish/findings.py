@@ -21,8 +21,9 @@ import json
 import sqlite3
 from pathlib import Path
 
-from scripts.publish import history_finding
+from scripts.publish import history_finding, seed_gap, units
 from scripts.publish.metadata import canned_queries
+from scripts.publish.palette import measure_key
 from scripts.schema import FINDINGS
 
 # RQ3: a company needs this many models with their own version for its consistency to be judged.
@@ -51,95 +52,150 @@ def headline_snapshot(conn: sqlite3.Connection) -> str:
     return conn.execute("select snapshot from snapshots where headline").fetchone()[0]
 
 
-def share_of(row: dict) -> tuple[float, float | None, float | None, str]:
-    """The share a row states, its 95% interval and what it is: corrected when the row has it."""
-    if row.get("share_corrected") is not None:
-        return row["share_corrected"], row.get("corrected_low"), row.get("corrected_high"), "corrected"
-    share = row.get("share_raw", row.get("share"))
-    return share, row.get("ci95_low"), row.get("ci95_high"), "classifier"
+def shown_text(row: dict) -> str:
+    """A row's share_shown as the chart draws it, saying which share it is: corrected for the
+    classifier's error with its 95% interval, read in full by hand, or the classifier's raw count
+    with its error not measured."""
+    kind = row["share_shown_is"]
+    if kind == "corrected":
+        return (
+            f"{percent(row['share_shown'])} (corrected for the classifier's error, 95% interval "
+            f"{percent(row['corrected_low'])}-{percent(row['corrected_high'])}; raw {percent(row['share_raw'])})"
+        )
+    if kind == "read in full by hand":
+        return f"{percent(row['share_shown'])} (read in full by hand)"
+    return f"{percent(row['share_shown'])} (raw: the classifier's error is not measured here)"
 
 
-def interval(low: float | None, high: float | None) -> str:
-    return "" if low is None or high is None else f" (95% interval {percent(low)}-{percent(high)})"
-
-
-def _split(row: dict) -> str:
-    """'12.3% (95% interval 10.0-14.6%)' corrected, or the classifier's share where there is none."""
-    share, low, high, _ = share_of(row)
-    return f"{percent(share)}{interval(low, high)}"
-
-
-def corrected_note(row: dict, kind: str) -> str:
-    """How a corrected share relates to the classifier's, or nothing for a classifier share."""
-    if kind != "corrected":
-        return ""
-    raw = row.get("share_raw", row.get("share"))
-    if row.get("corrected_low") == row.get("corrected_high"):
-        return f" once corrected (the classifier's {percent(raw)} is within its error rate)"
-    return f" (corrected for the classifier's errors; it counts {percent(raw)})"
+def short_kind(row: dict) -> str:
+    return {"corrected": "corrected", "read in full by hand": "read in full"}.get(
+        row["share_shown_is"], "raw"
+    )
 
 
 def finding_rq1(conn: sqlite3.Connection) -> dict | None:
-    """RQ1: no own version / traditional / other scheme in the headline census, corrected for the
-    classifier's error (estimate_rq1), beside the seed study's 79% / 21% and why its rule differs."""
+    """RQ1: no own version / traditional / other scheme in the headline census (rq1_versioned_share,
+    corrected per model by estimate_rq1), the seed rule taken apart into the own-version count
+    (estimate_seed_gap), and whether the answer holds under every unit of counting."""
     snapshot = headline_snapshot(conn)
-    rows = {
-        r["measure"]: r
-        for r in query_rows(conn, "rq1_versioning_schemes")
-        if r["snapshot"] == snapshot and r["band"] == "all"
+    per_unit = {
+        unit: {measure_key(r["measure"]): r for r in rows if r["snapshot"] == snapshot}
+        for unit, rows in units.by_unit(query_rows, conn, "rq1_versioned_share").items()
     }
-    if not {"no own version", "traditional", "other scheme"} <= set(rows):
+    cursor = conn.execute("select * from estimate_seed_gap where snapshot = ? and band = 'all'", [snapshot])
+    found = cursor.fetchone()
+    if found is None or not set(RQ1_MEASURES) <= set(per_unit["model"]):
         return None
-    none, trad, other = rows["no own version"], rows["traditional"], rows["other scheme"]
-    kind = (
-        f"corrected for the classifier's error on {none['labelled']} hand-labelled ids"
-        if none["share_corrected"] is not None
-        else "the classifier's count; no labelled ids for this census"
+    gap = dict(zip([d[0] for d in cursor.description], found))
+    shown = {u: {m: rows[m]["share_shown"] for m in RQ1_MEASURES} for u, rows in per_unit.items()}
+    model = per_unit["model"]
+    none, trad, other = (model[m] for m in RQ1_MEASURES)
+    corrected = none["share_corrected"] is not None
+    more = "traditional" if shown["model"]["traditional"] > shown["model"]["other scheme"] else "other scheme"
+    holds = {
+        u: (s["no own version"] > 0.5) == (shown["model"]["no own version"] > 0.5)
+        and (s["traditional"] > s["other scheme"]) == (more == "traditional")
+        for u, s in shown.items()
+    }
+
+    def split(row: dict) -> str:
+        if row["share_corrected"] is None:
+            return percent(row["share_shown"])
+        return f"{percent(row['share_shown'])} ({percent(row['corrected_low'])}-{percent(row['corrected_high'])})"
+
+    how = (
+        f"corrected for the classifier's error on {none['labelled']} hand-labelled ids, with 95% intervals; "
+        f"the classifier alone counts {percent(none['share_raw'])}, {percent(trad['share_raw'])} and "
+        f"{percent(other['share_raw'])}"
+        if corrected
+        else "the classifier's counts: no hand-labelled ids for this census"
     )
+    others = list(units.OTHER_UNITS)
     answer = (
-        f"Most models carry no version of their own: in the {snapshot} census of {count(none['models'])} "
-        f"models, {_split(none)} have none ({kind}; the classifier alone counts "
-        f"{percent(none['share_raw'])}), {_split(trad)} a traditional major.minor.patch-like version and "
-        f"{_split(other)} another scheme (generations, glued numbers, dates, checkpoints). The seed "
-        f"study's 79% / 21% rest on its rule, which here counts {percent(none['share_seed'] and 1 - none['share_seed'])} "
-        f"as versioned: it counts environment, dataset and base-model versions "
-        f"({percent(none['seed_not_own'])} of models carry only those) and misses bare and dated versions "
-        f"({percent(none['own_not_seed_bare'] + none['own_not_seed_date'])})."
+        f"{'Most models carry no version of their own' if shown['model']['no own version'] > 0.5 else 'Most models carry a version of their own'}"
+        f": in the {snapshot} census of {count(none['models'])} models, {split(none)} have none, "
+        f"{split(trad)} a traditional version (major.minor.patch-like: v2, v0.2, 1.0.3) and {split(other)} "
+        f"another scheme (Llama-2, gpt2, 2407, step-1000, r2) ({how}); more versioned names follow "
+        f"{'a traditional scheme than another' if more == 'traditional' else 'another scheme than a traditional one'}. "
+        f"The seed study's 79% / 21% rest on its rule (a v-number anywhere), {seed_gap.sentence(gap)}. "
+        f"Counted {units.listed([units.UNIT_WORDS[u] for u in others])}, "
+        f"{units.listed([percent(shown[u]['no own version']) for u in others])} carry no own version, and "
+        f"traditional against other schemes stand at "
+        f"{units.listed([percent(shown[u]['traditional']) + ' / ' + percent(shown[u]['other scheme']) for u in others])} "
+        f"(raw counts): {units.verdict(holds)}."
     )
     return {
         "question": "Do Hub models follow traditional versioning (major.minor.patch), or free naming?",
         "answer": answer,
+        "parts": {
+            "caption": f"The seed rule's share taken apart into the own-version count ({snapshot} census, "
+            "classifier counts, shares of its models)",
+            "rows": seed_gap.table(gap),
+        },
         "seed_claim": "Mostly no traditional versioning: 79% of models unversioned, 21% versioned.",
         "chart_query": "rq1_versioned_share",
         "rows_url": "/hub/rq1_versioning_schemes",
     }
 
 
-def finding_rq2(conn: sqlite3.Connection) -> dict | None:
-    """RQ2: the task with the highest seed-rule share, and how much of it is the model's own."""
-    rows = query_rows(conn, "rq2_versioning_by_task")
+RQ1_MEASURES = ("no own version", "traditional", "other scheme")
+
+
+def rq2_tasks(rows: list[dict], names: set[str] | None = None) -> dict[str, dict[str, dict]]:
+    """task -> measure -> row of rq2_versioning_by_task, for tasks with all three measures."""
     by_task: dict[str, dict[str, dict]] = {}
     for r in rows:
         by_task.setdefault(r["pipeline_tag"], {})[r["measure"]] = r
-    tasks = {t: m for t, m in by_task.items() if t != "(none)" and {"seed rule", "own version"} <= set(m)}
+    return {
+        t: m
+        for t, m in by_task.items()
+        if t != "(none)" and {"seed rule", "own version"} <= set(m) and (names is None or t in names)
+    }
+
+
+def finding_rq2(conn: sqlite3.Connection) -> dict | None:
+    """RQ2: the task with the highest seed-rule share, how much of it is the model's own, the range
+    of own-version shares across tasks, and whether that holds under every unit of counting."""
+    per_unit = units.by_unit(query_rows, conn, "rq2_versioning_by_task")
+    tasks = rq2_tasks(per_unit["model"])
     if not tasks:
         return None
-    top = max(tasks, key=lambda t: share_of(tasks[t]["seed rule"])[0])
+    by_unit = {u: rq2_tasks(rows, set(tasks)) for u, rows in per_unit.items()}
+    top = max(tasks, key=lambda t: tasks[t]["seed rule"]["share_shown"])
+
+    def claims(ts: dict) -> tuple[bool, bool, str]:
+        own = {t: m["own version"]["share_shown"] for t, m in ts.items()}
+        highest, lowest = max(own, key=own.get), min(own, key=own.get)
+        under_half = own[top] < ts[top]["seed rule"]["share_shown"] / 2
+        return under_half, own[highest] >= 2 * own[lowest], highest
+
+    got = {u: claims(ts) for u, ts in by_unit.items() if top in ts}
+    model_claims = got["model"]
+    holds = {u: u in got and got[u][:2] == model_claims[:2] for u in units.UNITS}
     measures = tasks[top]
-    seed = share_of(measures["seed rule"])[0]
-    own, own_low, own_high, own_kind = share_of(measures["own version"])
+    seed, own = measures["seed rule"], measures["own version"]
     env = measures.get("RL environment version")
-    own_shares = sorted((share_of(m["own version"])[0], t) for t, m in tasks.items())
-    (low_share, low_task), (high_share, high_task) = own_shares[0], own_shares[-1]
-    env_text = f", {percent(share_of(env)[0])} carry an environment's version (LunarLander-v2)" if env else ""
-    lead = "The task matters, but not as the seed rule suggests" if own < seed / 2 else "The task matters"
+    own_rows = sorted(tasks.values(), key=lambda m: m["own version"]["share_shown"])
+    low, high = own_rows[0]["own version"], own_rows[-1]["own version"]
+    env_text = (
+        f"; {percent(env['share_shown'])} carry an environment's version (LunarLander-v2)" if env else ""
+    )
+    lead = "The task matters, but not as the seed rule suggests" if model_claims[0] else "The task matters"
+    others = [u for u in units.OTHER_UNITS if u in got]
     answer = (
-        f"{lead}: {top} has the highest seed-rule share "
-        f"({percent(seed)} of {count(measures['seed rule']['models'])} models), yet only "
-        f"{percent(own)}{interval(own_low, own_high) if own_low != own_high else ''} carry a version of "
-        f"their own{corrected_note(measures['own version'], own_kind)}{env_text}. Across the {len(tasks)} tasks with "
-        f"enough models, own-version shares run from {percent(low_share)} ({low_task}) to "
-        f"{percent(high_share)} ({high_task})."
+        f"{lead}: {top} has the highest seed-rule share ({percent(seed['share_shown'])} of "
+        f"{count(seed['models'])} models), yet only {shown_text(own)} carry a version of their own{env_text}. "
+        f"Across the {len(tasks)} tasks with enough models, own-version shares run from "
+        f"{percent(low['share_shown'])} ({low['pipeline_tag']}, {short_kind(low)}) to "
+        f"{percent(high['share_shown'])} ({high['pipeline_tag']}, {short_kind(high)}). "
+        f"Counted {units.listed([units.UNIT_WORDS[u] for u in others])} (raw counts), {top}'s own-version "
+        f"share is {units.listed([percent(by_unit[u][top]['own version']['share_shown']) for u in others])} "
+        f"against {units.listed([percent(by_unit[u][top]['seed rule']['share_shown']) for u in others])} by "
+        f"the seed rule, and the highest own-version share is "
+        f"{units.per_unit_values({u: got[u][2] for u in units.UNITS if u in got})}; "
+        f"on its two claims ({top}'s own versions {'under' if model_claims[0] else 'at least'} half its "
+        f"seed-rule share; the highest task's share {'at least' if model_claims[1] else 'under'} twice the "
+        f"lowest's) {units.verdict(holds)}."
     )
     return {
         "question": "Does the task (image-to-text, reinforcement learning, ...) influence the versioning scheme?",
@@ -151,23 +207,46 @@ def finding_rq2(conn: sqlite3.Connection) -> dict | None:
     }
 
 
+def rq3_judged(rows: list[dict]) -> list[dict]:
+    """Companies with at least MIN_VERSIONED versioned models counted, by consistency."""
+    judged = [
+        r for r in rows if (r["versioned_models"] or 0) >= MIN_VERSIONED and r["consistency"] is not None
+    ]
+    return sorted(judged, key=lambda r: (r["consistency"], r["organization"]))
+
+
 def finding_rq3(conn: sqlite3.Connection) -> dict | None:
-    """RQ3: how consistently companies with enough versioned models write their versions."""
-    rows = query_rows(conn, "rq3_company_consistency")
-    judged = [r for r in rows if (r["versioned"] or 0) >= MIN_VERSIONED and r["consistency"] is not None]
+    """RQ3: how consistently companies with enough versioned models write their versions, under
+    every unit of counting."""
+    per_unit = {
+        u: rq3_judged(rows) for u, rows in units.by_unit(query_rows, conn, "rq3_company_consistency").items()
+    }
+    judged = per_unit["model"]
     if not judged:
         return None
-    judged.sort(key=lambda r: r["consistency"])
-    consistent = [r for r in judged if r["consistency"] >= 0.9]
-    median = judged[len(judged) // 2]["consistency"]
+
+    def consistent(rows: list[dict]) -> int:
+        return sum(r["consistency"] >= 0.9 for r in rows)
+
+    def median(rows: list[dict]) -> float:
+        return rows[len(rows) // 2]["consistency"]
+
+    most = {u: bool(rows) and 2 * consistent(rows) >= len(rows) for u, rows in per_unit.items()}
+    holds = {u: bool(per_unit[u]) and most[u] == most["model"] for u in units.UNITS}
     lowest, highest = judged[0], judged[-1]
+    others = [u for u in units.OTHER_UNITS if per_unit[u]]
     answer = (
-        f"{'No' if 2 * len(consistent) < len(judged) else 'A'} company-wide convention for most: "
+        f"{'A' if most['model'] else 'No'} company-wide convention for most: "
         f"of the {len(judged)} companies with at least "
-        f"{MIN_VERSIONED} versioned models, {len(consistent)} write 90% or more of their versions in "
-        f"one form; the median company writes {percent(median, 0)} in its most common form, from "
+        f"{MIN_VERSIONED} versioned models, {consistent(judged)} write 90% or more of their versions in "
+        f"one form; the median company writes {percent(median(judged), 0)} in its most common form, from "
         f"{percent(lowest['consistency'], 0)} ({lowest['organization']}) to "
-        f"{percent(highest['consistency'], 0)} ({highest['organization']})."
+        f"{percent(highest['consistency'], 0)} ({highest['organization']}). "
+        f"Counted {units.listed([units.UNIT_WORDS[u] for u in others])}, "
+        f"{units.listed([f'{consistent(per_unit[u])} of {len(per_unit[u])}' for u in others])} reach 90% "
+        f"(medians {units.listed([percent(median(per_unit[u]), 0) for u in others])}; the most consistent: "
+        f"{units.per_unit_values({u: per_unit[u][-1]['organization'] for u in units.UNITS if per_unit[u]})}): "
+        f"{units.verdict(holds)}."
     )
     return {
         "question": "Do big companies on the Hub follow versioning trends of their own?",
@@ -251,6 +330,7 @@ def write_table(conn: sqlite3.Connection, found: dict[str, dict]) -> None:
                 f["question"],
                 f["answer"],
                 f.get("details"),
+                json.dumps(f["parts"]) if f.get("parts") else None,
                 f["seed_claim"],
                 f["chart_query"],
                 f["rows_url"],
