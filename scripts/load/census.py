@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator
 from itertools import repeat
@@ -27,6 +28,8 @@ from scripts import schema
 from scripts.schema import BaseModel, Dataset, Model, Tag
 from scripts.snapshot.read import ROOT, Snapshot, SnapshotError, decode_record, unreadable
 from scripts.snapshot.records import fields_problem, id_problem, line_problem, record_problem, text_problem
+
+log = logging.getLogger("build")
 
 # The 2024-07-11 manifest: models created before the Hub kept creation dates carry one of these two
 # timestamps. They mean "on or before 2022-03-02", so they are stored as NULL with a flag.
@@ -275,11 +278,28 @@ def first_free_key(conn: sqlite3.Connection) -> int:
 
 
 def check_unique_ids(db: sqlite_utils.Database) -> None:
-    """The unique index on (snapshot, id); a repeated id is a SnapshotError naming file and lines."""
+    """The unique index on (snapshot, id); a repeated id is a SnapshotError naming file and lines.
+    Ids that differ only in case (the Hub's ids do not: its repository names are unique whatever
+    their case) are reported as a warning with file and lines."""
     try:
         schema.create_indexes(db, "models", unique=True)
     except sqlite3.IntegrityError:
         raise SnapshotError(duplicate_ids_message(db)) from None
+    for message in case_duplicates(db):
+        log.warning("%s", message)
+
+
+def case_duplicates(db: sqlite_utils.Database, limit: int = 20) -> list[str]:
+    """'<file>: model ids ... differ only in case (lines ...)', for each such group (none in the
+    vendored censuses)."""
+    rows = db.execute(
+        """select s.file, group_concat(m.id, ', '), group_concat(m.key - f.first + 1, ', ')
+           from models m join snapshots s using (snapshot)
+           join (select snapshot, min(key) as first from models group by snapshot) f using (snapshot)
+           group by m.snapshot, lower(m.id) having count(*) > 1 limit ?""",
+        [limit],
+    ).fetchall()
+    return [f"{file}: model ids {ids} differ only in case (lines {lines})" for file, ids, lines in rows]
 
 
 def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:

@@ -99,5 +99,5 @@ def record_problem(r: object) -> str | None:
 def line_problem(line: bytes) -> str | None:
     """Why a line of a census file is refused before it is decoded (its size), or None."""
     if len(line) > MAX_LINE_BYTES:
-        return f"line of {len(line):,} bytes; at most {MAX_LINE_BYTES:,} are accepted"
+        return f"line longer than {MAX_LINE_BYTES:,} bytes, the most accepted; refused unread"
     return None
