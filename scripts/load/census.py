@@ -13,8 +13,10 @@ process writes the rows of earlier chunks (`insert_parsed`), in file order.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from itertools import repeat
@@ -37,6 +39,26 @@ PLACEHOLDER_CREATED_AT = frozenset({"2022-03-02T23:29:04.000Z", "2022-03-02T23:2
 
 # base_model tags name the relation in newer Hub data ("base_model:quantized:org/name").
 BASE_MODEL_RELATIONS = frozenset({"adapter", "finetune", "merge", "quantized"})
+
+
+# Token-shaped strings: "hf_" and 34 letters or digits, the shape of a Hugging Face access token.
+# 47 model ids of the 2024-07-11 census (none of 2022-02-21) have it, and no other field of
+# either census does: probably tokens pasted as a repository name. The published tables carry a mask in
+# their place (templates/pages/about_token_ids.html says why): "hf_MASKED_" and ten letters drawn
+# from the token's sha256, so that masked ids stay distinct and the same in every build, and no
+# digit in them reads as a version marker.
+TOKEN_SHAPED = re.compile(rb"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{34}(?![A-Za-z0-9])")
+TOKEN_MASK = b"hf_MASKED_"
+
+
+def mask_token(match: re.Match) -> bytes:
+    digest = hashlib.sha256(match.group()).digest()
+    return TOKEN_MASK + bytes(97 + b % 26 for b in digest[:10])
+
+
+def mask_tokens(line: bytes) -> bytes:
+    """The census line with every token-shaped string masked (before it is decoded: every field)."""
+    return TOKEN_SHAPED.sub(mask_token, line) if b"hf_" in line else line
 
 
 def tag_kind(tag: str) -> tuple[str, str]:
@@ -199,6 +221,7 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     key = task.first_key
     last = len(task.lines) - 1
     for i, line in enumerate(task.lines):
+        line = mask_tokens(line)
         try:
             r = loads(line.decode())
         except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
