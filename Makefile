@@ -27,20 +27,18 @@ $(VENV)/.installed-mlflow: $(VENV)/.installed requirements-mlflow.txt
 	$(PY) -m pip install --quiet -r requirements-mlflow.txt
 	touch $@
 
-# The database, its inspect file and the site's metadata, built atomically by scripts/build.py.
+# The database, its inspect file, the site's metadata, findings, figures, downloads and
+# croissant.json, built and published as one unit by scripts/build.py.
 $(DB): $(VENV)/.installed $(wildcard scripts/*.py scripts/*/*.py) $(wildcard data/snapshots/*/*) \
        $(wildcard canned_queries/*) metadata.yml data/organizations.csv
 	$(PY) -m scripts.build --out $(DB)
-	$(PY) -m scripts.publish.croissant --build $(dir $(DB))
 
 build: $(VENV)/.installed
 	$(PY) -m scripts.build --out $(DB)
-	$(PY) -m scripts.publish.croissant --build $(dir $(DB))
 
 # A release ready to deposit, build/release/hub-versioning-<version>/ (the version of CITATION.cff):
 # database, downloads, croissant.json, CITATION.cff and .zenodo.json, datasheet, data dictionary, SHA256SUMS.
 release: $(DB)
-	$(PY) -m scripts.publish.croissant --build $(dir $(DB))
 	$(PY) -m scripts.publish.release --build $(dir $(DB)) --out $(dir $(DB))release
 
 # The site's one configuration (scripts/publish/site.py), the one `make publish` ships and the tests use.

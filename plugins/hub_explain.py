@@ -7,9 +7,9 @@ hand label when it is in the validation sample (validation_labels, keyed by mode
 label_group for the group labels). Shown by templates/_hub_explain.html.
 
 The rule is read from what version_markers stores: refers_to and the evidence text that rules 1-7
-of docs/version-markers.md write. A marker left to the model itself carries no evidence: rule 8
-(no rule gave it another owner) covers it, as the specification says, together with the cases where
-a rule found the author's own family or base model.
+of docs/version-markers.md write, for the model's own markers too when a rule decided them (the
+author's own family, base model, copy or dataset); an own marker with no evidence is rule 8's (no
+rule gave it another owner).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ RULES = {
         ("base_model tag", 3, "the same version stands in a base_model: tag's name (another author's)"),
         ("format copy", 5, "a version before a format or quantisation token: the source model's"),
         ("name embeds", 6, "a known family's version, on a model of someone who does not publish it"),
+        ("checkpoint of", 6, "a checkpoint of a family whose pre-training checkpoints are models of their own"),
         ("", 3, "the base model's version"),
     ],
     "unclear": [
@@ -49,11 +50,19 @@ RULES = {
     ],
     "self": [
         (
-            "",
-            8,
-            "no rule gave the marker another owner (or the family or base model is the author's own): "
-            "the model's own version",
-        )
+            "a second version after",
+            6,
+            "a known family carries one version: a second one after it is the author's",
+        ),
+        ("the author publishes", 6, "the family's own publisher versions its own release"),
+        (
+            "the author's own base_model",
+            3,
+            "the same version stands in a base_model: tag of the author's own",
+        ),
+        ("format copy of the author's own", 5, "a format copy of the author's own model keeps its version"),
+        ("the author's own dataset", 7, "the same version stands in a dataset: tag of the author's own"),
+        ("", 8, "no rule gave the marker another owner: the model's own version"),
     ],
 }
 RULE_ANCHOR = "#whose-version-refers_to"

@@ -17,10 +17,10 @@ import errno
 import json
 import logging
 import os
+import resource
 import shutil
 import signal
 import sqlite3
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -33,7 +33,7 @@ from tqdm import tqdm
 from scripts import schema
 from scripts.derive import estimates, history, hub_registry, robustness, summaries, versioning
 from scripts.load import census, organizations, refs, registry, validation, weight_changes
-from scripts.publish import downloads, findings
+from scripts.publish import croissant, downloads, figures, findings
 from scripts.publish.metadata import site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
@@ -59,17 +59,20 @@ def build(
     processes) -> derive -> publish (inspect file, site metadata, then all three put in place at
     once). Until that last step, the previous database, inspect file and metadata stay as they were.
     """
-    started = time.monotonic()
+    clock = StageClock()
     output = Output(Path(out))
     output.remove_stale()
-    snapshots, headline = snapshot_stage(snapshots_dir, headline)
+    with clock.stage("snapshot"):
+        snapshots, headline = snapshot_stage(snapshots_dir, headline)
     try:
         with output.writing():
             with BuildRun(output.database, workers) as run:
                 schema.create_all(run.db)
-                counts = load_stage(run, snapshots, headline, organizations_csv)
-                derive_stage(run, snapshots)
-            publish_stage(output)
+                with clock.stage("load"):
+                    counts = load_stage(run, snapshots, headline, organizations_csv)
+                with clock.stage("derive"):
+                    derive_stage(run, snapshots)
+            publish_stage(output, clock)
     except sqlite3.OperationalError as e:
         if "full" not in str(e) and "disk I/O" not in str(e):
             raise
@@ -78,9 +81,101 @@ def build(
         if e.errno not in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
             raise
         raise BuildError(f"{e.filename or output.generation}: {os.strerror(e.errno)}") from None
-    summary = {"models": counts, "seconds": round(time.monotonic() - started, 1)}
+    summary = {"models": counts, **clock.summary()}
     log.info("built %s in %.1f s: %s", out, summary["seconds"], summary["models"])
     return summary
+
+
+# The stage times of a build, written beside its files (and logged): {"seconds", "cpu_seconds",
+# "peak_rss_mib", "stages": [{"stage", "seconds", "cpu_seconds", "peak_rss_mib"}, ...],
+# "parts": [{"part", "seconds"}, ...]}; parts run side by side within a stage (figures, downloads).
+STAGES_FILE = "build.json"
+STAGES = ("snapshot", "load", "derive", "outputs", "publish")
+# Set to a stage's name, the build stops itself (SIGSTOP) as that stage begins: the fault tests
+# kill it there or fill its disk, then let it go on.
+STOP_AT = "HUB_BUILD_STOP_AT"
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process, its finished children and its live ones (the classifier workers)."""
+    total = sum(
+        u.ru_utime + u.ru_stime
+        for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
+    tick = os.sysconf("SC_CLK_TCK")
+    try:
+        children = Path(f"/proc/self/task/{os.getpid()}/children").read_text().split()
+    except OSError:
+        children = []
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime and stime
+    return total
+
+
+def peak_rss_mib() -> float:
+    """The largest resident size any one process of the build has had so far (as `time -v` counts)."""
+    return (
+        max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        / 1024
+    )
+
+
+class StageClock:
+    """Wall time, CPU time and peak memory of each stage: logged as each ends, and kept."""
+
+    def __init__(self):
+        self.started, self.cpu_started = time.monotonic(), cpu_seconds()
+        self.stages: list[dict] = []
+        self.parts: list[dict] = []  # parts of a stage that run side by side (figures, downloads)
+
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        if os.environ.get(STOP_AT) == name:
+            os.kill(os.getpid(), signal.SIGSTOP)
+        log.info("stage %s", name)
+        wall, cpu = time.monotonic(), cpu_seconds()
+        yield
+        row = {
+            "stage": name,
+            "seconds": round(time.monotonic() - wall, 2),
+            "cpu_seconds": round(cpu_seconds() - cpu, 2),
+            "peak_rss_mib": round(peak_rss_mib(), 1),
+        }
+        self.stages.append(row)
+        log.info(
+            "stage %s done: %.1f s wall, %.1f s CPU, peak %.0f MiB",
+            name,
+            row["seconds"],
+            row["cpu_seconds"],
+            row["peak_rss_mib"],
+        )
+
+    def timed(self, name: str, call, *args):
+        """call(*args), its wall time logged and kept as a part of the stage running it."""
+        wall = time.monotonic()
+        result = call(*args)
+        row = {"part": name, "seconds": round(time.monotonic() - wall, 2)}
+        self.parts.append(row)
+        log.info("  %s done: %.1f s wall", name, row["seconds"])
+        return result
+
+    def summary(self) -> dict:
+        return {
+            "seconds": round(time.monotonic() - self.started, 1),
+            "cpu_seconds": round(cpu_seconds() - self.cpu_started, 1),
+            "peak_rss_mib": round(peak_rss_mib(), 1),
+            "stages": self.stages,
+            "parts": self.parts,
+        }
+
+    def write(self, path: Path) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(self.summary(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
 
 
 class BuildError(SnapshotError):
@@ -88,16 +183,18 @@ class BuildError(SnapshotError):
 
 
 class Output:
-    """The database, its inspect file and the site's metadata, replaced as one unit.
+    """The database, its inspect file, the site's metadata, the findings' figures and the
+    whole-table downloads, replaced as one unit.
 
-    Each build writes the three files into a folder of its own beside `out`
-    (`.hub.<pid>-<nonce>.build/`). They are put in place by one rename: `.hub.current`, a symbolic link
-    to the folder of the newest build, is replaced by a link to the new folder, and `hub.db`,
-    `inspect.json` and `metadata.json` are links through `.hub.current`. A build that fails or
-    dies leaves `.hub.current` as it was; the next build removes what a dead one left behind.
+    Each build writes all of them into a folder of its own beside `out`
+    (`.hub.<pid>-<nonce>.build/`). They are put in place by one rename: `.hub.current`, a symbolic
+    link to the folder of the newest build, is replaced by a link to the new folder, and `hub.db`,
+    `inspect.json`, `metadata.json`, `figures/`, `downloads/` and the stage times are links through
+    `.hub.current`. A build that fails or dies at any point leaves `.hub.current` as it was, so the
+    site serves one build's files, never a mix; the next build removes what a dead one left behind.
     """
 
-    FILES = ("inspect.json", "metadata.json")
+    FILES = ("inspect.json", "metadata.json", "figures", downloads.MOUNT, "build.json")
 
     def __init__(self, out: Path):
         self.out = out
@@ -118,6 +215,12 @@ class Output:
             if path.name != live and pid.isdigit() and not process_alive(int(pid)):
                 log.info("removing %s, left by a build that did not finish", path)
                 shutil.rmtree(path, ignore_errors=True)
+        # Folders of earlier layouts' downloads and figures swaps: .downloads-<pid>-new, -old.
+        for path in self.dir.glob(".*-*-*"):
+            name, _, pid = path.name[1:].rpartition("-")[0].rpartition("-")
+            if name in self.FILES and pid.isdigit() and not process_alive(int(pid)):
+                log.info("removing %s, left by a build that did not finish", path)
+                shutil.rmtree(path, ignore_errors=True)
         for path in self.dir.glob(".*.*.tmp*"):  # the temporary files of earlier versions of the build
             pid = path.name.split(".")[-2] if path.name.endswith(".tmp") else ""
             if pid.isdigit() and not process_alive(int(pid)):
@@ -135,33 +238,43 @@ class Output:
                 shutil.rmtree(self.generation, ignore_errors=True)
 
     def publish(self) -> None:
-        """Put the build's three files in place at once (see the class's description)."""
-        for path in (self.database, self.inspect, self.metadata):
-            with open(path, "rb+") as f:
-                os.fsync(f.fileno())
+        """Put the build's files in place at once (see the class's description)."""
+        for folder, _, names in os.walk(self.generation):
+            for name in names:
+                with open(Path(folder) / name, "rb+") as f:
+                    os.fsync(f.fileno())
         previous = os.readlink(self.current) if self.current.is_symlink() else None
         replace_with_link(self.current, self.generation.name)
         for name in (self.out.name, *self.FILES):
             target = f"{self.current.name}/{name}"
             path = self.dir / name
             if not (path.is_symlink() and os.readlink(path) == target):
-                # Once, where the three are still files of an earlier layout.
+                # Once, where these are still files or folders of an earlier layout.
                 replace_with_link(path, target)
         if previous and previous != self.generation.name and previous.endswith(".build"):
             shutil.rmtree(self.dir / previous, ignore_errors=True)
 
 
 def replace_with_link(path: Path, target: str) -> None:
-    """Make `path` a symbolic link to `target` in one rename (readers see the old or the new)."""
+    """Make `path` a symbolic link to `target` in one rename (readers see the old or the new).
+
+    A folder of an earlier layout in its place is moved aside first (a rename cannot replace a
+    folder by a link) and removed after."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.link")
     tmp.unlink(missing_ok=True)
     os.symlink(target, tmp)
+    aside = None
+    if path.is_dir() and not path.is_symlink():
+        aside = path.with_name(f".{path.name}-{os.getpid()}-old")
+        os.replace(path, aside)
     os.replace(tmp, path)
     fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
+    if aside is not None:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def process_alive(pid: int) -> bool:
@@ -354,6 +467,7 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
     # that correct the classifier's shares by its error on them.
     with db.conn:
         log.info("validation sample: %d labelled ids", validation.load_validation(db))
+        check_labelled_sample(db)
         manifest = validation.read_manifest(validation.VALIDATION_DIR)
         log.info("estimates: %s", estimates.derive_estimates(db, manifest))
         log.info("robustness: %d rows", robustness.derive_robustness(db))
@@ -365,28 +479,94 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
     db.execute("analyze")
 
 
-def publish_stage(output: Output) -> None:
-    """The inspect file and the site's metadata of the built database, then all three in place."""
+def check_labelled_sample(db: sqlite_utils.Database) -> None:
+    """The corrected estimates need labelled ids of the census's simple random sample, both
+    versioned and not (at least two of each); a census that holds too few of them (a small cut
+    named like the labelled census) is refused here rather than in the statistics."""
+    censuses = estimates.labelled_census(db)
+    pairs = [
+        (r["label_scheme"] != "none", int(r["classifier_scheme"] != "none"))
+        for census in censuses
+        for r in estimates.labelled_uniform(db, census)
+    ]
+    positives, negatives = estimates.error_rate_samples(pairs)
+    if censuses and (len(positives) < 2 or len(negatives) < 2):
+        census_files = db.execute(
+            "select group_concat(file, ', ') from snapshots where snapshot in (select value from json_each(?))",
+            [json.dumps(sorted(censuses))],
+        ).fetchone()[0]
+        raise SnapshotError(
+            f"{census_files}: holds {len(positives)} versioned and {len(negatives)} unversioned ids "
+            f"of the labelled sample's '{estimates.UNIFORM}' stratum ({validation.VALIDATION_DIR}); "
+            "the corrected estimates need two of each. Build the whole census, or give a cut "
+            "another snapshot name so that the labels are not applied to it."
+        )
+
+
+def publish_stage(output: Output, clock: StageClock) -> None:
+    """Figures, downloads, inspect file and the site's metadata of the built database, all in the
+    build's folder, then all of them put in place by one swap (Output.publish).
+
+    The findings are written first (the database's last change); then the figures are drawn in a
+    thread while the downloads are written (vl-convert, SQLite, pyarrow and zlib release the GIL),
+    and the inspect file takes the database's hash from the downloads' manifest, so the 1 GB file
+    is hashed once."""
     metadata = site_metadata(db_path=output.database)
-    out = output.out
-    findings.publish(output.database, out.parent / "figures", metadata["databases"]["hub"]["queries"])
-    write_inspect(output.database, output.inspect, out)
-    downloads.write_downloads(output.database, out.with_name(downloads.MOUNT), out.stem)
-    output.metadata.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
-    output.publish()
+    with clock.stage("outputs"), ThreadPoolExecutor(1) as side:
+        charts = clock.timed("findings", write_findings, output.database, metadata)
+        figures_dir = output.generation / "figures"
+        figures_dir.mkdir()  # served even when no finding has a figure
+        drawn = side.submit(clock.timed, "figures", figures.draw_all, output.database, charts, figures_dir)
+        manifest = clock.timed(
+            "downloads",
+            downloads.write_downloads,
+            output.database,
+            output.generation / downloads.MOUNT,
+            output.out.stem,
+        )
+        clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
+        clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
+        drawn.result()
+    with clock.stage("publish"):
+        output.metadata.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
+        clock.write(output.generation / STAGES_FILE)
+        output.publish()
 
 
-def write_inspect(db_path: Path, inspect_path: Path, served: Path) -> None:
-    """Datasette's inspect file (hash and table counts) so that the immutable database starts fast."""
-    datasette = Path(sys.executable).with_name("datasette")
-    data = json.loads(
-        subprocess.run(
-            [str(datasette), "inspect", str(db_path)], check=True, capture_output=True, text=True
-        ).stdout
-    )
-    # inspect names the database after the file it read; the served file is `served`.
-    (info,) = data.values()
-    info["file"] = str(served)
+def write_findings(db_path: Path, metadata: dict) -> list[tuple[str, dict]]:
+    """The findings table (with the URLs of their figures) in the database; returns the charts to
+    draw: (finding key, canned query) for each finding whose query this build lists."""
+    queries = metadata["databases"]["hub"]["queries"]
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        found = findings.compute(conn)
+        charts = []
+        for key, finding in found.items():
+            # a finding whose query this build does not list (its data is absent) has no figure
+            if finding["chart_query"] in queries:
+                finding["figures"] = figures.figure_urls(key)
+                charts.append((key, queries[finding["chart_query"]]))
+        findings.write_table(conn, found)
+    return charts
+
+
+def write_inspect(db_path: Path, inspect_path: Path, served: Path, manifest: dict) -> None:
+    """Datasette's inspect file (hash, size and table counts, as `datasette inspect` writes them) so
+    that the immutable database starts fast; the hash is the downloads manifest's."""
+    with contextlib.closing(downloads.connect_read_only(db_path)) as conn:
+        tables = conn.execute("select name, sql from sqlite_master where type = 'table'").fetchall()
+        # `datasette inspect` counts no rows for the full-text (virtual) table: its count fails there.
+        counts = {
+            name: None
+            if (sql or "").upper().startswith("CREATE VIRTUAL TABLE")
+            else conn.execute(f"select count(*) from [{name}]").fetchone()[0]
+            for name, sql in tables
+        }
+    info = {
+        "hash": manifest["database"]["sha256"],
+        "size": db_path.stat().st_size,
+        "file": str(served),  # the served file, not the build's own
+        "tables": {name: {"count": count} for name, count in counts.items()},
+    }
     inspect_path.write_text(json.dumps({served.stem: info}, indent=2), encoding="utf-8")
 
 

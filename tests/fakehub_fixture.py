@@ -61,11 +61,16 @@ def running_hub(snapshot: Path, faults: fakehub.Faults | None = None, **kw):
 
 
 @contextlib.contextmanager
-def running_hub_for(data: fakehub.HubData, faults: fakehub.Faults | None = None, latency: float = 0.0):
+def running_hub_for(
+    data: fakehub.HubData,
+    faults: fakehub.Faults | None = None,
+    latency: float = 0.0,
+    misbehave: str | None = None,
+):
     """Same, for records prepared by the test."""
     import threading
 
-    hub = fakehub.FakeHub(data, faults or fakehub.Faults(), latency=latency)
+    hub = fakehub.FakeHub(data, faults or fakehub.Faults(), latency=latency, misbehave=misbehave)
     threading.Thread(target=hub.serve_forever, daemon=True).start()
     try:
         yield hub

@@ -51,11 +51,19 @@ def set_manifest(folder: Path, **fields) -> None:
 
 
 def served_state(out: Path) -> dict:
-    """What a server would read: the three files' bytes (database by hash) and the folder."""
+    """What a server would read: the database (by hash), inspect file, metadata, every file of the
+    downloads and figures folders (by hash), and the folder's names."""
+    served = {
+        f"{mount}/{p.relative_to(out.parent / mount)}": sha256_of(p)
+        for mount in ("downloads", "figures")
+        for p in sorted((out.parent / mount).rglob("*"))
+        if p.is_file()
+    }
     return {
         "hub.db": sha256_of(out),
         "inspect.json": (out.parent / "inspect.json").read_text(),
         "metadata.json": (out.parent / "metadata.json").read_text(),
+        "served": served,
         "folder": sorted(p.name for p in out.parent.iterdir()),
     }
 
@@ -243,3 +251,103 @@ def test_a_full_disk_is_a_clear_error_and_the_previous_build_stays(built, tmp_pa
         assert served_state(out) == before
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def stopped_at(proc: subprocess.Popen, stage: str, timeout: float = 300) -> None:
+    """Wait until the build (run with HUB_BUILD_STOP_AT=stage) has stopped itself at the stage."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the build ended before stage {stage}: {proc.stderr.read()}")
+        if psutil.Process(proc.pid).status() == psutil.STATUS_STOPPED:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the build did not reach stage {stage} in {timeout} s")
+
+
+def test_the_served_state_covers_downloads_and_figures(built):
+    _, _, state = built
+    assert any(k.startswith("downloads/") and k.endswith(".parquet") for k in state["served"])
+    assert any(k.startswith("figures/") and k.endswith(".svg") for k in state["served"])
+
+
+@pytest.mark.parametrize("stage", build.STAGES)
+def test_a_build_killed_at_any_stage_leaves_the_served_site_as_it_was(built, stage):
+    snapshots, out, before = built
+    # Another census beside the first: the killed build would publish other files.
+    write_census(snapshots / "2023-06-01", vendored_lines("2024-07-11", CUT))
+    proc = run_build(out, snapshots, "--workers", "1", env={**os.environ, build.STOP_AT: stage})
+    try:
+        stopped_at(proc, stage)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert served_state(out)["served"] == before["served"]
+    assert {k: v for k, v in served_state(out).items() if k != "folder"} == {
+        k: v for k, v in before.items() if k != "folder"
+    }
+    # The next build removes what the killed one left and publishes all of its files together.
+    build.build(out, snapshots, workers=1)
+    after = served_state(out)
+    assert after["hub.db"] != before["hub.db"] and after["served"] != before["served"]
+    assert len(after["folder"]) == len(before["folder"])
+    manifest = json.loads((out.parent / "downloads" / "MANIFEST.json").read_text())
+    assert manifest["database"]["sha256"] == after["hub.db"]
+
+
+def fill(disk: Path) -> Path:
+    """Write zeros into the file system of `disk` until it is full."""
+    filler = disk / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * (1 << 16))
+                f.flush()
+        except OSError:
+            pass
+    return filler
+
+
+@pytest.mark.parametrize("stage", build.STAGES)
+def test_a_disk_filled_at_any_stage_is_a_clear_error_and_the_site_stays(built, tmp_path, stage):
+    snapshots, first, _ = built
+    disk = tmp_path / "disk"
+    if not can_mount_tmpfs(disk):
+        pytest.skip("needs root to mount a small tmpfs")
+    published = sum(p.stat().st_size for p in first.resolve().parent.rglob("*") if p.is_file())
+    size = 3 * published + 8_000_000  # room for two builds: only the filler makes the second fail
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)], check=True)
+    try:
+        out = disk / "hub.db"
+        build.build(out, snapshots, workers=1)
+        before = served_state(out)
+        write_census(snapshots / "2023-06-01", vendored_lines("2024-07-11", CUT))
+        proc = run_build(out, snapshots, "--workers", "1", env={**os.environ, build.STOP_AT: stage})
+        stopped_at(proc, stage)
+        filler = fill(disk)
+        os.kill(proc.pid, signal.SIGCONT)
+        _, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 1, stderr
+        assert "Traceback" not in stderr
+        assert "build failed: " in stderr and str(disk) in stderr
+        assert "full" in stderr or "No space left on device" in stderr
+        filler.unlink()
+        assert served_state(out) == before
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_folders_left_by_dead_builds_are_removed(built):
+    snapshots, out, before = built
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead_pid = int(dead.stdout)
+    left = [f".downloads-{dead_pid}-new", f".downloads-{dead_pid}-old", f".figures-{dead_pid}-old"]
+    live = f".downloads-{os.getpid()}-new"  # a build of this process, still running
+    for name in [*left, live]:
+        (out.parent / name).mkdir()
+        (out.parent / name / "models.csv.gz").write_bytes(b"x" * 1000)
+    build.build(out, snapshots, workers=1)
+    names = {p.name for p in out.parent.iterdir()}
+    assert not names & set(left) and live in names

@@ -19,10 +19,27 @@ SPEC_RULE = [
     ("base_model", "base_model tag", "rule 3"),
     ("base_model", "format copy", "rule 5"),
     ("base_model", "name embeds", "rule 6"),
+    ("base_model", "checkpoint of", "rule 6"),
     ("unclear", "closed model", "rule 4"),
     ("unclear", "", "decision"),
+    ("self", "a second version after", "rule 6"),
+    ("self", "the author publishes", "rule 6"),
+    ("self", "the author's own base_model", "rule 3"),
+    ("self", "format copy of the author's own", "rule 5"),
+    ("self", "the author's own dataset", "rule 7"),
     ("self", "", "rule 8"),
 ]
+
+
+def test_an_own_marker_decided_by_a_rule_names_it(site, conn):
+    marker = conn.execute(
+        """select * from version_markers where refers_to = 'self' and evidence like 'the author publishes %'
+           and snapshot = '2024-07-11' order by model limit 1"""
+    ).fetchone()
+    assert marker is not None, "the fixture has no own marker of a family's publisher"
+    block = explain_block(site.get(f"/hub/models/{marker['model']}").text)
+    row = next(r for r in block.split("<tr") if f"<code>{marker['text']}</code>" in r and ">self<" in r)
+    assert ">rule 6</a>" in row and marker["evidence"] in row
 
 
 @pytest.fixture(scope="module")

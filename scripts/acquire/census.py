@@ -63,6 +63,7 @@ from scripts.acquire.http import (
 )
 from scripts.schema import CENSUS_EXPAND
 from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.records import line_problem, record_problem
 from scripts.snapshot.write import encode_record, write_snapshot
 
 log = logging.getLogger("acquire.census")
@@ -75,12 +76,22 @@ STAGING = "snapshot"
 DATA_FILE = "models.jsonl.gz"
 
 
+# Pages in a row without a new id after which a listing is taken not to advance.
+STALL_PAGES = 10
+QUARANTINE = "quarantine.jsonl"
+
+
+class ListingLoops(CrawlError):
+    """The listing's next links cycle or stop advancing: the crawl would never end."""
+
+
 @dataclass
 class CrawlOptions(HttpOptions):
     limit: int | None = None
     sort: str = "createdAt"
     page_size: int = 1000
     expand: tuple[str, ...] = EXPAND
+    stall_pages: int = STALL_PAGES
 
     def first_url(self, endpoint: str) -> str:
         page = min(self.page_size, self.limit) if self.limit else self.page_size
@@ -132,6 +143,12 @@ def fetch_page(url: str, headers: dict, opts: CrawlOptions) -> tuple[list[dict],
     return with_retries(f"GET {url}", opts, get, predicate=lambda e: isinstance(e, MalformedResponse))
 
 
+def page_key(url: str) -> tuple:
+    """A page's URL as a key: the same page whatever the order or encoding of its parameters."""
+    parsed = httpx2.URL(url)
+    return parsed.host, parsed.port, parsed.path, tuple(sorted(parsed.params.multi_items()))
+
+
 @dataclass
 class Crawl:
     """A crawl in progress: its checkpoint, the ids written, the fields seen, the answers counted."""
@@ -145,40 +162,68 @@ class Crawl:
     requests_before: dict = field(default_factory=dict)  # counted by the runs before a resume
     seconds_before: float = 0.0
     new_lines: int = 0  # records the last step wrote
+    visited: set[str] = field(default_factory=set)  # page URLs fetched by this run
+    stalled: int = 0  # pages in a row that added no new id
 
     @property
     def state(self) -> dict:
         return self.cp.state
 
-    def lines_of(self, page: list[dict]) -> tuple[list[bytes], int]:
-        """The page's new records as lines (up to the limit), and how many were already written."""
+    def lines_of(self, url: str, page: list[dict]) -> tuple[list[bytes], int, list[dict]]:
+        """The page's new records as lines (up to the limit), how many were already written, and
+        the records the build would refuse (record_problem), each with its page and position."""
         lines, dup, limit, fields = [], 0, self.opts.limit, self.state["fields"]
-        for rec in page:
+        quarantined = []
+        for position, rec in enumerate(page, 1):
             if limit and self.state["records"] + len(lines) >= limit:
                 break
+            line = encode_record(rec)
+            problem = record_problem(rec) or line_problem(line)
+            if problem:
+                quarantined.append({"page": url, "position": position, "problem": problem, "record": rec})
+                log.warning("%s, record %d: %s; quarantined, not written", url, position, problem)
+                continue
             if rec["id"] in self.seen:  # already written: the listing moved under the cursor
                 dup += 1
                 continue
             self.seen.add(rec["id"])
             fields.extend(k for k in rec if k not in fields)
-            lines.append(encode_record(rec))
-        return lines, dup
+            lines.append(line)
+        return lines, dup, quarantined
 
-    def check_next(self, url: str, next_url: str | None) -> None:
+    def check_next(self, url: str, next_url: str | None, new_ids: int) -> None:
+        """Refuse a next page on another host, one already read (a cycle), and a run of pages
+        that add no new id (a listing that does not advance): each would crawl forever."""
         if next_url == url:
             raise MalformedResponse(url, "the next page's URL is this page's own; the listing would loop")
         if next_url and httpx2.URL(next_url).netloc != httpx2.URL(self.endpoint).netloc:
             # The token goes with every request: never follow a Link to another host.
             raise MalformedResponse(url, f"the next page is on another host ({next_url})")
+        self.visited.add(page_key(url))
+        if next_url and page_key(next_url) in self.visited:
+            raise ListingLoops(
+                f"{url}: its next page, {next_url}, was already read in this run: the listing's "
+                f"pages form a cycle (after {self.state['pages']:,} pages, {self.state['records']:,} "
+                "models); stopped rather than read the same pages forever. Resume later with the "
+                "same command, or crawl with another --sort"
+            )
+        self.stalled = 0 if new_ids else self.stalled + 1
+        if next_url and self.stalled >= self.opts.stall_pages:
+            raise ListingLoops(
+                f"{url}: {self.stalled} pages in a row added no new model id (empty, or only ids "
+                f"already written), each pointing to another next page; the listing does not advance "
+                f"(after {self.state['pages']:,} pages, {self.state['records']:,} models). Resume later "
+                "with the same command, or crawl with another --sort"
+            )
 
     def step(self, headers: dict) -> None:
         """Fetch the next page, append its new records and move the checkpoint past them."""
         state, url = self.state, self.state["next"]
         page, next_url, response = fetch_page(url, headers, self.opts)
-        lines, dup = self.lines_of(page)
+        lines, dup, quarantined = self.lines_of(url, page)
         if self.opts.limit and state["records"] + len(lines) >= self.opts.limit:
             next_url = None
-        self.check_next(url, next_url)
+        self.check_next(url, next_url, len(lines))
         self.cp.commit(
             lines,
             next=next_url,
@@ -186,6 +231,7 @@ class Crawl:
             records=state["records"] + len(lines),
             pages=state["pages"] + 1,
             duplicates=state["duplicates"] + dup,
+            quarantined=state.get("quarantined", []) + quarantined,
             seconds=round(self.seconds_before + time.monotonic() - self.started, 3),
             requests=self.counter.as_dict(self.requests_before),
         )
@@ -298,6 +344,11 @@ def caveats(state: dict, opts: CrawlOptions, finished: str) -> list[str]:
         )
     if opts.limit:
         notes.append(f"not a full census: the first {opts.limit:,} models by {opts.sort} only (--limit)")
+    if state.get("quarantined"):
+        notes.append(
+            f"{len(state['quarantined']):,} records the build would refuse (scripts/snapshot/records.py) "
+            f"were left out and kept in {QUARANTINE} with their page, position and reason"
+        )
     return notes
 
 
@@ -338,9 +389,22 @@ def finish(out: Path, run: Crawl, authenticated: bool) -> dict:
             "authenticated": authenticated,
         },
     }
+    if state["records"] == 0:
+        raise CrawlError(
+            f"{endpoint}/api/models: the listing gave no model in {state['pages']:,} pages; an empty "
+            f"census is never written as complete (delete {partial} to start over)"
+        )
+    quarantined = state.get("quarantined", [])
+    extra = {QUARANTINE: b"".join(encode_record(q) for q in quarantined)} if quarantined else {}
     with open(partial / RECORDS, "rb") as records:
         written = write_snapshot(
-            out, SnapshotKind.CENSUS, records, manifest, data_file=DATA_FILE, staging=partial / STAGING
+            out,
+            SnapshotKind.CENSUS,
+            records,
+            manifest,
+            data_file=DATA_FILE,
+            staging=partial / STAGING,
+            extra_files=extra,
         )
     if written["records"] != state["records"]:
         raise CrawlError(

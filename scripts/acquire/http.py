@@ -116,10 +116,11 @@ def open_session(opts: HttpOptions) -> tuple[str, RequestCounter]:
     counter = RequestCounter()
     # The request hooks of the library's own session (offline mode, request ids, debug logs), kept.
     request_hooks = list(get_session().event_hooks["request"])
+    same_host = refuse_redirects_off(endpoint)
 
     def factory() -> httpx2.Client:
         return httpx2.Client(
-            event_hooks={"request": request_hooks, "response": [counter.hook]},
+            event_hooks={"request": request_hooks, "response": [counter.hook, same_host]},
             follow_redirects=True,
             timeout=httpx2.Timeout(opts.timeout),
             auth=auth,
@@ -128,6 +129,30 @@ def open_session(opts: HttpOptions) -> tuple[str, RequestCounter]:
     set_client_factory(factory)
     route_library_logs()
     return endpoint, counter
+
+
+class RedirectRefused(CrawlError):
+    """The endpoint redirected to another host: never followed (the token would go with it)."""
+
+
+def refuse_redirects_off(endpoint: str):
+    """A response hook that stops a redirect to another scheme, host or port than the endpoint's
+    before the client follows it (its answer could be anything: an empty list, another site)."""
+    base = httpx2.URL(endpoint)
+    origin = (base.scheme, base.host, base.port)
+
+    def hook(response: httpx2.Response) -> None:
+        if not response.has_redirect_location:
+            return
+        target = response.url.join(response.headers["Location"])
+        if (target.scheme, target.host, target.port) != origin:
+            raise RedirectRefused(
+                f"{redact_uri(str(response.url))}: answered {response.status_code} with a redirect to "
+                f"another host ({redact_uri(str(target.copy_with(query=None)))}); not followed. "
+                f"Check --endpoint (now {endpoint})"
+            )
+
+    return hook
 
 
 def route_library_logs() -> None:

@@ -168,14 +168,14 @@ def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
     if found:
         return found
     if fam and not publisher and _family_versioned_before(sc, mk, fam):
-        return "self", ""
+        return "self", f"a second version after {fam}'s"
     found = _rule5_converted_copy(sc, mk, ctx, fam, publisher, own_base) or _rule6_known_family(
         sc, mk, fam, publisher
     )
     if found:
         return found
     if own_base:
-        return "self", ""
+        return "self", "the author's own base_model tag carries it"
     return _rule7_dataset_tag(sc, mk, ctx) or ("self", "")  # 8. otherwise the model's own
 
 
@@ -267,10 +267,10 @@ def _rule5_converted_copy(
     if not copy:
         return None
     author = ctx.author
-    if publisher or (
-        not fam and (own_base or any(b.rpartition("/")[0].lower() == author for b in ctx.base_tags))
-    ):
-        return "self", ""
+    if publisher:
+        return "self", f"the author publishes {fam}"
+    if not fam and (own_base or any(b.rpartition("/")[0].lower() == author for b in ctx.base_tags)):
+        return "self", "format copy of the author's own model"
     evidence = _base_names(ctx, mk.anchor) if ctx.base_tags else not _author_brand(ctx, sc.name)
     if ctx.converter or fam or evidence:
         where = "namespace" if ctx.converter else sc.words[sc.format_at]
@@ -283,8 +283,10 @@ def _rule6_known_family(sc: _Scan, mk: _Mk, fam: str, publisher: bool) -> tuple[
     second one after it (Cinder-Phi-2-V1) is the author's."""
     if not fam:
         return None
-    if _family_versioned_before(sc, mk, fam) or publisher:
-        return "self", ""
+    if publisher:
+        return "self", f"the author publishes {fam}"
+    if _family_versioned_before(sc, mk, fam):
+        return "self", f"a second version after {fam}'s"
     return "base_model", f"name embeds {fam} {mk.text}"
 
 
@@ -305,7 +307,7 @@ def _rule7_dataset_tag(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str] | N
         for _form, ovals, odate, oanchor, _text, _head in _tag_markers(d_name):
             if ((vals and vals == ovals) or (mk.date and mk.date == odate)) and _norm(oanchor) == na:
                 if d_author.lower() == ctx.author:
-                    return "self", ""
+                    return "self", f"the author's own dataset tag {ds}"
                 return "dataset", f"dataset tag {ds}"
     return None
 

@@ -23,6 +23,9 @@ scripts/acquire/refs.py), from the small file `--refs` (default data/fakehub/ref
 README), or else a model of the snapshot has only `main` and one commit. Ids not in the snapshot
 answer 404 with `X-Error-Code: RepoNotFound`, as the Hub does.
 
+Misbehaviours (`--misbehave`): next links that cycle, empty pages with ever new cursors, a
+redirect of every listing to another host (MISBEHAVIOURS).
+
 Faults, drawn per request with a seeded random generator: a 429 with `Retry-After` and
 `RateLimit` headers, a 500, a connection dropped half-way through the body, a 200 whose JSON body
 is cut short. `--max-streak K` bounds how many faults in a row one URL can get (0: no bound), so
@@ -276,15 +279,33 @@ class HubData:
         return commits
 
 
+# Listings that break the Hub's paging, for the crawler's tests (--misbehave):
+# cycle           the second page's next link leads back to the first page;
+# empty-pages     every page after the first is empty, each with a new cursor;
+# redirect:URL    every listing request answers 302 to URL (another host) + the request's path.
+MISBEHAVIOURS = ("cycle", "empty-pages", "redirect:")
+
+
+def check_misbehaviour(misbehave: str | None) -> str | None:
+    if misbehave is not None and not (
+        misbehave in MISBEHAVIOURS[:2] or (misbehave.startswith("redirect:") and len(misbehave) > 9)
+    ):
+        raise ValueError(f"--misbehave {misbehave!r}: one of cycle, empty-pages, redirect:URL")
+    return misbehave
+
+
 class FakeHub(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, data: HubData, faults: Faults, port: int = 0, latency: float = 0.0):
+    def __init__(
+        self, data: HubData, faults: Faults, port: int = 0, latency: float = 0.0, misbehave: str | None = None
+    ):
         super().__init__(("127.0.0.1", port), Handler)
         self.data = data
         self.faults = faults
         self.latency = latency
+        self.misbehave = check_misbehaviour(misbehave)
         self.stats = Stats()
         self.lock = threading.Lock()
         self.rng = random.Random(faults.seed)
@@ -351,6 +372,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(200, body)
         if not parts.path.startswith("/api/models"):
             return self.send_error_json(404, "Not Found")
+        if (hub.misbehave or "").startswith("redirect:"):
+            return self.send_error_json(302, "Found", {"Location": hub.misbehave[9:] + self.path})
         if hub.latency:
             time.sleep(hub.latency)
         limit_state = hub.rate_limit()
@@ -448,7 +471,10 @@ class Handler(BaseHTTPRequestHandler):
             raise ValueError(f"Invalid limit: {params.get('limit')}") from None
         if limit < 1:
             raise ValueError("limit must be positive")
-        records, cursor = hub.data.page(sort, params.get("cursor"), limit)
+        if hub.misbehave == "empty-pages" and params.get("cursor"):
+            records, cursor = [], params["cursor"] + "0"
+        else:
+            records, cursor = hub.data.page(sort, params.get("cursor"), limit)
         if expand:
             keep = {"_id", "id", *expand}
             records = [{k: v for k, v in r.items() if k in keep} for r in records]
@@ -460,6 +486,8 @@ class Handler(BaseHTTPRequestHandler):
         if cursor is not None:
             # The next URL repeats the request's parameters, with the new cursor, as the Hub's does.
             nxt = [(k, v) for k, v in query if k != "cursor"] + [("cursor", cursor)]
+            if hub.misbehave == "cycle" and params.get("cursor"):
+                nxt = [(k, v) for k, v in query if k != "cursor"]  # back to the first page
             headers["Link"] = f'<{self.base_url()}/api/models?{urlencode(nxt)}>; rel="next"'
         return 200, json.dumps(records, ensure_ascii=False, separators=(",", ":")).encode(), headers
 
@@ -502,11 +530,12 @@ def serve(
     max_records: int | None = None,
     refs_file: Path | None = DEFAULT_REFS,
     latency: float = 0.0,
+    misbehave: str | None = None,
 ) -> FakeHub:
     """A started fake Hub (in a daemon thread); call .shutdown() and .server_close() to stop it."""
     data = HubData.from_snapshot(snapshot, max_records=max_records, refs_file=refs_file)
     data.order("createdAt")  # the crawler's default listing, sorted before the first request
-    hub = FakeHub(data, faults or Faults(), port=port, latency=latency)
+    hub = FakeHub(data, faults or Faults(), port=port, latency=latency, misbehave=misbehave)
     threading.Thread(target=hub.serve_forever, name="fakehub", daemon=True).start()
     return hub
 
@@ -531,6 +560,7 @@ def main(argv=None) -> int:
     )
     p.add_argument("--window", type=int, default=300, help="rate-limit window in seconds")
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every API answer")
+    p.add_argument("--misbehave", help="break the paging: cycle, empty-pages or redirect:URL")
     p.add_argument("--verbose", action="store_true", help="log every request")
     args = p.parse_args(argv)
     logging.basicConfig(
@@ -549,11 +579,12 @@ def main(argv=None) -> int:
             args.window,
         )
         data = HubData.from_snapshot(args.snapshot, args.max_records, args.refs)
+        check_misbehaviour(args.misbehave)
     except (SnapshotError, ValueError) as e:
         print(f"fakehub: {e}", file=sys.stderr)
         return 2
     data.order("createdAt")  # sort the crawler's default listing now, not during the first request
-    hub = FakeHub(data, faults, port=args.port, latency=args.latency)
+    hub = FakeHub(data, faults, port=args.port, latency=args.latency, misbehave=args.misbehave)
     # The first line of stdout is the URL, so that scripts and tests can start it on port 0.
     print(hub.url, flush=True)
     log.info(

@@ -13,7 +13,10 @@ process writes the rows of earlier chunks (`insert_parsed`), in file order.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import logging
+import re
 import sqlite3
 from collections.abc import Iterator
 from itertools import repeat
@@ -26,6 +29,9 @@ import sqlite_utils
 from scripts import schema
 from scripts.schema import BaseModel, Dataset, Model, Tag
 from scripts.snapshot.read import ROOT, Snapshot, SnapshotError, decode_record, unreadable
+from scripts.snapshot.records import fields_problem, id_problem, line_problem, record_problem, text_problem
+
+log = logging.getLogger("build")
 
 # The 2024-07-11 manifest: models created before the Hub kept creation dates carry one of these two
 # timestamps. They mean "on or before 2022-03-02", so they are stored as NULL with a flag.
@@ -33,6 +39,26 @@ PLACEHOLDER_CREATED_AT = frozenset({"2022-03-02T23:29:04.000Z", "2022-03-02T23:2
 
 # base_model tags name the relation in newer Hub data ("base_model:quantized:org/name").
 BASE_MODEL_RELATIONS = frozenset({"adapter", "finetune", "merge", "quantized"})
+
+
+# Token-shaped strings: "hf_" and 34 letters or digits, the shape of a Hugging Face access token.
+# 47 model ids of the 2024-07-11 census (none of 2022-02-21) have it, and no other field of
+# either census does: probably tokens pasted as a repository name. The published tables carry a mask in
+# their place (templates/pages/about_token_ids.html says why): "hf_MASKED_" and ten letters drawn
+# from the token's sha256, so that masked ids stay distinct and the same in every build, and no
+# digit in them reads as a version marker.
+TOKEN_SHAPED = re.compile(rb"(?<![A-Za-z0-9])hf_[A-Za-z0-9]{34}(?![A-Za-z0-9])")
+TOKEN_MASK = b"hf_MASKED_"
+
+
+def mask_token(match: re.Match) -> bytes:
+    digest = hashlib.sha256(match.group()).digest()
+    return TOKEN_MASK + bytes(97 + b % 26 for b in digest[:10])
+
+
+def mask_tokens(line: bytes) -> bytes:
+    """The census line with every token-shaped string masked (before it is decoded: every field)."""
+    return TOKEN_SHAPED.sub(mask_token, line) if b"hf_" in line else line
 
 
 def tag_kind(tag: str) -> tuple[str, str]:
@@ -83,6 +109,8 @@ def load_snapshot_row(db: sqlite_utils.Database, snapshot: Snapshot, headline: b
 # enough that a few chunks in flight hold little memory.
 CHUNK_LINES = 5_000
 READ_BLOCK = 1 << 22
+# Bytes of lines per chunk at most: a few long lines make a chunk of their own.
+CHUNK_BYTES = 32 << 20
 
 
 class ChunkTask(NamedTuple):
@@ -107,27 +135,32 @@ class ParsedChunk(NamedTuple):
 
 
 def census_chunks(snapshot: Snapshot, first_key: int, size: int = CHUNK_LINES) -> Iterator[ChunkTask]:
-    """The census file as ChunkTasks of `size` lines. Lines are split on "\n" only, exactly as
-    scripts.snapshot.read.iter_records reads them, so line numbers agree with it."""
+    """The census file as ChunkTasks of `size` lines (fewer when they pass CHUNK_BYTES). Lines are
+    split on "\n" only, exactly as scripts.snapshot.read.iter_records reads them, so line numbers
+    agree with it; a line over the stated size is refused before it is read whole."""
     path = snapshot.data_file
     opener = gzip.open if path.suffix == ".gz" else open
     lineno, key = 1, first_key
     pending: list[bytes] = []
+    pending_bytes = 0
     tail = b""
     try:
         with opener(path, "rb") as f:
-            while True:
-                block = f.read(READ_BLOCK)
-                if not block:
-                    break
+            while block := f.read(READ_BLOCK):
                 pieces = (tail + block).split(b"\n")
                 tail = pieces.pop()
+                for offset, piece in enumerate([*pieces, tail]):
+                    if problem := line_problem(piece):
+                        raise SnapshotError(f"{path}:{lineno + len(pending) + offset}: {problem}")
                 pending.extend(pieces)
-                while len(pending) >= size:
-                    lines, pending = pending[:size], pending[size:]
+                pending_bytes += sum(map(len, pieces))
+                while len(pending) >= size or (pending and pending_bytes >= CHUNK_BYTES):
+                    count = cut_point(pending, size)
+                    lines, pending = pending[:count], pending[count:]
+                    pending_bytes -= sum(map(len, lines))
                     yield ChunkTask(str(path), snapshot.name, lineno, key, lines, True)
-                    lineno += size
-                    key += size
+                    lineno += count
+                    key += count
     except (OSError, EOFError) as e:  # gzip corruption or truncation, as iter_records reports it
         raise unreadable(path, e) from None
     if tail:
@@ -136,50 +169,19 @@ def census_chunks(snapshot: Snapshot, first_key: int, size: int = CHUNK_LINES) -
         yield ChunkTask(str(path), snapshot.name, lineno, key, pending, not tail)
 
 
+def cut_point(pending: list[bytes], size: int) -> int:
+    """How many of the pending lines make the next chunk: `size`, or fewer up to CHUNK_BYTES."""
+    total = 0
+    for count, line in enumerate(pending[:size], 1):
+        total += len(line)
+        if total >= CHUNK_BYTES:
+            return count
+    return min(size, len(pending))
+
+
 def tags_json(tags: list) -> str:
     """json.dumps(tags, ensure_ascii=False) of a list of strings, several times faster."""
     return "[" + ", ".join(map(encode_basestring, tags)) + "]"
-
-
-# The JSON types a Hub field may have (or null) for the models column it fills: the column's
-# type (the first column read from it), but for the fields stored in another form than the record's.
-FIELD_TYPES = {c.source: (c.type,) for c in reversed(schema.MODELS.columns) if c.source} | {
-    "private": (bool,),
-    "gated": (bool, str),  # false, or the kind of gate ("auto", "manual")
-    "tags": (list,),
-}
-FIELD_CHECKS = tuple(FIELD_TYPES.items())
-
-
-def check_fields(r: dict, where: str | None = None) -> bool:
-    """Whether every field has its type and every tag is a string. With `where` (file:line), a
-    field that is not raises SnapshotError naming it instead."""
-    for field, types in FIELD_CHECKS:
-        value = r.get(field)
-        if value is not None and type(value) not in types:
-            if where is None:
-                return False
-            wanted = " or ".join(t.__name__ for t in types)
-            raise SnapshotError(f"{where}: field {field!r} must be {wanted} (or null), not {value!r:.80}")
-    tags = r.get("tags") or ()
-    for i, tag in enumerate(tags):
-        if type(tag) is not str:
-            if where is None:
-                return False
-            raise SnapshotError(f"{where}: field 'tags' must hold strings; item {i + 1} is {tag!r:.80}")
-    return True
-
-
-def check_text(r: dict, where: str | None = None) -> bool:
-    """Whether the record's text can be stored: a JSON escape can make a lone surrogate
-    ("\\ud800"), which is no text. With `where`, raise SnapshotError naming it instead."""
-    try:
-        json.dumps(r, ensure_ascii=False).encode()
-    except UnicodeEncodeError as e:
-        if where is None:
-            return False
-        raise SnapshotError(f"{where}: holds {e.object[e.start : e.end]!r}, which is not text") from None
-    return True
 
 
 def relation_rows(snapshot, models, distinct, tag_models, tag_indexes, first_key):
@@ -219,6 +221,7 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     key = task.first_key
     last = len(task.lines) - 1
     for i, line in enumerate(task.lines):
+        line = mask_tokens(line)
         try:
             r = loads(line.decode())
         except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -226,16 +229,16 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
         if (
             type(r) is not dict
             or type(r.get("id")) is not str
-            or not check_fields(r)
-            or ((b"\\ud" in line or b"\\uD" in line) and not check_text(r))
+            or fields_problem(r)
+            or id_problem(r["id"])
+            or ((b"\\ud" in line or b"\\uD" in line) and text_problem(r))
         ):
             # Read the line again as it stood in the file (with its newline), for the error
             # message iter_records would give.
             original = line + b"\n" if (i < last or task.final_newline) else line
-            where = f"{task.source}:{task.first_lineno + i}"
-            r = decode_record(task.source, task.first_lineno + i, original)
-            check_fields(r, where)
-            check_text(r, where)
+            lineno = task.first_lineno + i
+            r = decode_record(task.source, lineno, original)
+            raise SnapshotError(f"{task.source}:{lineno}: {record_problem(r)}")
         model_id = r["id"]
         author, slash, model_name = model_id.partition("/")
         if not slash:  # legacy ids such as "bert-base-uncased" have no namespace
@@ -298,11 +301,28 @@ def first_free_key(conn: sqlite3.Connection) -> int:
 
 
 def check_unique_ids(db: sqlite_utils.Database) -> None:
-    """The unique index on (snapshot, id); a repeated id is a SnapshotError naming file and lines."""
+    """The unique index on (snapshot, id); a repeated id is a SnapshotError naming file and lines.
+    Ids that differ only in case (the Hub's ids do not: its repository names are unique whatever
+    their case) are reported as a warning with file and lines."""
     try:
         schema.create_indexes(db, "models", unique=True)
     except sqlite3.IntegrityError:
         raise SnapshotError(duplicate_ids_message(db)) from None
+    for message in case_duplicates(db):
+        log.warning("%s", message)
+
+
+def case_duplicates(db: sqlite_utils.Database, limit: int = 20) -> list[str]:
+    """'<file>: model ids ... differ only in case (lines ...)', for each such group (none in the
+    vendored censuses)."""
+    rows = db.execute(
+        """select s.file, group_concat(m.id, ', '), group_concat(m.key - f.first + 1, ', ')
+           from models m join snapshots s using (snapshot)
+           join (select snapshot, min(key) as first from models group by snapshot) f using (snapshot)
+           group by m.snapshot, lower(m.id) having count(*) > 1 limit ?""",
+        [limit],
+    ).fetchall()
+    return [f"{file}: model ids {ids} differ only in case (lines {lines})" for file, ids, lines in rows]
 
 
 def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:

@@ -37,6 +37,22 @@ def with_data(chart: dict, rows: list[dict], title: str | None = None) -> dict:
     return spec
 
 
+def figure_urls(key: str) -> dict[str, str]:
+    """format -> site URL of the figures `render` writes for finding `key`."""
+    return {"svg": f"{URL_PREFIX}{key}.svg", "png": f"{URL_PREFIX}{key}.png"}
+
+
+def draw_all(db_path: Path, charts: list[tuple[str, dict]], figures_dir: Path) -> None:
+    """Render each (finding key, canned query) of `charts` from the database at db_path, read
+    only: the build draws them while it writes the downloads from the same file."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        for key, query in charts:
+            render(conn, key, query, figures_dir)
+    finally:
+        conn.close()
+
+
 def render(conn: sqlite3.Connection, key: str, query: dict, figures_dir: Path) -> dict[str, str]:
     """Write figures_dir/<key>.svg and .png of the query's chart; returns format -> site URL."""
     chart = query.get("chart")
@@ -52,4 +68,4 @@ def render(conn: sqlite3.Connection, key: str, query: dict, figures_dir: Path) -
         raise FigureError(f"finding {key}: its chart does not render: {e}") from None
     (figures_dir / f"{key}.svg").write_text(svg, encoding="utf-8")
     (figures_dir / f"{key}.png").write_bytes(png)
-    return {"svg": f"{URL_PREFIX}{key}.svg", "png": f"{URL_PREFIX}{key}.png"}
+    return figure_urls(key)

@@ -10,14 +10,18 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from scripts.snapshot.kinds import SnapshotKind
+from scripts.snapshot.records import MAX_LINE_BYTES, line_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SNAPSHOTS_DIR = ROOT / "data" / "snapshots"
+# A snapshot's name is shown in pages and URLs and names files: a safe file name, nothing more.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
 class SnapshotError(Exception):
@@ -65,6 +69,11 @@ def snapshot_name(folder: Path, manifest: dict) -> str:
     if not isinstance(name, str) or not name.strip():
         raise SnapshotError(
             f"{folder / 'MANIFEST.json'}: field 'snapshot' must be a non-empty string, not {name!r:.80}"
+        )
+    if not SAFE_NAME.fullmatch(name):
+        raise SnapshotError(
+            f"{folder / 'MANIFEST.json'}: field 'snapshot' is {name!r:.80}, not a safe file name "
+            "(1 to 100 ASCII letters, digits, '-', '_' and '.', starting with a letter or digit)"
         )
     data_file = manifest.get("file", "models.jsonl.gz")
     if not isinstance(data_file, str) or not data_file or Path(data_file).name != data_file:
@@ -163,14 +172,18 @@ def unreadable(path: Path, error: Exception) -> SnapshotError:
 def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
     """(line number, record) for each line of a gzip (or plain) JSON Lines file.
 
-    A line that is not a JSON object with a string `id` raises SnapshotError naming file and line
-    (decode_record).
+    A line that is not a JSON object with a string `id`, or longer than MAX_LINE_BYTES, raises
+    SnapshotError naming file and line (decode_record, line_problem).
     """
     path = Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            for lineno, line in enumerate(f, 1):
+            lineno = 0
+            while line := f.readline(MAX_LINE_BYTES + 1):
+                lineno += 1
+                if len(line) > MAX_LINE_BYTES:
+                    raise SnapshotError(f"{path}:{lineno}: {line_problem(line)}")
                 yield lineno, decode_record(path, lineno, line)
     except (OSError, EOFError) as e:  # gzip corruption or truncation
         raise unreadable(path, e) from None

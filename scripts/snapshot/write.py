@@ -113,13 +113,15 @@ def write_snapshot(
     data_file: str,
     staging: Path | None = None,
     compresslevel: int = 6,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> dict:
     """Write the snapshot folder `out` atomically and return its manifest.
 
     `manifest` holds the manifest's other fields, or is a function of the number of records that
     returns them (called once the data is written, for counts made while it was read). `staging`
     is where the folder is assembled (default: a hidden sibling of `out`, which find_snapshots
-    skips); it must be on `out`'s file system, and is replaced if it exists.
+    skips); it must be on `out`'s file system, and is replaced if it exists. `extra_files` (name ->
+    bytes) are written into the folder beside the data file (a crawl's quarantined records).
     """
     out = Path(out)
     if out.exists():
@@ -133,6 +135,8 @@ def write_snapshot(
         staging.mkdir(parents=True)
     try:
         records, sha = write_data(staging / data_file, data, compresslevel)
+        for name, content in (extra_files or {}).items():
+            (staging / Path(name).name).write_bytes(content)
         fields = dict(manifest(records) if callable(manifest) else manifest)
         filled = {"kind": str(SnapshotKind(kind)), "records": records, "file": data_file, "sha256": sha}
         if not isinstance(fields.get("snapshot"), str) or not fields["snapshot"]:
