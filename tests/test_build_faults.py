@@ -300,13 +300,13 @@ def test_a_build_killed_at_any_stage_leaves_the_served_site_as_it_was(built, sta
 def fill(disk: Path) -> Path:
     """Write zeros into the file system of `disk` until it is full."""
     filler = disk / "filler"
-    with open(filler, "wb") as f:
-        try:
+    try:
+        with open(filler, "wb") as f:
             while True:
                 f.write(b"\0" * (1 << 16))
                 f.flush()
-        except OSError:
-            pass
+    except OSError:  # full, possibly before the filler could be opened
+        pass
     return filler
 
 
@@ -333,7 +333,7 @@ def test_a_disk_filled_at_any_stage_is_a_clear_error_and_the_site_stays(built, t
         assert "Traceback" not in stderr
         assert "build failed: " in stderr and str(disk) in stderr
         assert "full" in stderr or "No space left on device" in stderr
-        filler.unlink()
+        filler.unlink(missing_ok=True)
         assert served_state(out) == before
     finally:
         subprocess.run(["umount", str(disk)], check=True)
