@@ -4,7 +4,8 @@ A request is heavy when its cost depends on what the visitor typed rather than o
 arbitrary SQL (`sql=`), full-text search (`_search`), a `_where` clause, a sort or facets on a
 filtered table, a streamed or maximal export (`_stream`, `_size=max`). At most HEAVY_SLOTS of them
 run at once and at most HEAVY_QUEUE more wait, each for up to HEAVY_WAIT_S; past that the answer is
-503 with `Retry-After`. Datasette has NUM_SQL_THREADS threads, so the other pages always find free
+503 with `Retry-After` (the three figures can be set in the metadata's `plugins.hub-admission`:
+`slots`, `queue`, `wait_s`). Datasette has NUM_SQL_THREADS threads, so the other pages always find free
 ones, and the pages most visitors open come from the cache (plugins/hub_cache.py) before this check.
 """
 
@@ -104,7 +105,12 @@ def asgi_wrapper(datasette):
             # One per Datasette instance (its server and internal client share it), made on the
             # server's event loop at the first heavy request.
             if not hasattr(datasette, "_hub_admission"):
-                datasette._hub_admission = Admission()
+                config = datasette.plugin_config("hub-admission") or {}
+                datasette._hub_admission = Admission(
+                    config.get("slots", HEAVY_SLOTS),
+                    config.get("queue", HEAVY_QUEUE),
+                    config.get("wait_s", HEAVY_WAIT_S),
+                )
             if not await datasette._hub_admission.run(lambda: app(scope, receive, send)):
                 await busy(scope, send)
 

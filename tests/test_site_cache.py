@@ -40,6 +40,9 @@ def linked_build(fixture_build, tmp_path_factory):
         shutil.copy2(fixture_build / name, generation / name)
     metadata = json.loads((generation / "metadata.json").read_text())
     metadata["plugins"]["hub-provenance"]["stream_row_limit"] = STREAM_LIMIT
+    # One heavy request at a time and one waiting, so that 16 at once surely fill the queue on the
+    # small fixture (the site's own: 2 slots, 8 waiting).
+    metadata["plugins"]["hub-admission"] = {"slots": 1, "queue": 1, "wait_s": 5}
     (generation / "metadata.json").write_text(json.dumps(metadata))
     for folder in ("figures", "downloads"):
         if (fixture_build / folder).exists():
@@ -113,8 +116,9 @@ def test_a_new_build_invalidates_the_cache(server, linked_build):
         publish(linked_build, ".hub.1.build")
 
 
+# About 0.05 s on an idle machine: well under the 3 s limit on a loaded one.
 SLOW_SQL = (
-    "with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000000) select count(*) from c"
+    "with recursive c(x) as (select 1 union all select x + 1 from c where x < 50000) select count(*) from c"
 )
 
 
@@ -136,7 +140,7 @@ def test_heavy_requests_past_their_slots_get_503_while_pages_are_served(server):
     busy = [a for a in answers if a.status_code == 503]
     assert busy, statuses
     assert all(a.headers["retry-after"] == "5" for a in busy)
-    assert set(statuses) <= {200, 400, 503}, statuses  # 400: the 3 s limit, on a loaded machine
+    assert set(statuses) <= {200, 503}, statuses
     assert any(s == 200 for s in statuses), statuses
     assert all(status == 200 for status, _ in normal), normal
     assert max(seconds for _, seconds in normal) < 1.0, normal
