@@ -143,7 +143,9 @@ def test_heavy_requests_past_their_slots_get_503_while_pages_are_served(server):
     assert set(statuses) <= {200, 503}, statuses
     assert any(s == 200 for s in statuses), statuses
     assert all(status == 200 for status, _ in normal), normal
-    assert max(seconds for _, seconds in normal) < 1.0, normal
+    # From the cache, while the heavy ones queue (bounds for a shared 2-core machine; alone: ~10 ms).
+    seconds = sorted(s for _, s in normal)
+    assert seconds[len(seconds) // 2] < 0.5 and seconds[-1] < 2.0, normal
 
 
 def rows_of(text: str) -> list[list[str]]:
@@ -220,3 +222,23 @@ def test_the_stream_limit_holds_whatever_the_spelling(server, path):
 def test_an_empty_stream_parameter_is_one_page_and_says_so(server):
     response = get(server, "/hub/models.csv?_stream=&_stream=on")  # Datasette reads the first
     assert response.status_code == 200 and "one page of" in response.headers["x-hub-truncated"]
+
+
+def test_an_abandoned_stream_stops_reading_the_table(server):
+    import psutil
+
+    # One row per page: the whole stream is hundreds of queries, seconds of work.
+    path = "/hub/models.csv?author=google&_stream=on&_size=1"
+    process = psutil.Process(server.pid)
+    with httpx.stream("GET", server.base + path, timeout=60) as response:
+        assert response.status_code == 200
+        next(response.iter_bytes())
+    time.sleep(0.5)  # the server sees the connection close
+    before = sum(process.cpu_times()[:2])
+    time.sleep(2.0)
+    spent = sum(process.cpu_times()[:2]) - before
+    assert spent < 0.2, f"the server kept working {spent:.2f} CPU-s after its client left"
+    # The same stream read to its end is whole.
+    whole = get(server, path)
+    count = get(server, "/hub/models.json?author=google&_size=0").json()["filtered_table_rows_count"]
+    assert len(rows_of(whole.text)) == count + 1
