@@ -16,7 +16,11 @@ A cached answer carries a strong `ETag` (the hash of the database's content, fro
 and of the body: the same on every server of one build) and `Cache-Control:
 public, max-age=...`, so a CDN in front of a deployed copy revalidates cheaply (a matching
 `If-None-Match` is answered 304 without a body), and `X-Hub-Cache: hit|miss` says where it came from.
-Concurrent misses of one page wait for the first one's answer instead of all computing it.
+Concurrent misses of one page wait for the first one's answer instead of all computing it. The
+first visit of the home page (per build and host) also computes, in the background and one at a
+time, the other landing pages (the database page, About, each table, each canned query with its
+defaults), so that the visitors after the first find them ready (`plugins.hub-cache.warm: false`
+in the metadata turns this off). `/-/hub-cache.json` says how full the cache is.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from urllib.parse import parse_qsl
 
 from cachetools import LRUCache
 from datasette import hookimpl
+from datasette.utils.asgi import Response
 
 DATABASE = "hub"
 CACHE_BYTES = 64 * 2**20  # ~300 home pages; the whole site's default pages are under 10 MB
@@ -56,12 +61,18 @@ class ResponseCache:
     def __init__(self):
         self.entries = LRUCache(maxsize=CACHE_BYTES, getsizeof=entry_size)
         self.pending: dict[tuple, asyncio.Future] = {}  # key -> the first miss's answer
+        self.warmed: set[tuple] = set()  # (identity, scheme, host) whose landing pages were computed
+        self.tasks: set[asyncio.Task] = set()
 
 
 def response_cache(datasette) -> ResponseCache:
     if not hasattr(datasette, "_hub_response_cache"):
         datasette._hub_response_cache = ResponseCache()
     return datasette._hub_response_cache
+
+
+def config(datasette) -> dict:
+    return datasette.plugin_config("hub-cache") or {}
 
 
 def database_identity(datasette) -> str:
@@ -183,6 +194,53 @@ async def compute(cache: ResponseCache, app, scope, receive, send, key, version:
         await recorder.pass_on(more_body=False)
 
 
+async def landing_paths(datasette) -> list[str]:
+    """The pages most visitors open: home, the database page, About, each table, each canned query."""
+    db = datasette.get_database(DATABASE)
+    hidden = set(await db.hidden_table_names())
+    tables = [t for t in await db.table_names() if t not in hidden]
+    queries = datasette.metadata("queries", database=DATABASE) or {}
+    return (
+        ["/", f"/{DATABASE}", "/about"]
+        + [datasette.urls.table(DATABASE, t) for t in tables]
+        + [datasette.urls.table(DATABASE, q) for q in queries]
+    )
+
+
+async def no_body():
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+async def discard(message):
+    return None
+
+
+async def warm(cache: ResponseCache, app, datasette, scope, identity: str, version: str) -> None:
+    """Compute the landing pages for this host, one at a time, so that the visitors after the first
+    find them ready; a page that fails is left to its own visitor."""
+    for path in await landing_paths(datasette):
+        page = dict(scope, method="GET", path=path, raw_path=path.encode(), query_string=b"")
+        page["headers"] = [(b"host", header(scope, b"host"))]
+        key = cache_key(page, identity)
+        if key in cache.entries or key in cache.pending:
+            continue
+        try:
+            await compute(cache, app, page, no_body, discard, key, version)
+        except Exception:  # noqa: BLE001 - the visitor of that page gets the error instead
+            continue
+
+
+def warm_once(cache: ResponseCache, app, datasette, scope, identity: str, version: str) -> None:
+    """After the first visit of the home page by a host (per build), warm that host's landing pages."""
+    site = (identity, scope.get("scheme", "http"), header(scope, b"host"))
+    if site in cache.warmed:
+        return
+    cache.warmed.add(site)
+    task = asyncio.get_running_loop().create_task(warm(cache, app, datasette, scope, identity, version))
+    cache.tasks.add(task)
+    task.add_done_callback(cache.tasks.discard)
+
+
 @hookimpl(trylast=True)  # outermost wrapper: a hit skips every other check
 def asgi_wrapper(datasette):
     def wrap(app):
@@ -198,8 +256,27 @@ def asgi_wrapper(datasette):
             if entry is not None:
                 return await send_entry(scope, send, entry, b"hit")
             version = datasette.get_database(DATABASE).hash or identity
+            if scope.get("path") == "/" and config(datasette).get("warm", True):
+                warm_once(cache, app, datasette, scope, identity, version)
             return await compute(cache, app, scope, receive, send, key, version)
 
         return cached
 
     return wrap
+
+
+@hookimpl
+def register_routes(datasette):
+    async def cache_state(request):
+        cache = response_cache(datasette)
+        return Response.json(
+            {
+                "entries": len(cache.entries),
+                "bytes": int(cache.entries.currsize),
+                "max_bytes": int(cache.entries.maxsize),
+                "warming": len(cache.tasks),
+                "warmed_hosts": len(cache.warmed),
+            }
+        )
+
+    return [(r"^/-/hub-cache\.json$", cache_state)]

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import time
 import urllib.parse
@@ -43,6 +44,8 @@ def linked_build(fixture_build, tmp_path_factory):
     # One heavy request at a time and one waiting, so that 16 at once surely fill the queue on the
     # small fixture (the site's own: 2 slots, 8 waiting).
     metadata["plugins"]["hub-admission"] = {"slots": 1, "queue": 1, "wait_s": 5}
+    # Each page computed only when asked for, so that hits and misses here are the test's own.
+    metadata["plugins"]["hub-cache"] = {"warm": False}
     (generation / "metadata.json").write_text(json.dumps(metadata))
     for folder in ("figures", "downloads"):
         if (fixture_build / folder).exists():
@@ -155,8 +158,7 @@ def rows_of(text: str) -> list[list[str]]:
 def test_the_table_page_csv_link_streams_every_filtered_row(server):
     html = get(server, "/hub/models?author=google").text
     link = next(
-        urllib.parse.unquote(h).replace("&amp;", "&")
-        for h in __import__("re").findall(r'href="([^"]+\.csv\?[^"]*)"', html)
+        urllib.parse.unquote(h).replace("&amp;", "&") for h in re.findall(r'href="([^"]+\.csv\?[^"]*)"', html)
     )
     assert "_stream=on" in link
     count = get(server, "/hub/models.json?author=google&_size=0").json()["filtered_table_rows_count"]
@@ -242,3 +244,27 @@ def test_an_abandoned_stream_stops_reading_the_table(server):
     whole = get(server, path)
     count = get(server, "/hub/models.json?author=google&_size=0").json()["filtered_table_rows_count"]
     assert len(rows_of(whole.text)) == count + 1
+
+
+def test_the_first_visit_of_the_home_page_warms_the_landing_pages(fixture_build, server):
+    other = server  # the same rows served elsewhere, without warming
+    with served(fixture_build) as server:
+        assert get(server, "/").headers["x-hub-cache"] == "miss"
+        deadline = time.monotonic() + 120
+        while (state := get(server, "/-/hub-cache.json").json())["warming"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert state["warming"] == 0 and state["warmed_hosts"] == 1
+        # Never asked for by a visitor, yet ready.
+        for path in ("/hub", "/about", "/hub/models", "/hub/rq1_versioned_share"):
+            warmed = get(server, path)
+            assert warmed.status_code == 200 and warmed.headers["x-hub-cache"] == "hit", path
+
+        # The same page as a visitor's own request computes (links name each server's address,
+        # and the footer says how long the queries took).
+        def same_parts(page, base):
+            return re.sub(r"took [0-9.]+ms", "took ms", page.replace(base, "BASE"))
+
+        for path in ("/hub", "/hub/rq1_versioned_share"):
+            warmed = same_parts(get(server, path).text, server.base)
+            assert warmed == same_parts(get(other, path).text, other.base), path
+        assert state["entries"] > 20 and state["bytes"] <= state["max_bytes"]
