@@ -17,8 +17,8 @@ and of the body: the same on every server of one build) and `Cache-Control:
 public, max-age=...`, so a CDN in front of a deployed copy revalidates cheaply (a matching
 `If-None-Match` is answered 304 without a body), and `X-Hub-Cache: hit|miss` says where it came from.
 Concurrent misses of one page wait for the first one's answer instead of all computing it. The
-first visit of the home page (per build and host) also computes, in the background and one at a
-time, the other landing pages (the database page, About, each table, each canned query with its
+first visit of the home page (per build and host) also computes, in the background, one at a time
+and only while no visitor's request is being answered, the other landing pages (the database page, About, each table, each canned query with its
 defaults), so that the visitors after the first find them ready (`plugins.hub-cache.warm: false`
 in the metadata turns this off). `/-/hub-cache.json` says how full the cache is.
 """
@@ -40,6 +40,7 @@ CACHE_BYTES = 64 * 2**20  # ~300 home pages; the whole site's default pages are 
 ENTRY_BYTES = 2 * 2**20
 # Browsers and CDNs may reuse an answer this long, then revalidate it with its ETag.
 MAX_AGE_S = 300
+WARM_IDLE_S = 0.05  # how often the warming checks that no visitor's request is being answered
 UNCACHED_PREFIXES = ("/-/", "/assets/", "/figures/", "/downloads/")
 UNCACHED_ARGS = frozenset({"sql", "_stream", "_trace"})
 
@@ -63,6 +64,7 @@ class ResponseCache:
         self.pending: dict[tuple, asyncio.Future] = {}  # key -> the first miss's answer
         self.warmed: set[tuple] = set()  # (identity, scheme, host) whose landing pages were computed
         self.tasks: set[asyncio.Task] = set()
+        self.in_flight = 0  # visitors' requests being answered
 
 
 def response_cache(datasette) -> ResponseCache:
@@ -219,6 +221,10 @@ async def warm(cache: ResponseCache, app, datasette, scope, identity: str, versi
     """Compute the landing pages for this host, one at a time, so that the visitors after the first
     find them ready; a page that fails is left to its own visitor."""
     for path in await landing_paths(datasette):
+        # Rendering a page holds the event loop: the warming waits until no visitor's request is
+        # being answered (under 16 connections it doubled the home page's p99, 0.35 -> 0.7 s).
+        while cache.in_flight:
+            await asyncio.sleep(WARM_IDLE_S)
         page = dict(scope, method="GET", path=path, raw_path=path.encode(), query_string=b"")
         page["headers"] = [(b"host", header(scope, b"host"))]
         key = cache_key(page, identity)
@@ -245,9 +251,18 @@ def warm_once(cache: ResponseCache, app, datasette, scope, identity: str, versio
 def asgi_wrapper(datasette):
     def wrap(app):
         async def cached(scope, receive, send):
-            if not cacheable(scope):
+            if scope.get("type") != "http":
                 return await app(scope, receive, send)
             cache = response_cache(datasette)
+            cache.in_flight += 1
+            try:
+                await answer(cache, app, scope, receive, send)
+            finally:
+                cache.in_flight -= 1
+
+        async def answer(cache, app, scope, receive, send):
+            if not cacheable(scope):
+                return await app(scope, receive, send)
             identity = database_identity(datasette)
             key = cache_key(scope, identity)
             entry = cache.entries.get(key)
