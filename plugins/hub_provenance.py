@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from datasette import hookimpl
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -28,7 +29,7 @@ MOUNT = "downloads"
 # few hundred rows a second on 790,000-row tables, and the files hold every row.
 STREAM_ROW_LIMIT = 50_000
 CONTENT_TYPES = {".gz": "application/gzip", ".parquet": "application/vnd.apache.parquet"}
-CSV_PATH = re.compile(rf"^/{DATABASE}/(?P<table>[^/]+)\.csv$")
+CSV_PATH = re.compile(r"^/(?P<database>[^/]+)/(?P<table>[^/]+)\.csv$")
 LIMIT = re.compile(r"\blimit\s+(\d+)\s*;?\s*$", re.IGNORECASE)
 # Count-like columns whose integers are printed with thousands separators.
 COUNT_COLUMNS = re.compile(
@@ -112,17 +113,28 @@ def refusal(table: str, rows: int | None, limit: int, entry: dict | None) -> Res
     return Response.text("\n".join(lines) + "\n", status=400)
 
 
+def streams(args: list[tuple[str, str]]) -> bool:
+    """Whether Datasette streams this CSV: it reads the first `_stream` value, and any non-empty
+    text (`1`, `on`, but also `0` and `off`) is true."""
+    return next((v for k, v in args if k == "_stream"), "") != ""
+
+
 async def stream_refusal(datasette, path: str, query_string: str) -> Response | None:
     match = CSV_PATH.match(path)
     args = parse_qsl(query_string, keep_blank_values=True)
-    if not match or not any(k == "_stream" and v not in ("", "0", "off") for k, v in args):
+    if not match or not streams(args):
         return None
-    table = match.group("table")
+    # Datasette decodes /hub/m~6Fdels.csv to the table models: so does this check.
+    if tilde_decode(match.group("database")) != DATABASE:
+        return None
+    table = tilde_decode(match.group("table"))
     db = datasette.get_database(DATABASE)
     if table not in await db.table_names():
         return None
     kept = [(k, v) for k, v in args if k not in ("_stream", "_size", "_nocount", "_dl", "_header")]
-    probe = await datasette.client.get(f"/{DATABASE}/{table}.json?" + urlencode(kept + [("_size", "0")]))
+    probe = await datasette.client.get(
+        datasette.urls.table(DATABASE, table, format="json") + "?" + urlencode(kept + [("_size", "0")])
+    )
     if probe.status_code != 200:
         return None  # Datasette answers the bad request itself
     rows = probe.json().get("filtered_table_rows_count")

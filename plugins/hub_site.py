@@ -8,9 +8,11 @@ in plugins/static/vega (served at /assets/vega/, so the site needs no network).
 """
 
 import json
+import re
 from urllib.parse import parse_qsl
 
 from datasette import hookimpl
+from datasette.utils import tilde_decode
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
@@ -111,22 +113,29 @@ def extra_template_vars(template, request, datasette):
     return query_vars
 
 
-def parameter_problem(query: dict, args: dict) -> str | None:
+ASCII_WHOLE_NUMBER = re.compile(r"[0-9]+")
+
+
+def parameter_problem(query: dict, pairs: list[tuple[str, str]]) -> str | None:
     """Why the visitor's parameters cannot be answered, or None (mirrors scripts/publish/parameters.py,
-    whose resolved values and defaults the metadata carries)."""
+    whose resolved values and defaults the metadata carries). A parameter given twice is refused
+    (Datasette would use one of them), and a whole number is ASCII digits only (Python's int()
+    also reads full-width digits, signs, spaces and underscores)."""
     specs = query.get("parameters") or {}
     for name in query.get("params", []):
-        value, spec = args.get(name, ""), specs.get(name, {})
+        values, spec = [v for k, v in pairs if k == name], specs.get(name, {})
+        if len(values) > 1:
+            return f"{name} is given {len(values)} times ({', '.join(map(repr, values[:5]))}): give it once"
+        value = values[0] if values else ""
         if value == "":
             continue
         if spec.get("type") == "choice" and value not in spec.get("values", []):
             shown = ", ".join(spec.get("values", [])[:30]) or "(none in this build)"
             return f"{name}={value!r} is not one of the valid values: {shown}"
         if spec.get("type") == "integer":
-            try:
-                number = int(value)
-            except ValueError:
-                return f"{name}={value!r} is not a whole number (default {spec.get('default')})"
+            if not ASCII_WHOLE_NUMBER.fullmatch(value):
+                return f"{name}={value!r} is not a whole number in digits 0-9 (default {spec.get('default')})"
+            number = int(value)
             if "min" in spec and number < spec["min"]:
                 return f"{name}={value!r} is below its minimum, {spec['min']}"
     return None
@@ -143,11 +152,13 @@ def asgi_wrapper(datasette):
             prefix = f"/{DATABASE}/"
             name = path[len(prefix) :] if path.startswith(prefix) else ""
             stem, _, ext = name.partition(".")
+            stem = tilde_decode(stem) if stem else stem  # Datasette decodes /hub/rq1~5Fversioned_share
             if stem and "/" not in stem:
                 query = (datasette.metadata("queries", database=DATABASE) or {}).get(stem)
                 if query and query.get("params"):
-                    args = dict(parse_qsl(scope.get("query_string", b"").decode("utf-8", "replace")))
-                    problem = parameter_problem(query, args)
+                    query_string = scope.get("query_string", b"").decode("utf-8", "replace")
+                    pairs = parse_qsl(query_string, keep_blank_values=True)
+                    problem = parameter_problem(query, pairs)
                     if problem:
                         response = await refusal(datasette, stem, problem, ext)
                         await response.asgi_send(send)

@@ -165,3 +165,102 @@ def test_no_internal_path_is_shown(server, fixture_build):
     assert threads.status_code == 200 and "tasks" not in threads.json()
     databases, _ = get(server, "/-/databases.json")
     assert [d["name"] for d in databases.json()] == ["hub"] and "path" not in databases.json()[0]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select typeof(printf('%.*c', 2147483647, 'x'))",
+        "select typeof(format('%.*c', 2147483647, 'x'))",
+        "select typeof(printf('%2147483647d', 1))",
+        "select typeof(printf('%*s', 2147483647, 'x'))",
+    ],
+)
+def test_printf_with_a_giant_width_is_refused_at_once(server, sql):
+    response, seconds = get(server, sql_path(sql))
+    assert response.status_code == 400 and seconds < QUICK_S, (response.text[:300], seconds)
+    assert error_of(response) == "string or blob too big"
+
+
+def test_printf_still_formats(server):
+    response, _ = get(server, sql_path("select printf('%5.2f|%-3d|%s', 3.14159, 7, 'a'), format('%03d', 5)"))
+    assert response.json()["rows"] == [[" 3.14|7  |a", "005"]]
+
+
+# A 400,000-character haystack and a 40,001-character needle: SQLite's own instr and replace compare
+# the needle at every position (6 s in one step, past the time limit); Python's search is linear.
+HAYSTACK = "replace(hex(zeroblob(200000)), '0', 'a')"
+NEEDLE = "replace(hex(zeroblob(20000)), '0', 'a') || 'b'"
+
+
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        (f"select instr({HAYSTACK}, {NEEDLE})", 0),
+        (f"select length(replace({HAYSTACK}, {NEEDLE}, 'x'))", 400000),
+        (f"select length(trim({HAYSTACK}, {NEEDLE}))", 0),
+        ("select instr('hub-versioning', 'vers')", 5),
+        ("select replace('a-b-c', '-', '+')", "a+b+c"),
+        ("select rtrim('xxhixx', 'x') || ltrim('..a', '.')", "xxhia"),
+    ],
+)
+def test_string_functions_answer_within_budget(server, sql, expected):
+    response, seconds = get(server, sql_path(sql))
+    assert response.status_code == 200 and seconds < QUICK_S, (response.text[:300], seconds)
+    assert response.json()["rows"] == [[expected]]
+
+
+def test_many_values_rendered_as_html_are_refused(server):
+    columns = ", ".join(f"x + {i} as c{i}" for i in range(400))
+    sql = f"with recursive n(x) as (select 1 union all select x + 1 from n where x < 5000) select {columns} from n"
+    response, seconds = get(server, "/hub?" + urllib.parse.urlencode({"sql": sql}))
+    assert response.status_code == 400 and seconds < 3 * QUICK_S, seconds
+    assert "250,000 values" in response.text
+
+
+def test_too_many_query_arguments_are_refused_at_once(server):
+    many = "&".join(f"p{i}=1" for i in range(5000))
+    response, seconds = get(server, "/hub/models?" + many)
+    assert response.status_code == 400 and seconds < QUICK_S
+    assert "5,000 query-string arguments" in response.text
+    sql = "select " + ", ".join(f":p{i}" for i in range(2000))
+    response, seconds = get(server, sql_path(sql))
+    assert response.status_code == 400 and seconds < QUICK_S
+    assert "2,000 named parameters" in response.text
+
+
+def test_an_interrupted_csv_export_is_a_400_not_a_500(server):
+    sql = "with recursive n(x) as (select 1 union all select x + 1 from n where x < 500000000) select count(*) from n"
+    for path in ("/hub.csv?", "/hub.json?"):
+        response, _ = get(server, path + urllib.parse.urlencode({"sql": sql}))
+        assert response.status_code == 400, (path, response.status_code, response.text[:300])
+
+
+def test_the_server_stops_within_seconds_of_sigterm(fixture_build):
+    import signal
+    import socket
+
+    sql = "with recursive n(x) as (select 1 union all select x + 1 from n where x < 500000000) select count(*) from n"
+    with served(fixture_build) as running:
+        host, port = running.base.removeprefix("http://").split(":")
+
+        # A slow query in flight, and a streamed export whose client reads nothing.
+        def slow_query():
+            try:
+                get(running, sql_path(sql))
+            except httpx.HTTPError:
+                pass  # the server went away: what this test does
+
+        threads = [threading.Thread(target=slow_query, daemon=True) for _ in range(4)]
+        for t in threads:
+            t.start()
+        stalled = socket.create_connection((host, int(port)))
+        stalled.sendall(b"GET /hub/models.csv?_stream=on&_size=max HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.5)
+        process = psutil.Process(running.pid)
+        started = time.perf_counter()
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+        stopped_s = time.perf_counter() - started
+        stalled.close()
+    assert stopped_s < 5.0, stopped_s

@@ -176,3 +176,38 @@ def test_refusal_times_of_the_abusive_queries(fixture_build):
         assert set(times) == set(mixed_load.ABUSIVE) and all(ms > 0 for ms in times.values())
         with pytest.raises(RuntimeError, match="HTTP 200, not refused"):
             mixed_load.refusal_times(server.base, {"normal": "/hub/rq1_versioned_share"}, requests=1)
+
+
+def test_visitor_pages_cover_what_visitors_open(fixture_db, site):
+    pages = site_load.visitor_pages(fixture_db)
+    assert list(pages)[:3] == ["home", "database", "about"]
+    assert {"search", "facet_pipeline_tag", "facet_organization", "model_page", "table_models"} <= set(pages)
+    assert [n for n in pages if n.startswith("finding_")]
+    for name, path in pages.items():
+        assert site.get(path).status_code == 200, (name, path)
+    searches = site_load.uncached_searches(fixture_db)
+    assert len(searches) > 50 and len(set(searches)) == len(searches)
+    heavy = site_load.heavy_requests(fixture_db)
+    assert len(set(heavy)) == len(heavy) and any("sql=" in p for p in heavy)
+
+
+def test_targets_read_both_ways():
+    assert bench.met("visit_rps.home", 60.0) == "yes" and bench.met("visit_rps.home", 40.0) == "no"
+    assert bench.met("visit_p99_ms.search", 1200.0) == "no" and bench.met("visit_errors.about", 0) == "yes"
+    assert bench.met("heavy_home_p99_ms", 900.0) == "yes" and bench.met("search_uncached_rps", 3.0) is None
+
+
+def test_home_page_under_heavy_requests(fixture_build, fixture_db):
+    with site_load.served(fixture_build) as server:
+        site_load.page_latencies(server.base, {"home": "/"}, requests=1)  # a visitor before the crowd
+        result = mixed_load.run_heavy_mixed(
+            server.base,
+            "/",
+            site_load.heavy_requests(fixture_db),
+            seconds=6,
+            connections=2,
+            heavy_connections=2,
+        )
+    assert result["page_rps"] > 0 and result["page_errors"] == 0
+    assert result["heavy_sent"] == result["heavy_answered"] + result["heavy_busy_503"] + result["heavy_other"]
+    assert result["heavy_answered"] > 0

@@ -134,3 +134,42 @@ def summarize(normal: list[tuple], abusive: list[tuple], peak_rss: int) -> dict:
 
 def _int(status) -> int:
     return status if isinstance(status, int) else 0
+
+
+def run_heavy_mixed(
+    base: str,
+    page: str,
+    heavy: list[str],
+    seconds: int = 30,
+    connections: int = 16,
+    heavy_connections: int = 4,
+) -> dict:
+    """wrk with `connections` connections on one page while `heavy_connections` clients send
+    uncachable heavy requests (distinct searches, ad-hoc SQL, facets on filtered rows, exports)
+    one after another: the page's figures, and how the heavy ones were answered."""
+    from scripts.dev.site_load import run_wrk
+
+    deadline = time.monotonic() + seconds
+    results: list[list] = [[] for _ in range(heavy_connections)]
+    threads = [
+        threading.Thread(target=_client_loop, args=(base, heavy, i * 997, deadline, results[i]))
+        for i in range(heavy_connections)
+    ]
+    for t in threads:
+        t.start()
+    page_load = run_wrk(base, [page], seconds=seconds, connections=connections)
+    for t in threads:
+        t.join()
+    answers = [r for rs in results for r in rs]
+    heavy_ms = [ms for _, status, ms in answers if status == 200]
+    return {
+        "page_rps": round(page_load["rps"], 1),
+        "page_p50_ms": page_load["latency_p50_ms"],
+        "page_p99_ms": page_load["latency_p99_ms"],
+        "page_errors": page_load["errors"],
+        "heavy_sent": len(answers),
+        "heavy_answered": len(heavy_ms),
+        "heavy_busy_503": sum(1 for _, status, _ in answers if status == 503),
+        "heavy_other": sum(1 for _, status, _ in answers if status not in (200, 503)),
+        "heavy_p50_ms": round(percentile(heavy_ms, 0.50), 1) if heavy_ms else None,
+    }

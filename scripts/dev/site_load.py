@@ -180,5 +180,86 @@ def run_wrk(base: str, paths: list[str], seconds: int = 30, connections: int = 1
         raise RuntimeError(f"wrk printed no totals:\n{out}")
     totals = json.loads(line[len("WRK_JSON ") :])
     totals["errors"] = sum(totals[k] for k in ("non2xx", "connect", "read", "write", "timeout"))
+    if totals["requests"] == 0:  # no answer at all in the run: wrk's own counts stay at 0
+        totals["errors"] = max(totals["errors"], connections)
     totals["rps"] = totals["requests"] / (totals["duration_us"] / 1e6)
     return totals
+
+
+# The pages a visitor opens, for the per-page load figures: the search and the two facets are
+# those the issue measured (2026-12-06) on `models`, 790,000 rows.
+SEARCH_PAGE = f"/{site.DATABASE}/models?_search=llama"
+FACET_PAGES = {
+    "facet_pipeline_tag": f"/{site.DATABASE}/models?_facet=pipeline_tag",
+    "facet_organization": f"/{site.DATABASE}/model_versioning?_facet=organization",
+}
+
+
+def visitor_pages(db_path: Path) -> dict[str, str]:
+    """Figure name -> path, in the order a visitor meets them: the home page, the database page,
+    About, each table page, a search, two facets, each finding's page and the model page."""
+    import sqlite3
+
+    pages = {"home": "/", "database": f"/{site.DATABASE}", "about": "/about"}
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        tables = [
+            name
+            for (name,) in conn.execute(
+                "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"
+                " and name not like '%_fts%' order by name"
+            )
+        ]
+        findings = [q for (q,) in conn.execute("select chart_query from findings order by position") if q]
+    finally:
+        conn.close()
+    pages |= {f"table_{t}": f"/{site.DATABASE}/{t}" for t in tables}
+    pages["search"] = SEARCH_PAGE
+    pages |= FACET_PAGES
+    pages |= {f"finding_{q}": f"/{site.DATABASE}/{q}" for q in findings}
+    pages["model_page"] = site_pages(db_path)["model_page"]
+    return pages
+
+
+def uncached_searches(db_path: Path, n: int = 4000) -> list[str]:
+    """n distinct searches (the authors of the most downloaded models, one word each): every
+    request a page not yet in the cache, as when visitors each type their own search."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        authors = [
+            a
+            for (a,) in conn.execute(
+                "select author from models where author glob '[a-z]*' and author not glob '*[^a-z0-9]*'"
+                " group by author order by max(downloads) desc limit ?",
+                [n],
+            )
+        ]
+    finally:
+        conn.close()
+    return [f"/{site.DATABASE}/models?_search={a}" for a in authors]
+
+
+def heavy_requests(db_path: Path) -> list[str]:
+    """Uncachable heavy requests of the mixed run: distinct searches, ad-hoc SQL, facets on
+    filtered rows, a sort on a filtered table and large exports."""
+    import urllib.parse
+
+    searches = uncached_searches(db_path, 2000)
+    paths = []
+    for i, search in enumerate(searches):
+        paths.append(search)
+        sql = f"select pipeline_tag, count(*) from models where downloads >= {i} group by pipeline_tag"
+        paths.append(f"/{site.DATABASE}.json?" + urllib.parse.urlencode({"sql": sql}))
+        paths.append(f"/{site.DATABASE}/models?downloads__gte={i}&_facet=library_name&_facet=author")
+        paths.append(f"/{site.DATABASE}/model_versioning?downloads__gte={i}&_sort=model_id")
+        paths.append(f"/{site.DATABASE}/models.csv?downloads__gte={1000 + i}&_stream=on")
+    return paths
+
+
+def visitor_load(base: str, pages: dict[str, str], seconds: int, connections: int = 16) -> dict[str, dict]:
+    """name -> wrk totals (requests/s, p50, p99, errors) of `connections` connections on that one page."""
+    return {
+        name: run_wrk(base, [path], seconds=seconds, connections=connections) for name, path in pages.items()
+    }
