@@ -33,7 +33,11 @@ RULES = {
         ("base_model tag", 3, "the same version stands in a base_model: tag's name (another author's)"),
         ("format copy", 5, "a version before a format or quantisation token: the source model's"),
         ("name embeds", 6, "a known family's version, on a model of someone who does not publish it"),
-        ("checkpoint of", 6, "a checkpoint of a family whose pre-training checkpoints are models of their own"),
+        (
+            "checkpoint of",
+            6,
+            "a checkpoint of a family whose pre-training checkpoints are models of their own",
+        ),
         ("", 3, "the base model's version"),
     ],
     "unclear": [
