@@ -4,9 +4,12 @@ do versions live in git history and refs rather than in names?
 `closing_question(conn, query_rows)` (wired in scripts/publish/findings.py) reads its figures from
 the canned queries the site serves (canned_queries/history_*.sql, refs_versions_outside_names.sql)
 through `query_rows(conn, name)`, so the sentences and the pages agree. The answer is two short
-sentences; `details` states which population each figure covers, the other figures and the caveats
-(each figure also under `measures`). A figure whose tables are absent
-or empty in this build is left out; with none, there is no finding (None).
+sentences: the models rewritten in place against the control group of the same population (raw and
+corrected for the classifier's error, as its chart draws them, by number of rewrites), then whether
+commit messages of rewrites name versions and whether 2025 retired older versions. `details` says
+what each comparison shows and cannot, the predecessor shares under each definition, succession,
+refs and the caveats (each figure also under `measures`). Census counts carry no sampling interval.
+A figure whose tables are absent or empty in this build is left out; with none, there is no finding.
 """
 
 from __future__ import annotations
