@@ -289,3 +289,48 @@ def test_after_2024_findings_are_stored_and_quote_their_pages(fixture_db, site):
     share = sum(r["own_version"] for r in week_rows) / sum(r["models"] for r in week_rows)
     models = sum(r["models"] for r in week_rows)
     assert weeks["answer"].startswith(f"{share:.1%} of the {models:,} ids new")
+
+
+NEW_QUERIES = [
+    "history_control_group",
+    "history_commit_versions",
+    "history_retirements",
+    "history_predecessor_definitions",
+    "time_weekly_2025",
+    "rq3_frontier_labs",
+]
+
+
+@pytest.mark.parametrize("name", NEW_QUERIES)
+def test_new_pages_chart_their_own_columns_and_state_sources(fixture_build, site, name):
+    from tests.test_history_queries import chart_fields, derived_fields
+
+    metadata = json.loads((fixture_build / "metadata.json").read_text())
+    query = metadata["databases"]["hub"]["queries"][name]
+    chart = query["chart"]
+    rows = page_rows(site, name)
+    assert chart_fields(chart) <= set(rows[0]) | derived_fields(chart)
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg({**chart, "data": {"values": rows}})
+    assert svg.count('role="graphics-symbol"') >= 2 and "NaN" not in svg
+    text = query["description_html"]
+    assert "no sampling error" in text or "no sampling interval" in text or "census count" in text
+    assert "Wilson" not in text and "ci95" not in text
+    page = site.get(f"/hub/{name}").text
+    assert "license" in page.lower()
+
+
+def test_home_and_about_list_the_new_queries_and_sources(site, fixture_db):
+    home, about = site.get("/").text, site.get("/about").text
+    for name in NEW_QUERIES:
+        assert f'href="/hub/{name}"' in home and f'href="/hub/{name}"' in about, name
+    conn = sqlite3.connect(fixture_db)
+    footer = home[home.index('<footer class="ft">') :]
+    for snapshot, license_, caveats in conn.execute(
+        "select snapshot, source_license, caveats from snapshots where kind not in ('census')"
+    ):
+        assert snapshot in footer and license_.split(";")[0] in footer
+        for caveat in json.loads(caveats):
+            assert caveat in __import__("html").unescape(about), caveat
+    assert "collected 2025-03-12 to 2025-07-02" in footer

@@ -39,11 +39,14 @@ def derive_rewrites(db: sqlite_utils.Database) -> None:
 def link_population(db: sqlite_utils.Database, census: str | None) -> None:
     db.execute(
         """update population_models set census = :census,
-               model = (select m.key from models m where m.snapshot = :census and m.id = population_models.model_id),
-               rewrites = (select max(w.rewrites) from weight_change_models w
-                           where w.model_id = population_models.model_id)""",
+               model = (select m.key from models m where m.snapshot = :census and m.id = population_models.model_id)""",
         {"census": census},
     )
+    # One pass over the weight-change models (an id may be listed by more than one such snapshot).
+    db.execute("""
+        update population_models set rewrites = w.rewrites
+        from (select model_id, max(rewrites) as rewrites from weight_change_models group by model_id) as w
+        where w.model_id = population_models.model_id""")
     db.execute("update population_models set rewritten = rewrites is not null")
 
 
@@ -118,6 +121,9 @@ def predecessor_definitions(db: sqlite_utils.Database) -> None:
         create temp table declared_distinct as
         select snapshot, author, family, count(*) as versions from history_declared_versions
         group by snapshot, author, family""")
+    db.execute(
+        "create unique index temp.declared_distinct_key on declared_distinct(snapshot, author, family)"
+    )
     for order, label, keep in DEFINITIONS[1:]:
         db.execute(
             f"""insert into history_predecessor_definitions
@@ -145,6 +151,7 @@ def nlp_definition(db: sqlite_utils.Database, order: int, label: str) -> None:
         where d.major is not null
           and d.form in ('v_major', 'v_minor', 'v_patch', 'num_minor', 'num_patch', 'generation', 'glued')
           and v.family is not null and v.family <> ''""")
+    db.execute("create index temp.nlp_versions_key on nlp_versions(snapshot, author, family, major, minor)")
     db.execute(
         """
         insert into history_predecessor_definitions
