@@ -34,6 +34,13 @@ def derive_frontier(db: sqlite_utils.Database) -> None:
             census_model = (select m.key from models m where m.snapshot = :census and m.id = frontier_models.model_id)""",
         {"census": census},
     )
+    # The week each id was first listed in 2025, looked up once per frontier id.
+    db.execute("drop table if exists temp.first_listed")
+    db.execute("""
+        create temp table first_listed as
+        select w.model_id, min(w.week_ending) as week from frontier_models f
+        join weekly_model_changes w on w.model_id = f.model_id and +w.change = 'added' group by w.model_id""")
+    db.execute("create unique index temp.first_listed_id on first_listed(model_id)")
     db.execute(
         """
         update frontier_models set
@@ -41,17 +48,17 @@ def derive_frontier(db: sqlite_utils.Database) -> None:
                 (select v.created_month from model_versioning v where v.model = frontier_models.census_model
                    and not v.created_at_placeholder),
                 substr(actual_release_date, 1, 7),
-                (select substr(min(w.week_ending), 1, 7) from weekly_model_changes w
-                   where w.model_id = frontier_models.model_id and w.change = 'added')),
+                (select substr(week, 1, 7) from temp.first_listed l where l.model_id = frontier_models.model_id)),
             dated_by = case
                 when census_model is not null then 'census creation month'
                 when actual_release_date is not null then 'release date correction'
-                when exists (select 1 from weekly_model_changes w where w.model_id = frontier_models.model_id
-                               and w.change = 'added') then 'week first listed (2025)'
+                when exists (select 1 from temp.first_listed l where l.model_id = frontier_models.model_id)
+                    then 'week first listed (2025)'
                 end,
             era = case when census_model is not null then :to else :after end""",
         {"to": ERAS[0], "after": ERAS[1]},
     )
+    db.execute("drop table if exists temp.first_listed")
     db.execute(
         f"""
         insert into frontier_lab_schemes

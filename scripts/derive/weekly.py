@@ -73,7 +73,8 @@ def weekly_shares(db: sqlite_utils.Database, weekly: str) -> None:
 
 
 def supersessions(db: sqlite_utils.Database, weekly: str, census: str | None) -> None:
-    db.execute("drop table if exists temp.wk_new")
+    for name in ("wk_new", "wk_old", "wk_newer", "wk_deleted"):
+        db.execute(f"drop table if exists temp.{name}")
     db.execute(
         f"""create temp table wk_new as
             select l.model_id, l.author, l.family, l.primary_text, {VERSION_KEY.format(p="l.")} as key,
@@ -86,22 +87,38 @@ def supersessions(db: sqlite_utils.Database, weekly: str, census: str | None) ->
     )
     db.execute("delete from temp.wk_new where key is null")
     db.execute("create index temp.wk_new_family on wk_new(author, family)")
+    # Each step into an indexed temporary table: the joins below look rows up instead of scanning.
+    db.execute("drop table if exists temp.wk_old")
     db.execute(
-        f"""
-        insert into weekly_supersessions
-        with old as (
+        f"""create temp table wk_old as
             select v.model_id, v.author, v.family, v.primary_text, {VERSION_KEY.format(p="v.")} as key
             from model_versioning v
             where v.snapshot = :census and v.own_version and v.family <> ''
-              and exists (select 1 from temp.wk_new n where n.author = v.author and n.family = v.family)),
-        newer as (
+              and exists (select 1 from temp.wk_new n where n.author = v.author and n.family = v.family)""",
+        {"census": census},
+    )
+    db.execute("delete from temp.wk_old where key is null")
+    db.execute("drop table if exists temp.wk_newer")
+    db.execute("""
+        create temp table wk_newer as
+        select model_id, newer_id, newer_text, week from (
             select o.model_id, n.model_id as newer_id, n.primary_text as newer_text, n.week,
                    row_number() over (partition by o.model_id order by n.week, n.key desc, n.model_id) as rn
-            from old o join temp.wk_new n on n.author = o.author and n.family = o.family
-                 and substr(n.key, 1, 1) = substr(o.key, 1, 1) and n.key > o.key),
-        deleted as (
-            select model_id, min(week_ending) as week from weekly_model_changes
-            where snapshot = :weekly and change = 'deleted' group by model_id)
+            from temp.wk_old o join temp.wk_new n on n.author = o.author and n.family = o.family
+                 and substr(n.key, 1, 1) = substr(o.key, 1, 1) and n.key > o.key)
+        where rn = 1""")
+    db.execute("create unique index temp.wk_newer_id on wk_newer(model_id)")
+    db.execute("drop table if exists temp.wk_deleted")
+    db.execute(
+        """create temp table wk_deleted as
+           select model_id, min(week_ending) as week from weekly_model_changes
+           where snapshot = :weekly and change = 'deleted' group by model_id""",
+        {"weekly": weekly},
+    )
+    db.execute("create unique index temp.wk_deleted_id on wk_deleted(model_id)")
+    db.execute(
+        """
+        insert into weekly_supersessions
         select :weekly, o.model_id, o.author, o.family, o.primary_text, x.newer_id, x.newer_text, x.week,
                d.week,
                case when x.newer_id is null then case when d.week is null then 'no newer version, kept'
@@ -109,11 +126,10 @@ def supersessions(db: sqlite_utils.Database, weekly: str, census: str | None) ->
                     when d.week is null then 'newer version added, kept'
                     when d.week >= x.week then 'newer version added, then deleted (retired)'
                     else 'deleted before the newer version was added' end
-        from old o
-        left join newer x on x.model_id = o.model_id and x.rn = 1
-        left join deleted d on d.model_id = o.model_id
-        where o.key is not null""",
-        {"weekly": weekly, "census": census},
+        from temp.wk_old o
+        left join temp.wk_newer x on x.model_id = o.model_id
+        left join temp.wk_deleted d on d.model_id = o.model_id""",
+        {"weekly": weekly},
     )
     db.execute(
         """
@@ -125,4 +141,5 @@ def supersessions(db: sqlite_utils.Database, weekly: str, census: str | None) ->
                sum(outcome = 'newer version added, then deleted (retired)'), count(distinct author || '/' || family)
         from weekly_supersessions group by snapshot, newer_model_id is not null""",
     )
-    db.execute("drop table if exists temp.wk_new")
+    for name in ("wk_new", "wk_old", "wk_newer", "wk_deleted"):
+        db.execute(f"drop table if exists temp.{name}")
