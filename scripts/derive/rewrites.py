@@ -42,11 +42,14 @@ def link_population(db: sqlite_utils.Database, census: str | None) -> None:
                model = (select m.key from models m where m.snapshot = :census and m.id = population_models.model_id)""",
         {"census": census},
     )
-    # One pass over the weight-change models (an id may be listed by more than one such snapshot).
-    db.execute("""
-        update population_models set rewrites = w.rewrites
-        from (select model_id, max(rewrites) as rewrites from weight_change_models group by model_id) as w
-        where w.model_id = population_models.model_id""")
+    # Each id's rewrites, looked up through an index (an id may be in more than one such snapshot).
+    db.execute("drop table if exists temp.rewrites_by_id")
+    db.execute("""create temp table rewrites_by_id as
+                  select model_id, max(rewrites) as rewrites from weight_change_models group by model_id""")
+    db.execute("create unique index temp.rewrites_by_id_key on rewrites_by_id(model_id)")
+    db.execute("""update population_models set rewrites = (
+                      select r.rewrites from temp.rewrites_by_id r where r.model_id = population_models.model_id)""")
+    db.execute("drop table if exists temp.rewrites_by_id")
     db.execute("update population_models set rewritten = rewrites is not null")
 
 
@@ -141,14 +144,17 @@ def nlp_definition(db: sqlite_utils.Database, order: int, label: str) -> None:
     """The paper's population: the declared versions of the population's models in the census,
     families of 2+ distinct such versions; a predecessor counts when it is among them."""
     db.execute("drop table if exists temp.nlp_versions")
+    # The first own marker of each population model only (a window over every marker of the census,
+    # joined afterwards, would be scanned once per model).
     db.execute("""
         create temp table nlp_versions as
+        with first_self as (
+            select m.model, m.major, m.minor, m.form,
+                   row_number() over (partition by m.model order by m.position, m.rowid) as rn
+            from population_models p join version_markers m on m.model = p.model and m.refers_to = 'self')
         select distinct v.snapshot, v.author, v.family, d.major, coalesce(d.minor, 0) as minor
-        from population_models p
-        join model_versioning v on v.model = p.model
-        join (select model, major, minor, form, row_number() over (partition by model order by position, rowid) as rn
-              from version_markers where refers_to = 'self') d on d.model = p.model and d.rn = 1
-        where d.major is not null
+        from first_self d join model_versioning v on v.model = d.model
+        where d.rn = 1 and d.major is not null
           and d.form in ('v_major', 'v_minor', 'v_patch', 'num_minor', 'num_patch', 'generation', 'glued')
           and v.family is not null and v.family <> ''""")
     db.execute("create index temp.nlp_versions_key on nlp_versions(snapshot, author, family, major, minor)")
