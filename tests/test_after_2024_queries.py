@@ -288,7 +288,7 @@ def test_after_2024_findings_are_stored_and_quote_their_pages(fixture_db, site):
     ]
     share = sum(r["own_version"] for r in week_rows) / sum(r["models"] for r in week_rows)
     models = sum(r["models"] for r in week_rows)
-    assert weeks["answer"].startswith(f"{share:.1%} of the {models:,} ids new")
+    assert weeks["answer"].startswith(f"{share:.1%} of the {models:,} weekly additions")
 
 
 NEW_QUERIES = [

@@ -29,7 +29,7 @@ def finding_frontier(conn: sqlite3.Connection) -> dict | None:
     both = [r for r in judged if r["scheme_change"] in ("same", "changed")]
     changed = [r for r in both if r["scheme_change"] == "changed"]
     mostly = [r for r in judged if r["share_own"] >= 0.5]
-    scheme_text = ", ".join(f"{n} {s}s" for s, n in sorted(by_scheme.items(), key=lambda kv: -kv[1]) if n)
+    scheme_text = ", ".join(f"{s}s for {n}" for s, n in sorted(by_scheme.items(), key=lambda kv: -kv[1]) if n)
     changed_text = (
         " ("
         + "; ".join(f"{r['org']}: {r['scheme_before']} to {r['scheme_after']}" for r in changed[:4])
@@ -41,7 +41,7 @@ def finding_frontier(conn: sqlite3.Connection) -> dict | None:
         f"Frontier labs version their open-weight releases in the name far more than the Hub at large: "
         f"{percent(own / releases)} of {count(releases)} tracked releases of {len(labs)} labs carry an own "
         f"version; of the {len(judged)} labs with {MIN_RELEASES} or more releases, {len(mostly)} version "
-        f"most of them, mostly as {scheme_text}. Of the {len(both)} labs with releases before and after "
+        f"most of them; their most common scheme: {scheme_text}. Of the {len(both)} labs with releases before and after "
         f"2024-07-11, {len(changed)} changed their most common scheme{changed_text}."
     )
     return {
@@ -82,8 +82,8 @@ def finding_2025_weeks(conn: sqlite3.Connection) -> dict | None:
     )
     shares = [r["share_own"] for r in weeks]
     answer = (
-        f"{percent(pooled(weeks))} of the {count(sum(r['models'] for r in weeks))} ids new on the Hub in the "
-        f"{len(weeks)} weeks from {weeks[0]['period'][12:]} to {weeks[-1]['period'][12:]} carry a version of "
+        f"{percent(pooled(weeks))} of the {count(sum(r['models'] for r in weeks))} weekly additions to the Hub (ids "
+        f"new in a week's listing) in the {len(weeks)} weeks from {weeks[0]['period'][12:]} to {weeks[-1]['period'][12:]} carry a version of "
         f"their own (weeks from {percent(min(shares))} to {percent(max(shares))}), against "
         f"{percent(pooled(months))} of the census's survivors created {months[0]['period']} to "
         f"{months[-1]['period']}; {copies}."

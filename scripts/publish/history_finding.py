@@ -249,8 +249,8 @@ def detail_sentences(figures: dict) -> list[str]:
     if (c := figures["control"]) is not None:
         out.append(
             f"Control group: the {c['population']}; rewritten and not rewritten are the same study's "
-            "models, so the comparison has no comparator of another population; it cannot tell whether a "
-            "rewrite was a new version."
+            "models, so both groups share its tasks and sources; it cannot tell whether a rewrite was a new "
+            "version, nor rule out other differences between the groups (variant types differ)."
         )
     if (m := figures["commits"]) is not None:
         out.append(
