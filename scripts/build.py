@@ -31,8 +31,30 @@ import sqlite_utils
 from tqdm import tqdm
 
 from scripts import schema
-from scripts.derive import estimates, history, hub_registry, robustness, summaries, versioning
-from scripts.load import census, organizations, refs, registry, validation, weight_changes
+from scripts.derive import (
+    commit_messages,
+    estimates,
+    frontier_releases,
+    history,
+    hub_registry,
+    rewrites,
+    robustness,
+    summaries,
+    versioning,
+    weekly,
+)
+from scripts.load import (
+    census,
+    frontier,
+    organizations,
+    population,
+    refs,
+    registry,
+    validation,
+    weekly_changes,
+    weight_changes,
+    weight_commits,
+)
 from scripts.publish import croissant, downloads, figures, findings
 from scripts.publish.metadata import site_metadata
 from scripts.snapshot.kinds import SnapshotKind
@@ -373,6 +395,10 @@ class BuildRun:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
 
+    def map(self, fn, tasks):
+        """fn over tasks in the worker processes, results in task order (ordered_map)."""
+        return ordered_map(self.pool, fn, tasks, 3 * self.workers)
+
     def attach_staging(self) -> None:
         """model_versioning is staged in a file of its own during the load: once loaded, two
         threads read it there (summaries, full-text index of the ids) while the writer indexes
@@ -416,6 +442,10 @@ LOADERS = {
     SnapshotKind.CENSUS: load_census,
     SnapshotKind.MLFLOW_REGISTRY: load_registry,
     SnapshotKind.WEIGHT_CHANGES: lambda run, s: weight_changes.load_weight_changes(run.db, s),
+    SnapshotKind.MODEL_POPULATION: lambda run, s: population.load_population(run.db, s),
+    SnapshotKind.WEEKLY_CHANGES: lambda run, s: weekly_changes.load_weekly_changes(run.db, s, run.map),
+    SnapshotKind.MODEL_LIST: lambda run, s: frontier.load_frontier(run.db, s, run.map),
+    SnapshotKind.WEIGHT_COMMITS: lambda run, s: weight_commits.load_weight_commits(run.db, s),
 }
 
 
@@ -474,6 +504,11 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
     # Where versions live when not in names: weight rewrites, predecessors, succession.
     with db.conn:
         history.derive_history(db)
+        # The closing question against a control group, commit messages, and the Hub after 2024.
+        rewrites.derive_rewrites(db)
+        commit_messages.derive_commit_messages(db)
+        weekly.derive_weekly(db)
+        frontier_releases.derive_frontier(db)
     # Full statistics (not a sample: with sampled ones the planner passed over the covering index
     # of the RQ1 rows and that page took 0.5 s instead of 0.09 s).
     db.execute("analyze")

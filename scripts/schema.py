@@ -557,8 +557,8 @@ WEIGHT_CHANGE_MODELS = table(
 )
 HISTORY_REWRITTEN = table(
     "history_rewritten",
-    typed("census grouping grp grp_order:int models:int own_version:int share_raw:float ci95_low:float")
-    + typed("ci95_high:float share_seed:float share_corrected:float corrected_low:float corrected_high:float")
+    typed("census grouping grp grp_order:int models:int own_version:int share_raw:float")
+    + typed("share_seed:float share_corrected:float corrected_low:float corrected_high:float")
     + typed("labelled:int census_models:int census_share_raw:float census_share_seed:float")
     + typed("census_share_corrected:float"),
     pk=("grouping", "grp"),
@@ -606,4 +606,117 @@ ROBUSTNESS = table(
     pk=("snapshot", "question", "group_name", "unit"),
     foreign_keys=[SNAPSHOT_FK],
     indexes=[ix("snapshot", "question", "unit")],
+)
+
+# --- the Hub after 2024 and the closing question against a control group -----------------------
+# (scripts/load/population.py, weekly_changes.py, frontier.py, weight_commits.py,
+# scripts/derive/listed_versioning.py, rewrites.py, commit_messages.py, weekly.py, frontier.py)
+
+POPULATION_MODELS = table(
+    "population_models",
+    typed(
+        "snapshot model_id owner pipeline_tag variant line:int listed:int census model:int "
+        "rewritten:int rewrites:int"
+    ),
+    pk=("snapshot", "model_id"),
+    foreign_keys=[SNAPSHOT_FK, MODEL_FK, CENSUS_FK],
+    indexes=[ix("model")],
+    row="PopulationModel",
+)
+PopulationModel = POPULATION_MODELS.row
+WEEKLY_MODEL_CHANGES = table(
+    "weekly_model_changes",
+    typed("snapshot week_ending change model_id relation base_model file line:int"),
+    foreign_keys=[SNAPSHOT_FK],
+    indexes=[ix("model_id"), ix("change", "week_ending")],
+    row="WeeklyModelChange",
+)
+WeeklyModelChange = WEEKLY_MODEL_CHANGES.row
+LISTED_VERSIONING = table(
+    "listed_versioning",
+    typed(
+        "snapshot model_id author relation base_model seed_rule:int own_version:int base_model_markers:int "
+        "primary_form primary_text primary_major:int primary_minor:int primary_patch:int primary_date "
+        "base_version_text family census_model:int"
+    ),
+    pk=("snapshot", "model_id"),
+    foreign_keys=[SNAPSHOT_FK, ("census_model", "models", "key")],
+    indexes=[ix("census_model"), ix("snapshot", "author", "family")],
+    row="ListedVersioning",
+)
+ListedVersioning = LISTED_VERSIONING.row
+FRONTIER_MODELS = table(
+    "frontier_models",
+    typed(
+        "snapshot model_id org model list file line:int region total_params_b:float active_params_b:float "
+        "is_moe:int params_notes hf_created_at actual_release_date release_notes census_model:int "
+        "created_month dated_by era"
+    ),
+    pk=("snapshot", "model_id"),
+    foreign_keys=[SNAPSHOT_FK, ("census_model", "models", "key")],
+    indexes=[ix("org")],
+    row="FrontierModel",
+)
+FrontierModel = FRONTIER_MODELS.row
+WEIGHT_COMMITS = table(
+    "weight_commits",
+    typed(
+        "snapshot model_id commit_hash file serialization_format message author committed_at line:int "
+        "rewrite:int message_version census_model:int id_own_version:int"
+    ),
+    pk=("snapshot", "line"),
+    foreign_keys=[SNAPSHOT_FK, ("census_model", "models", "key")],
+    indexes=[ix("model_id", "file", "committed_at")],
+    row="WeightCommit",
+)
+WeightCommit = WEIGHT_COMMITS.row
+HISTORY_CONTROL = table(
+    "history_control",
+    typed(
+        "census grouping grp grp_order:int rewritten:int models:int own_version:int share_raw:float "
+        "share_seed:float share_corrected:float corrected_low:float corrected_high:float labelled:int"
+    ),
+    pk=("grouping", "grp"),
+    foreign_keys=[CENSUS_FK],
+)
+HISTORY_PREDECESSOR_DEFINITIONS = table(
+    "history_predecessor_definitions",
+    typed("snapshot definition definition_order:int level versions:int with_predecessor:int"),
+    pk=("snapshot", "definition_order", "level"),
+    foreign_keys=[SNAPSHOT_FK],
+)
+HISTORY_COMMIT_VERSIONS = table(
+    "history_commit_versions",
+    typed("unit grp grp_order:int total:int version_in_message:int in_census:int own_version_in_id:int"),
+    pk="grp",
+)
+TIME_WEEKLY_VERSIONING = table(
+    "time_weekly_versioning",
+    typed("snapshot week_ending relation models:int own_version:int base_version_only:int"),
+    pk=("week_ending", "relation"),
+    foreign_keys=[SNAPSHOT_FK],
+)
+WEEKLY_SUPERSESSIONS = table(
+    "weekly_supersessions",
+    typed(
+        "snapshot model_id author family version newer_model_id newer_version newer_week deleted_week outcome"
+    ),
+    pk="model_id",
+    foreign_keys=[SNAPSHOT_FK],
+    indexes=[ix("outcome")],
+)
+HISTORY_RETIREMENTS = table(
+    "history_retirements",
+    typed("snapshot superseded:int grp models:int deleted:int deleted_after_newer:int families:int"),
+    pk="grp",
+    foreign_keys=[SNAPSHOT_FK],
+)
+FRONTIER_LAB_SCHEMES = table(
+    "frontier_lab_schemes",
+    typed(
+        "snapshot org era releases:int own_version:int v_number:int bare_number:int date_edition:int "
+        "other:int main_scheme"
+    ),
+    pk=("org", "era"),
+    foreign_keys=[SNAPSHOT_FK],
 )

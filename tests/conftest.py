@@ -92,6 +92,9 @@ def fixture_snapshots(tmp_path_factory) -> Path:
     cut_weight_changes(
         DEFAULT_SNAPSHOTS_DIR / "weight-changes-2024", root / "weight-changes-2024", root / "2024-07-11"
     )
+    from tests.after_2024_fixture import add_after_2024
+
+    add_after_2024(DEFAULT_SNAPSHOTS_DIR, root, FIXTURE_AUTHORS)
     return root
 
 

@@ -262,6 +262,7 @@ class GroupEstimate(NamedTuple):
     low: float | None
     high: float | None
     unmeasured: int  # unlabelled models in readings no level measures
+    labelled: int = 0  # the group's hand-labelled models
 
 
 def estimate_group(
@@ -293,7 +294,7 @@ def estimate_group(
         cells[key][2] += own
     total = known + sum(unlabelled.values())
     if total == 0 or unmeasured > UNMEASURED_SHARE * max(1, total - known):
-        return GroupEstimate(None, None, None, unmeasured)
+        return GroupEstimate(None, None, None, unmeasured, known)
     counted = total - unmeasured
     point, drawn = float(known_own), np.full(draws, float(known_own))
     for key, (n, ids, own) in cells.items():
@@ -305,7 +306,7 @@ def estimate_group(
     tail = (1 - CONFIDENCE) / 2 * 100
     low, high = np.percentile(drawn / counted, [tail, 100 - tail])
     point /= counted
-    return GroupEstimate(point, float(min(low, point)), float(max(high, point)), unmeasured)
+    return GroupEstimate(point, float(min(low, point)), float(max(high, point)), unmeasured, known)
 
 
 # -- the estimate_tasks and estimate_companies rows -----------------------------------------------

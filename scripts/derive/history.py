@@ -23,8 +23,6 @@
 
 from __future__ import annotations
 
-import math
-
 import sqlite_utils
 
 from scripts import schema
@@ -42,17 +40,6 @@ REWRITE_BANDS = (
 )
 # Seed figures of Ajibode et al. (EMSE 2025): versions whose predecessor is on the Hub.
 PAPER_PREDECESSOR_SHARE = {"major": 0.43, "minor": 0.35}
-
-
-def wilson(k: int | None, n: int | None, bound: int) -> float | None:
-    """Wilson 95% interval of k successes in n: its lower (bound -1) or upper (+1) end."""
-    if not n or k is None:
-        return None
-    z = 1.96
-    p = k / n
-    centre = p + z * z / (2 * n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return round((centre + bound * half) / (1 + z * z / n), 6)
 
 
 def band_sql(column: str) -> tuple[str, str]:
@@ -143,11 +130,6 @@ def derive_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
               and (o.models > history_rewritten.models
                    or (o.models = history_rewritten.models and o.grp < history_rewritten.grp)))
         where grouping = 'task'""")
-    rows = db.execute("select rowid, own_version, models from history_rewritten").fetchall()
-    db.conn.executemany(
-        "update history_rewritten set ci95_low = ?, ci95_high = ? where rowid = ?",
-        [(wilson(k, n, -1), wilson(k, n, 1), rowid) for rowid, k, n in rows],
-    )
 
 
 def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:

@@ -306,6 +306,9 @@ FINDING_FUNCTIONS = {
     "time": finding_time,
     "closing_question": finding_closing_question,
 }
+from scripts.publish import after_2024_finding  # noqa: E402  (it uses the helpers above)
+
+FINDING_FUNCTIONS.update(after_2024_finding.FINDINGS)
 
 
 def compute(conn: sqlite3.Connection) -> dict[str, dict]:

@@ -12,6 +12,7 @@ say what they need and which command gets it (plugins/hub_provenance.py).
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -81,13 +82,44 @@ def citation(path: Path = CITATION_CFF) -> dict:
     }
 
 
+DATE = re.compile(r"\b(?:19|20)\d\d(?:-\d\d(?:-\d\d)?)?\b")
+GITHUB = re.compile(r"GitHub repository ([\w.-]+/[\w.-]+)")
+
+
+def collected_dates(collected: str | None) -> str:
+    """The dates a manifest's `collected` names, as 'first to last' (or the one date), or 'not stated'."""
+    dates = DATE.findall(collected or "")
+    if not dates:
+        return "not stated"
+    first, last = min(dates), max(dates)
+    return first if first == last else f"{first} to {last}"
+
+
+def short_source(source: str | None) -> str:
+    """The source in a few words: its GitHub repository when it names one, else its first clause."""
+    match = GITHUB.search(source or "")
+    if match:
+        return f"GitHub {match.group(1)}"
+    return (source or "source not stated").split(":")[0]
+
+
 def snapshot_sources(conn: sqlite3.Connection) -> list[dict]:
+    """Each snapshot's source, data license ('none stated' where the source states none), collection
+    dates and caveats, as the footer and About page show them."""
     rows = conn.execute(
-        """select snapshot, kind, headline, records, source, source_license from snapshots
+        """select snapshot, kind, headline, records, source, source_license, collected, caveats from snapshots
            order by headline desc, snapshot desc"""
     ).fetchall()
-    keys = ("snapshot", "kind", "headline", "records", "source", "source_license")
-    return [dict(zip(keys, r)) for r in rows]
+    keys = ("snapshot", "kind", "headline", "records", "source", "source_license", "collected", "caveats")
+    out = []
+    for r in rows:
+        s = dict(zip(keys, r))
+        s["source_license"] = s["source_license"] or "none stated"
+        s["caveats"] = json.loads(s["caveats"] or "[]")
+        s["collected_dates"] = collected_dates(s["collected"])
+        s["source_short"] = short_source(s["source"])
+        out.append(s)
+    return out
 
 
 def need_of(table: str) -> tuple[str, str] | None:

@@ -47,6 +47,9 @@ class Snapshot:
 
     @property
     def data_file(self) -> Path:
+        """The data file; for a manifest that lists several `files`, the folder that holds them."""
+        if "files" in self.manifest:
+            return self.folder
         return self.folder / self.manifest.get("file", "models.jsonl.gz")
 
 
@@ -118,7 +121,11 @@ def sha256_of(path: Path) -> str:
 
 
 def verify(snapshot: Snapshot) -> None:
-    """Raise SnapshotError unless the data file's sha256 is the manifest's."""
+    """Raise SnapshotError unless the data file's sha256 is the manifest's (each file's, for a
+    manifest that lists `files`)."""
+    if "files" in snapshot.manifest:
+        verify_files(snapshot)
+        return
     expected = snapshot.manifest.get("sha256")
     path = snapshot.data_file
     if not path.is_file():
@@ -131,6 +138,36 @@ def verify(snapshot: Snapshot) -> None:
             f"{path}: sha256 mismatch: the file hashes to {actual}, "
             f"its manifest says {expected}; the file was changed or truncated"
         )
+
+
+def listed_files(snapshot: Snapshot) -> list[dict]:
+    """The `files` entries of a manifest that lists several files: each a dict with `file` (a path
+    inside the folder) and `sha256`; a malformed entry is a SnapshotError naming the manifest."""
+    manifest_path = snapshot.folder / "MANIFEST.json"
+    entries = snapshot.manifest.get("files")
+    if not isinstance(entries, list) or not entries:
+        raise SnapshotError(f"{manifest_path}: field 'files' must be a non-empty list")
+    for entry in entries:
+        name = entry.get("file") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not name or ".." in Path(name).parts or Path(name).is_absolute():
+            raise SnapshotError(f"{manifest_path}: files entry {entry!r:.80} must name a file in the folder")
+        if not isinstance(entry.get("sha256"), str):
+            raise SnapshotError(f"{manifest_path}: files entry {name} has no sha256 to check it against")
+    return entries
+
+
+def verify_files(snapshot: Snapshot) -> None:
+    """Each listed file against its sha256 (listed_files)."""
+    for entry in listed_files(snapshot):
+        path = snapshot.folder / entry["file"]
+        if not path.is_file():
+            raise SnapshotError(f"{path}: missing; {snapshot.folder / 'MANIFEST.json'} names it")
+        actual = sha256_of(path)
+        if actual != entry["sha256"]:
+            raise SnapshotError(
+                f"{path}: sha256 mismatch: the file hashes to {actual}, "
+                f"its manifest says {entry['sha256']}; the file was changed or truncated"
+            )
 
 
 def decode_record(source, lineno: int, line: bytes) -> dict:
