@@ -20,8 +20,8 @@ from __future__ import annotations
 import sqlite_utils
 
 from scripts.derive import estimates, group_estimates
-from scripts.load import validation
 from scripts.derive.history import REWRITE_BANDS, band_sql, headline_census
+from scripts.load import validation
 
 CONTROL = "not rewritten (control group)"
 REWRITTEN = "rewritten in place"
