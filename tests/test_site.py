@@ -215,23 +215,23 @@ def test_internal_links_answer(site, page):
 @pytest.mark.parametrize(
     "query",
     [
-        "min_downloads=%EF%BC%95",  # a full-width 5, which int() reads as 5
-        "min_downloads=abc&min_downloads=5",
-        "min_downloads=5&min_downloads=5",
-        "min_downloads=+5",
-        "min_downloads=5_000",
-        "min_downloads=%205",
+        "min_models=%EF%BC%95",  # a full-width 5, which int() reads as 5
+        "min_models=abc&min_models=5",
+        "min_models=5&min_models=5",
+        "min_models=+5",
+        "min_models=5_000",
+        "min_models=%205",
     ],
 )
 def test_canned_query_parameters_are_ascii_digits_given_once(site, query):
-    for path in ("/hub/rq1_versioned_share.json", "/hub/rq1~5Fversioned_share.json"):
+    for path in ("/hub/rq2_versioning_by_task.json", "/hub/rq2~5Fversioning_by_task.json"):
         response = site.get(f"{path}?{query}")
         assert response.status_code == 400, (path, query, response.text[:300])
         assert response.json()["title"] == "Invalid parameter"
-    assert site.get(f"/hub/rq1_versioned_share.csv?{query}").status_code == 400
-    assert site.get(f"/hub/rq1_versioned_share?{query}").status_code == 400
+    assert site.get(f"/hub/rq2_versioning_by_task.csv?{query}").status_code == 400
+    assert site.get(f"/hub/rq2_versioning_by_task?{query}").status_code == 400
 
 
 def test_a_plain_whole_number_parameter_is_answered(site):
-    response = site.get("/hub/rq1_versioned_share.json?_shape=array&min_downloads=5")
+    response = site.get("/hub/rq2_versioning_by_task.json?_shape=array&min_models=5")
     assert response.status_code == 200 and response.json()
