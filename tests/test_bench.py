@@ -38,7 +38,7 @@ def test_synthetic_census_cycles_real_records_with_distinct_ids(fixture_snapshot
     for i, record in enumerate(made):
         original = real[i % len(real)]
         cycle = i // len(real)
-        suffix = f"~s{cycle}" if cycle else ""
+        suffix = f"-s{cycle}" if cycle else ""
         assert record["id"] == original["id"] + suffix
         assert record.get("modelId") == (original["modelId"] + suffix if "modelId" in original else None)
         assert {k: v for k, v in record.items() if k not in ("id", "modelId")} == {

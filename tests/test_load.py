@@ -8,7 +8,14 @@ import pytest
 
 from scripts import build
 from scripts.load.census import PLACEHOLDER_CREATED_AT
-from scripts.snapshot.read import SnapshotError, find_snapshots, iter_records, read_manifest, sha256_of
+from scripts.snapshot.read import (
+    SnapshotError,
+    find_snapshots,
+    iter_records,
+    listed_files,
+    read_manifest,
+    sha256_of,
+)
 
 
 def source_records(snapshots_dir, name):
@@ -174,4 +181,8 @@ def test_vendored_snapshots_match_their_manifests():
     snapshots = {s.name: s for s in find_snapshots()}
     assert {"2024-07-11", "2022-02-21"} <= set(snapshots)
     for s in snapshots.values():
+        if "files" in s.manifest:  # a snapshot of several files: each against its own sha256
+            for entry in listed_files(s):
+                assert sha256_of(s.folder / entry["file"]) == entry["sha256"], (s.name, entry["file"])
+            continue
         assert sha256_of(s.data_file) == s.manifest["sha256"]

@@ -11,7 +11,7 @@ how each is measured):
   snapshots, in a child process whose process tree is polled for memory; build_over_floor;
 - classify_names_per_s: the classifier alone, one process, on every 2024-07-11 record;
 - build_3m_s, build_3m_peak_rss_mb: the build on a synthetic 3,000,000-record census made here
-  from the real records (ids made distinct with a ~s<k> suffix), in a temporary folder that is
+  from the real records (ids made distinct with a -s<k> suffix), in a temporary folder that is
   removed afterwards;
 - query_p95_ms.<page>: 95th percentile latency of each canned query (default parameters), a model
   page and a faceted table page, over HTTP from `datasette serve` with the site's own options;

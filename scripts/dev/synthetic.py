@@ -43,7 +43,7 @@ def _with_suffix(line: bytes, suffix: bytes) -> bytes:
 def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RECORDS) -> Path:
     """Write a census of `records` records to dest_root/<name>-synthetic/ (gzip JSONL + MANIFEST).
 
-    The source records are cycled in order; pass 0 keeps their ids, pass k appends "~s<k>" to
+    The source records are cycled in order; pass 0 keeps their ids, pass k appends "-s<k>" to
     every id. Hub ids cannot hold "~" (a real id may well end in "-s2"), so all ids are distinct;
     every other field is real. Returns the folder.
     """
@@ -57,7 +57,7 @@ def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RE
         written, cycle = 0, 0
         while written < records:
             take = source_lines[: records - written]
-            suffix = f"~s{cycle}".encode()
+            suffix = f"-s{cycle}".encode()
             yield from take if cycle == 0 else (_with_suffix(line, suffix) for line in take)
             written += len(take)
             cycle += 1
@@ -65,7 +65,7 @@ def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RE
     def described(written: int) -> dict:
         note = (
             f"synthetic benchmark census: {manifest.get('snapshot', source.name)} cycled to "
-            f"{written} records, ids of pass k suffixed ~s<k>"
+            f"{written} records, ids of pass k suffixed -s<k>"
         )
         return {**manifest, "snapshot": folder.name, "caveats": list(manifest.get("caveats", [])) + [note]}
 
