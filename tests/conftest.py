@@ -140,3 +140,16 @@ def snapshots_copy(fixture_snapshots, tmp_path) -> Path:
     dest = tmp_path / "snapshots"
     shutil.copytree(fixture_snapshots, dest)
     return dest
+
+
+@pytest.fixture
+def built(tmp_path):
+    """(snapshots folder, out, served state) after a good build of a real census cut: the starting
+    point of the build's fault and door-check tests."""
+    from tests.test_build_faults import CUT, served_state, vendored_lines, write_census
+
+    snapshots = tmp_path / "snapshots"
+    write_census(snapshots / "2022-02-21", vendored_lines("2022-02-21", CUT))
+    out = tmp_path / "build" / "hub.db"
+    build.build(out, snapshots, workers=1)
+    return snapshots, out, served_state(out)

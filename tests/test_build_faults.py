@@ -68,16 +68,6 @@ def served_state(out: Path) -> dict:
     }
 
 
-@pytest.fixture
-def built(tmp_path):
-    """(snapshots folder, out, served state) after a good build of a real census cut."""
-    snapshots = tmp_path / "snapshots"
-    write_census(snapshots / "2022-02-21", vendored_lines("2022-02-21", CUT))
-    out = tmp_path / "build" / "hub.db"
-    build.build(out, snapshots, workers=1)
-    return snapshots, out, served_state(out)
-
-
 def refused(built, pattern: str) -> None:
     """The build fails with a SnapshotError matching pattern and leaves the served files alone."""
     snapshots, out, before = built

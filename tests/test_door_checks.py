@@ -27,17 +27,6 @@ from tests.test_build_faults import (
     write_census,
 )
 
-
-@pytest.fixture
-def built(tmp_path):
-    """(snapshots folder, out, served state) after a good build of a real census cut."""
-    snapshots = tmp_path / "snapshots"
-    write_census(snapshots / "2022-02-21", vendored_lines("2022-02-21", CUT))
-    out = tmp_path / "build" / "hub.db"
-    build.build(out, snapshots, workers=1)
-    return snapshots, out, served_state(out)
-
-
 BAD_IDS = [
     "",
     " ",

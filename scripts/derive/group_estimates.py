@@ -453,8 +453,7 @@ def _beta_interval(alpha: float, beta: float, tail: float) -> tuple[float, float
 
 
 def _in_group(x: Labelled, group: str) -> bool:
-    kind, _, value = group.partition(":")
-    return (x.organization if kind == "company" else x.pipeline_tag) == value
+    return _in_frame(x._asdict(), group)
 
 
 def group_check_rows(
