@@ -10,9 +10,9 @@ correction is conditional on what the classifier saw:
 1. Every model gets a *reading*: the classifier's decision and the kind of evidence behind it
    (an own v-number, an own bare number, an environment's version, no marker on a name with a
    digit, no digit at all, ...; READINGS below), told apart by whether the namespace is a
-   company's. A reading with fewer than MIN_READING_LABELS labelled ids falls back to the same
-   reading for every namespace, then to its broad class (own version, a marker not the model's
-   own, no marker).
+   company's. A reading with fewer than MIN_READING_LABELS labelled ids falls back to its broad
+   class (own version, a marker not the model's own, no marker) in the same kind of namespace,
+   then to the reading in any namespace, then to its broad class.
 2. For each reading, the share of models that truly carry their own version is estimated from
    every hand-labelled id with that reading, each weighted by its design weight: the inverse of
    its probability of having been drawn into any of the labelled sets (the strata and groups
@@ -22,7 +22,8 @@ correction is conditional on what the classifier saw:
    reading's rate (beta-binomial maximum likelihood; group_spread).
 4. A group's share is its labelled models' labels (a company read in full is known exactly)
    plus, for its unlabelled models, the group's rate in their reading: the reading's rate moved
-   towards the group's own labels in that reading as far as the spread allows.
+   towards the group's own labels in that reading as far as the spread allows. The published
+   share is the median of the draws below, the interval their 2.5 and 97.5 percentiles.
 
 The interval is a 95% interval over the real sources of error: each reading's rate (a Beta
 posterior with Jeffreys' prior on the Kish effective number of labels), the group's departure
@@ -82,19 +83,19 @@ def reading_sql(alias: str = "m") -> str:
     return f"case {' '.join(cases)} end"
 
 
-def levels(reading: str, company: bool) -> tuple[str, str, str]:
-    """The keys a model's rate is looked up by, most specific first."""
-    return (f"{reading}, {COMPANY if company else OTHER}", reading, BROAD[reading])
+def levels(reading: str, company: bool) -> tuple[str, str, str, str]:
+    """The keys a model's rate is looked up by, most specific first: the reading in its kind of
+    namespace, the reading's broad class in that kind of namespace (the labels show precision
+    differs more by namespace than by marker form), the reading anywhere, the broad class."""
+    namespace = COMPANY if company else OTHER
+    return (f"{reading}, {namespace}", f"{BROAD[reading]}, {namespace}", reading, BROAD[reading])
 
 
 LEVEL_ORDER = {
     key: i
     for i, key in enumerate(
         dict.fromkeys(
-            k
-            for reading, _, _ in READINGS
-            for company in (True, False)
-            for k in (levels(reading, company)[0], reading, BROAD[reading])
+            k for reading, _, _ in READINGS for company in (True, False) for k in levels(reading, company)
         )
     )
 }
@@ -102,7 +103,7 @@ LEVEL_ORDER = {
 
 class Labelled(NamedTuple):
     model_id: str
-    levels: tuple[str, str, str]
+    levels: tuple[str, str, str, str]
     label: int  # the hand label: 1 when the model carries its own version
     classifier: int
     weight: float  # design weight: 1 / probability of being drawn into any labelled set
@@ -227,25 +228,34 @@ def reading_rates(labelled: list[Labelled]) -> dict[str, ReadingRate]:
     return rates
 
 
+def posterior_mean(r: ReadingRate) -> float:
+    return r.alpha / (r.alpha + r.beta)
+
+
 def measured_key(keys: tuple[str, ...], rates: dict[str, ReadingRate]) -> str | None:
     """The most specific of `keys` whose rate rests on MIN_READING_LABELS labelled ids or more."""
     return next((k for k in keys if rates[k].labelled >= MIN_READING_LABELS), None)
 
 
-def group_spread(labelled: list[Labelled], rates: dict[str, ReadingRate]) -> float:
+def group_spread(labelled: list[Labelled]) -> float:
     """How far a group's rate in a reading strays from the reading's rate, as the concentration
     k of a Beta(k p, k (1 - p)) around it (smaller: groups differ more), fitted by maximum
-    likelihood to the labelled groups (beta-binomial counts of each group's ids per reading)."""
-    cells: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for x in labelled:
-        key = measured_key(x.levels, rates)
-        if x.label_group is not None and key is not None:
-            cells[(x.label_group, key)][0] += 1
-            cells[(x.label_group, key)][1] += x.label
+    likelihood to the labelled groups (beta-binomial counts of each group's ids per reading).
+    At the upper bound, the labelled groups stray no more than binomial counts do. Each group is set against rates measured without it (its labels and any other labelled id of
+    its company or task left out), as an unlabelled group will be: rates that include the group's
+    own labels would lean towards it and hide how far groups stray."""
+    cells: dict[tuple[str, str], list[float]] = {}
+    for group in sorted({x.label_group for x in labelled if x.label_group is not None}):
+        rates = reading_rates([x for x in labelled if not _in_group(x, group)])
+        for x in labelled:
+            key = measured_key(x.levels, rates) if x.label_group == group else None
+            if key is not None:
+                cell = cells.setdefault((group, key), [0, 0, posterior_mean(rates[key])])
+                cell[0] += 1
+                cell[1] += x.label
     if not cells:
         return MAX_SPREAD
-    n, y = np.array(list(cells.values()), dtype=float).T
-    rate = np.array([rates[k].alpha / (rates[k].alpha + rates[k].beta) for _, k in cells])
+    n, y, rate = np.array(list(cells.values()), dtype=float).T
 
     def minus_log_likelihood(log_k: float) -> float:
         a, b = np.exp(log_k) * rate, np.exp(log_k) * (1 - rate)
@@ -263,6 +273,7 @@ class GroupEstimate(NamedTuple):
     high: float | None
     unmeasured: int  # unlabelled models in readings no level measures
     labelled: int = 0  # the group's hand-labelled models
+    mean: float | None = None  # the draws' mean (the point is their median)
 
 
 def estimate_group(
@@ -280,7 +291,10 @@ def estimate_group(
     moved towards the group's own labels in it (`own_labels`: levels -> (ids, own)) as far as
     `spread` allows. The interval is over draws of the readings' rates (Beta), of the group's
     departure from them (Beta of concentration `spread`) and of which unlabelled models carry a
-    version (binomial)."""
+    version (binomial); the point is the draws' median: a share of the group's models that can
+    occur (a count over them), and the estimate of least expected absolute error. Errors cluster
+    in a few groups (a small spread), so for most groups the median stays near the classifier's
+    count while the interval keeps room for a group the classifier misreads."""
     cells: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])  # key -> unlabelled, ids, own
     unmeasured = 0
     for keys, n in unlabelled.items():
@@ -296,17 +310,17 @@ def estimate_group(
     if total == 0 or unmeasured > UNMEASURED_SHARE * max(1, total - known):
         return GroupEstimate(None, None, None, unmeasured, known)
     counted = total - unmeasured
-    point, drawn = float(known_own), np.full(draws, float(known_own))
+    drawn = np.full(draws, float(known_own))
     for key, (n, ids, own) in cells.items():
         if not n:
             continue
-        point += n * (spread * rates[key].rate + own) / (spread + ids)
         rate = np.clip(rng.beta(rates[key].alpha, rates[key].beta, size=draws), 1e-9, 1 - 1e-9)
         drawn += rng.binomial(n, rng.beta(spread * rate + own, spread * (1 - rate) + ids - own))
     tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(drawn / counted, [tail, 100 - tail])
-    point /= counted
-    return GroupEstimate(point, float(min(low, point)), float(max(high, point)), unmeasured, known)
+    low, point, high = np.percentile(drawn / counted, [tail, 50, 100 - tail])
+    return GroupEstimate(
+        float(point), float(low), float(high), unmeasured, known, float(drawn.mean() / counted)
+    )
 
 
 # -- the estimate_tasks and estimate_companies rows -----------------------------------------------
@@ -477,7 +491,7 @@ def group_check_rows(
         unlabelled: dict[tuple[str, ...], int] = defaultdict(int)
         for x in members:
             unlabelled[x.levels] += 1
-        est = estimate_group(0, 0, unlabelled, rates, group_spread(others, rates), rng)
+        est = estimate_group(0, 0, unlabelled, rates, group_spread(others), rng)
         truth = sum(x.label for x in members) / len(members)
         raw = sum(x.classifier for x in members) / len(members)
         holds = None if est.point is None else int(est.low <= truth <= est.high)
@@ -533,7 +547,7 @@ def estimate_sets(
     census = manifest["census"]
     labelled = labelled_readings(db, manifest, census)
     rates = reading_rates(labelled)
-    spread = group_spread(labelled, rates)
+    spread = group_spread(labelled)
     cells = db.query(
         f"""select s.grp, {reading_sql()} as reading, coalesce(m.organization_kind = 'company', 0) as company,
                    count(*) as models, count(v.model) as labelled, coalesce(sum(v.own_version), 0) as labelled_own
@@ -565,7 +579,7 @@ def derive(db: sqlite_utils.Database, manifest: dict | None) -> dict[str, list[d
     census = manifest["census"] if manifest else LABELLED_CENSUS
     labelled = labelled_readings(db, manifest, census) if manifest else []
     rates = reading_rates(labelled) if labelled else None
-    spread = group_spread(labelled, rates) if labelled else MAX_SPREAD
+    spread = group_spread(labelled) if labelled else MAX_SPREAD
     groups = list(manifest.get("group_labels", {}).get("groups", {})) if manifest else []
     counts = reading_counts(db)
     check = group_check_rows(labelled, groups, census) if labelled else []
