@@ -519,19 +519,17 @@ def check_labelled_sample(db: sqlite_utils.Database) -> None:
     versioned and not (at least two of each); a census that holds too few of them (a small cut
     named like the labelled census) is refused here rather than in the statistics."""
     censuses = estimates.labelled_census(db)
-    pairs = [
-        (r["label_scheme"] != "none", int(r["classifier_scheme"] != "none"))
-        for census in censuses
-        for r in estimates.labelled_uniform(db, census)
+    versioned = [
+        r["label_scheme"] != "none" for census in censuses for r in estimates.labelled_uniform(db, census)
     ]
-    positives, negatives = estimates.error_rate_samples(pairs)
-    if censuses and (len(positives) < 2 or len(negatives) < 2):
+    positives, negatives = versioned.count(True), versioned.count(False)
+    if censuses and (positives < 2 or negatives < 2):
         census_files = db.execute(
             "select group_concat(file, ', ') from snapshots where snapshot in (select value from json_each(?))",
             [json.dumps(sorted(censuses))],
         ).fetchone()[0]
         raise SnapshotError(
-            f"{census_files}: holds {len(positives)} versioned and {len(negatives)} unversioned ids "
+            f"{census_files}: holds {positives} versioned and {negatives} unversioned ids "
             f"of the labelled sample's '{estimates.UNIFORM}' stratum ({validation.VALIDATION_DIR}); "
             "the corrected estimates need two of each. Build the whole census, or give a cut "
             "another snapshot name so that the labels are not applied to it."

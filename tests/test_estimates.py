@@ -126,11 +126,3 @@ def test_about_page_states_the_validation_from_the_build(site, fixture_db):
             f"{100 * r['share_corrected']:.1f}% ({100 * r['corrected_low']:.1f}-{100 * r['corrected_high']:.1f}%)"
             in html
         )
-
-
-def test_the_bootstrap_does_not_depend_on_the_order_of_the_labels():
-    pairs = [(True, 1)] * 19 + [(True, 0)] * 7 + [(False, 1)] * 21 + [(False, 0)] * 253
-    one = estimates.corrected_shares([0.1, 0.2], *estimates.error_rate_samples(pairs))
-    other = estimates.corrected_shares([0.1, 0.2], *estimates.error_rate_samples(pairs[::-1]))
-    assert one == other
-    assert one[0].low < one[0].point < one[0].high

@@ -14,8 +14,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+import sqlite_utils
 
 from scripts.classify import classify_name
+from scripts.derive import group_estimates
+from scripts.load import validation
 from scripts.publish import findings, palette
 from scripts.snapshot.read import read_manifest
 
@@ -82,7 +85,7 @@ def band(n: int) -> str:
     return "100+"
 
 
-def test_rewritten_in_place_against_python(site, censuses, rewrites):
+def test_rewritten_in_place_against_python(site, censuses, rewrites, fixture_db):
     census = {m.id: m for m in censuses["2024-07-11"]}
     cells: dict[tuple, list[Model]] = defaultdict(list)
     for m in census.values():
@@ -116,33 +119,45 @@ def test_rewritten_in_place_against_python(site, censuses, rewrites):
         )
         assert row["small_group"] == (n < 30)
     assert got["all", "all rewritten models"]["models"] == sum(1 for i in rewrites if i in census)
-    check_corrections(got, groups, census)
+    check_corrections(got, groups, cells, fixture_db)
 
 
-def check_corrections(got: dict, groups: dict, census: dict) -> None:
-    """Rogan-Gladen from the labels file: sensitivity and specificity of the classifier on the
-    uniformly drawn labelled ids found in the census, applied to each raw share."""
+def check_corrections(got: dict, groups: dict, cells: dict, fixture_db) -> None:
+    """The per-group method of the tasks and companies, applied to the group's models as this test
+    finds them in the snapshot files, and to each (task, library) cell of the census comparator,
+    mixed by the group's models in each cell."""
+    db = sqlite_utils.Database(fixture_db)
+    manifest = validation.read_manifest(validation.VALIDATION_DIR)
+    fitted = group_estimates.fit(db, manifest)
+
+    def estimate(name: str, ids: list[str]):
+        sql = """select ? as grp, model from model_versioning
+                 where snapshot = '2024-07-11' and model_id in (select value from json_each(?))"""
+        return group_estimates.estimate_sets(db, manifest, sql, [name, json.dumps(ids)], fitted=fitted)[name]
+
     labels = [
         json.loads(line) for line in open(ROOT / "data/validation/labels-2024-07-11.jsonl", encoding="utf-8")
     ]
-    uniform = [
-        (r["own_version"], census[r["id"]].own)
-        for r in labels
-        if r["stratum"] == "uniform" and r["id"] in census
-    ]
-    sens = sum(d for y, d in uniform if y) / sum(1 for y, _ in uniform if y)
-    spec = 1 - sum(d for y, d in uniform if not y) / sum(1 for y, _ in uniform if not y)
-    # Every labelled id counts as one of the group's own, the group-labelled ids too.
     group_labels = ROOT / "data/validation/group-labels-2024-07-11.jsonl"
     labelled_ids = {r["id"] for r in labels} | {
         json.loads(line)["id"] for line in open(group_labels, encoding="utf-8")
     }
+    cell_points = {}
     for key, members in groups.items():
         row = got[key]
-        raw = sum(m.own for m in members) / len(members)
-        expected = min(1.0, max(0.0, (raw + spec - 1) / (sens + spec - 1)))
-        assert row["share_corrected"] == pytest.approx(expected, abs=1e-4), key
+        est = estimate("\x1f".join(key), [m.id for m in members])
+        assert (row["share_corrected"], row["corrected_low"], row["corrected_high"]) == pytest.approx(
+            (est.point, est.low, est.high), abs=1e-4
+        ), key
         assert row["corrected_low"] <= row["share_corrected"] <= row["corrected_high"]
+        mix = defaultdict(int)
+        for m in members:
+            mix[m.task or "", m.library or ""] += 1
+        for cell in mix:
+            if cell not in cell_points:
+                cell_points[cell] = estimate("\x1f".join(cell), [c.id for c in cells[cell]]).point
+        expected = sum(cell_points[c] * n for c, n in mix.items()) / len(members)
+        assert row["census_share_corrected"] == pytest.approx(expected, abs=1e-4), key
         assert row["labelled"] == sum(m.id in labelled_ids for m in members)
         assert row["share"] == row["share_corrected"] and row["estimate"] == "corrected"
 

@@ -31,8 +31,6 @@ CONFIDENCE = 0.95
 # Fewer labelled ids than this in a group: no interval is stated (the variance of the rectifier
 # would rest on a handful of values).
 MIN_LABELLED = 25
-BOOTSTRAP_RESAMPLES = 10000
-BOOTSTRAP_SEED = 20240711
 # The stratum that is a simple random sample of the census (data/validation/MANIFEST.json).
 UNIFORM = "uniform"
 
@@ -98,53 +96,6 @@ def ppi_share(
     se = math.sqrt(census_var / census_models + rectifier.var(ddof=1) / len(y))
     half = _z(confidence) * se
     return Estimate(_clip(point), _clip(point - half), _clip(point + half))
-
-
-def rogan_gladen(raw, sensitivity, specificity):
-    """Prevalence corrected for a test's error rates, clipped to 0..1 (arrays or floats)."""
-    youden = np.asarray(sensitivity) + np.asarray(specificity) - 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = (raw + np.asarray(specificity) - 1) / youden
-    return np.clip(np.where(youden > 0, p, np.nan), 0.0, 1.0)
-
-
-def corrected_shares(raw, on_positives, on_negatives, confidence: float = CONFIDENCE) -> list[Estimate]:
-    """Rogan-Gladen correction of groups' raw (census) shares, with percentile bootstrap intervals.
-
-    raw: one share per group; on_positives: the classifier's 0/1 decisions on labelled ids that
-    carry their own version (their mean is the sensitivity); on_negatives: on labelled ids that do
-    not (1 - mean = specificity). A raw share is counted over its whole group, so only the error
-    rates are resampled, once for all groups (one bootstrap with a statistic per group)."""
-    shares = np.asarray(raw, dtype=float)
-    pos = np.asarray(on_positives, dtype=float)
-    neg = np.asarray(on_negatives, dtype=float)
-    if not len(shares):
-        return []
-
-    def statistic(p, n, axis=-1):
-        sens = np.asarray(p.mean(axis=axis))[..., None]
-        spec = 1 - np.asarray(n.mean(axis=axis))[..., None]
-        return np.moveaxis(rogan_gladen(shares, sens, spec), -1, 0)
-
-    point = statistic(pos, neg)
-    result = stats.bootstrap(
-        (pos, neg),
-        statistic,
-        vectorized=True,
-        paired=False,
-        method="percentile",
-        n_resamples=BOOTSTRAP_RESAMPLES,
-        confidence_level=confidence,
-        rng=np.random.default_rng(BOOTSTRAP_SEED),
-    )
-    ci = result.confidence_interval
-    return [Estimate(float(p), float(lo), float(hi)) for p, lo, hi in zip(point, ci.low, ci.high)]
-
-
-def error_rate_samples(labelled: list[tuple]) -> tuple[list[int], list[int]]:
-    """(classifier decisions on labelled positives, on labelled negatives) of (label, decision) pairs,
-    each sorted: the bootstrap's draws then depend on the counts alone, not on the rows' order."""
-    return sorted(d for y, d in labelled if y), sorted(d for y, d in labelled if not y)
 
 
 # -- reading the build's tables ------------------------------------------------------------------

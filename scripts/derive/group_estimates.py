@@ -35,6 +35,7 @@ says "error not measured" instead of a number; so does a census the labels are n
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from typing import NamedTuple
 
@@ -276,6 +277,12 @@ class GroupEstimate(NamedTuple):
     mean: float | None = None  # the draws' mean (the point is their median)
 
 
+def group_rng(seed: int, group: str) -> np.random.Generator:
+    """The draws of one group, seeded by its name: its figures do not depend on which other groups
+    are estimated beside it."""
+    return np.random.default_rng([seed, zlib.crc32(group.encode("utf-8"))])
+
+
 def estimate_group(
     known_own: int,
     known: int,
@@ -311,7 +318,8 @@ def estimate_group(
         return GroupEstimate(None, None, None, unmeasured, known)
     counted = total - unmeasured
     drawn = np.full(draws, float(known_own))
-    for key, (n, ids, own) in cells.items():
+    # In a fixed order: the draws depend on the group alone, not on how its cells were listed.
+    for key, (n, ids, own) in sorted(cells.items()):
         if not n:
             continue
         rate = np.clip(rng.beta(rates[key].alpha, rates[key].beta, size=draws), 1e-9, 1 - 1e-9)
@@ -373,7 +381,6 @@ def group_rows(
         )
         for k in COUNTED:
             cell[k] += c[k]
-    rng = np.random.default_rng(seed)
     out = []
     for (snapshot, grp), by_reading in sorted(groups.items()):
         total = {k: sum(c[k] for c in by_reading.values()) for k in ("models", "own_version", "seed_rule")}
@@ -399,7 +406,13 @@ def group_rows(
             unlabelled = {k: c["models"] - c["labelled"] for k, c in by_levels.items()}
             own_labels = {k: (c["labelled"], c["labelled_own"]) for k, c in by_levels.items()}
             est = estimate_group(
-                known["labelled_own"], known["labelled"], unlabelled, rates, spread, rng, own_labels
+                known["labelled_own"],
+                known["labelled"],
+                unlabelled,
+                rates,
+                spread,
+                group_rng(seed, grp),
+                own_labels,
             )
             row.update(_estimate_columns(est, known, total["models"]))
         out.append(row)
@@ -477,7 +490,6 @@ def group_check_rows(
     only (its group labels and any other labelled id of the same company or task left out), over
     its labelled models (a company's every labelled model, a task's random sample), beside their
     labelled truth and the raw classifier share on the same models."""
-    rng = np.random.default_rng(seed)
     out = []
     for group in groups:
         # A company is read in full: all its labelled models; a task's truth is its random sample.
@@ -491,7 +503,7 @@ def group_check_rows(
         unlabelled: dict[tuple[str, ...], int] = defaultdict(int)
         for x in members:
             unlabelled[x.levels] += 1
-        est = estimate_group(0, 0, unlabelled, rates, group_spread(others), rng)
+        est = estimate_group(0, 0, unlabelled, rates, group_spread(others), group_rng(seed, group))
         truth = sum(x.label for x in members) / len(members)
         raw = sum(x.classifier for x in members) / len(members)
         holds = None if est.point is None else int(est.low <= truth <= est.high)
@@ -538,16 +550,32 @@ def group_check_summary(check: list[dict]) -> list[dict]:
 # -- any sets of models ----------------------------------------------------------------------------
 
 
+class Fit(NamedTuple):
+    rates: dict[str, ReadingRate]
+    spread: float
+
+
+def fit(db: sqlite_utils.Database, manifest: dict) -> Fit:
+    """The readings' rates and the spread between groups, from every labelled id of the census."""
+    labelled = labelled_readings(db, manifest, manifest["census"])
+    rates = reading_rates(labelled)
+    return Fit(rates, group_spread(labelled))
+
+
 def estimate_sets(
-    db: sqlite_utils.Database, manifest: dict, members_sql: str, params=(), seed: int = SEED
+    db: sqlite_utils.Database,
+    manifest: dict,
+    members_sql: str,
+    params=(),
+    seed: int = SEED,
+    fitted: Fit | None = None,
 ) -> dict[str, GroupEstimate]:
     """The corrected own-version share of any sets of models of the labelled census, by the same
     method as the tasks and companies: `members_sql` selects (grp, model) rows, `model` being a
-    model_versioning key of that census. Returns grp -> GroupEstimate (point None: not measured)."""
+    model_versioning key of that census. Returns grp -> GroupEstimate (point None: not measured).
+    `fitted` (from fit) saves measuring the rates again for each call."""
     census = manifest["census"]
-    labelled = labelled_readings(db, manifest, census)
-    rates = reading_rates(labelled)
-    spread = group_spread(labelled)
+    rates, spread = fitted or fit(db, manifest)
     cells = db.query(
         f"""select s.grp, {reading_sql()} as reading, coalesce(m.organization_kind = 'company', 0) as company,
                    count(*) as models, count(v.model) as labelled, coalesce(sum(v.own_version), 0) as labelled_own
@@ -559,14 +587,15 @@ def estimate_sets(
     by_group: dict[str, dict[tuple, dict]] = defaultdict(dict)
     for c in cells:
         by_group[c["grp"]][levels(c["reading"], bool(c["company"]))] = c
-    rng = np.random.default_rng(seed)
     out = {}
     for grp, by_levels in sorted(by_group.items()):
         known_own = sum(c["labelled_own"] for c in by_levels.values())
         known = sum(c["labelled"] for c in by_levels.values())
         unlabelled = {k: c["models"] - c["labelled"] for k, c in by_levels.items()}
         own_labels = {k: (c["labelled"], c["labelled_own"]) for k, c in by_levels.items()}
-        out[grp] = estimate_group(known_own, known, unlabelled, rates, spread, rng, own_labels)
+        out[grp] = estimate_group(
+            known_own, known, unlabelled, rates, spread, group_rng(seed, grp), own_labels
+        )
     return out
 
 

@@ -26,8 +26,9 @@ from __future__ import annotations
 import sqlite_utils
 
 from scripts import schema
-from scripts.derive import estimates
+from scripts.derive import estimates, group_estimates
 from scripts.derive.hub_registry import KEY, SCHEME
+from scripts.load import validation
 
 # Bands of rewrites (commits of the most rewritten weight file, less the first upload).
 REWRITE_BANDS = (
@@ -86,6 +87,19 @@ def link_weight_changes(db: sqlite_utils.Database, census: str | None) -> None:
     schema.create_indexes(db, "weight_change_models")
 
 
+# The groups of rewritten models: all of them, by number of rewrites, by task.
+REWRITTEN_MEMBERS = """
+    select 'all' as grouping, 'all rewritten models' as grp, 0 as grp_order, w.*
+    from weight_change_models w where w.model is not null
+    union all
+    select 'rewrites', rewrites_band, band_order, w.* from weight_change_models w where w.model is not null
+    union all
+    select 'task', coalesce(pipeline_tag, '(no task)'), 0, w.*
+    from weight_change_models w where w.model is not null"""
+# A (task, library) cell of the census, as one key.
+CELL = "coalesce(pipeline_tag, '') || char(31) || coalesce(library_name, '')"
+
+
 def derive_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
     # The census's own-version and seed-rule shares per (task, library) cell.
     db.execute("drop table if exists temp.history_cells")
@@ -98,17 +112,10 @@ def derive_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
     )
     db.execute("create unique index temp.history_cells_key on history_cells(task, library)")
     db.execute(
-        """
+        f"""
         insert into history_rewritten (census, grouping, grp, grp_order, models, own_version, share_raw,
             share_seed, census_models, census_share_raw, census_share_seed)
-        with members as (
-            select 'all' as grouping, 'all rewritten models' as grp, 0 as grp_order, w.*
-            from weight_change_models w where w.model is not null
-            union all
-            select 'rewrites', rewrites_band, band_order, w.* from weight_change_models w where w.model is not null
-            union all
-            select 'task', coalesce(pipeline_tag, '(no task)'), 0, w.*
-            from weight_change_models w where w.model is not null),
+        with members as ({REWRITTEN_MEMBERS}),
         group_cells as (
             select grouping, grp, sum(c.n) as census_models from (
                 select distinct grouping, grp, coalesce(pipeline_tag, '') as task,
@@ -133,25 +140,42 @@ def derive_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
 
 
 def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
-    """Corrected shares of history_rewritten, when the census has labelled ids: Rogan-Gladen with
-    the classifier's error rates on the uniformly drawn labelled ids (scripts/derive/estimates.py),
-    assumed to carry over to each group; `labelled` counts each group's own labelled ids."""
-    if census not in estimates.labelled_census(db):
+    """Corrected shares of history_rewritten, when the census is the labelled one, by the per-group
+    method of the tasks and companies (scripts/derive/group_estimates.py): each group of rewritten
+    models as a set, and the census comparator as the same mix of (task, library) cells, each cell
+    corrected as a set and weighted by the group's models in it; `labelled` counts each group's
+    own labelled ids."""
+    manifest = validation.read_manifest(validation.VALIDATION_DIR)
+    if census != manifest["census"] or census not in estimates.labelled_census(db):
         return
-    pairs = [
-        (r["label_scheme"] != "none", int(r["classifier_scheme"] != "none"))
-        for r in estimates.labelled_uniform(db, census)
-    ]
-    positives, negatives = estimates.error_rate_samples(pairs)
-    if not positives or not negatives:
-        return
-    rows = db.execute("select rowid, share_raw, census_share_raw from history_rewritten").fetchall()
-    own = estimates.corrected_shares([r[1] for r in rows], positives, negatives)
-    matched = estimates.corrected_shares([r[2] for r in rows], positives, negatives)
+    fitted = group_estimates.fit(db, manifest)
+    groups = group_estimates.estimate_sets(
+        db,
+        manifest,
+        f"with members as ({REWRITTEN_MEMBERS}) select grouping || char(31) || grp as grp, model from members",
+        fitted=fitted,
+    )
+    cells = group_estimates.estimate_sets(
+        db,
+        manifest,
+        f"""select {CELL} as grp, model from model_versioning
+            where snapshot = ? and {CELL} in (select {CELL} from weight_change_models where model is not null)""",
+        [census],
+        fitted=fitted,
+    )
+    mix: dict[tuple[str, str], list[tuple[str, int]]] = {}
+    for r in db.query(
+        f"with members as ({REWRITTEN_MEMBERS}) select grouping, grp, {CELL} as cell, count(*) as n "
+        "from members group by 1, 2, 3"
+    ):
+        mix.setdefault((r["grouping"], r["grp"]), []).append((r["cell"], r["n"]))
     db.conn.executemany(
         """update history_rewritten set share_corrected = ?, corrected_low = ?, corrected_high = ?,
-               census_share_corrected = ? where rowid = ?""",
-        [(e.point, e.low, e.high, m.point, r[0]) for r, e, m in zip(rows, own, matched)],
+               census_share_corrected = ? where grouping = ? and grp = ?""",
+        [
+            (e.point, e.low, e.high, _mixed(mix[key], cells), *key)
+            for key, e in ((tuple(k.split("\x1f", 1)), e) for k, e in groups.items())
+        ],
     )
     label, _order = band_sql("w.rewrites")
     db.execute(
@@ -164,6 +188,14 @@ def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
                 else coalesce(w.pipeline_tag, '(no task)') = history_rewritten.grp end), 0)""",
         {"census": census},
     )
+
+
+def _mixed(cells_of_group: list[tuple[str, int]], cells: dict) -> float | None:
+    """The corrected cells' points weighted by the group's models in each; None if one is unmeasured."""
+    points = [(cells[cell].point, n) for cell, n in cells_of_group]
+    if any(p is None for p, _ in points):
+        return None
+    return sum(p * n for p, n in points) / sum(n for _, n in points)
 
 
 # Each model's declared version: its first marker that versions the model itself, when that marker
