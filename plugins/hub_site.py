@@ -222,6 +222,9 @@ def about_vars(datasette):
         accuracy = {
             r["stratum"]: dict(r) for r in (await db.execute("select * from classifier_accuracy")).rows
         }
+        if not accuracy.get("all", {}).get("in_census"):
+            # A build without the labelled census (a cut, or the 2022 census alone): no accuracy.
+            return {"sample": dict(sample), "census_absent": True}
         rq1 = await db.execute(
             """select * from estimate_rq1 where band = 'all' and snapshot = ?
                order by case measure when 'no own version' then 0 when 'own version' then 1
