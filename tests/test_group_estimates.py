@@ -319,6 +319,9 @@ def test_about_page_and_validate_show_the_check(site, fixture_db):
     for s in check["estimate_group_check_summary"]:
         assert f"the interval holds the truth in {s['held']} of {s['groups']}" in html
         assert f"| {s['kind']} | {s['held']} of {s['groups']} |" in text
+        errors = f"{100 * s['mean_error']:.2f} | {100 * s['mean_error_raw']:.2f} |"
+        assert errors in text
+        assert f"mean absolute error {100 * s['mean_error']:.2f} points" in html
 
 
 def test_any_set_of_models_is_estimated_as_a_task_is(fixture_db):
