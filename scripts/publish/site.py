@@ -48,12 +48,12 @@ SETTINGS = {
     "sql_time_limit_ms": 3000,  # long enough for ad-hoc SQL on 790,000 rows, short enough to share
     "default_page_size": 100,
     "max_returned_rows": 5000,
-    "allow_csv_stream": "on",  # full CSV export of any table or query
-    "allow_download": "on",  # the whole database file
+    "allow_csv_stream": True,  # full CSV export of any table or query
+    "allow_download": True,  # the whole database file
     "facet_time_limit_ms": 500,
     # Facet suggestions cost ~50 queries per table page on 790,000 rows (2.5 s, docs/benchmarks.md);
     # the useful facets are configured per table in metadata.yml instead.
-    "suggest_facets": "off",
+    "suggest_facets": False,
     "num_sql_threads": 4,
 }
 
@@ -74,7 +74,9 @@ def database_args(build: Path = BUILD) -> list[str]:
 def settings_args() -> list[str]:
     args = []
     for name, value in SETTINGS.items():
-        args += ["--setting", name, str(value)]
+        # Booleans as the command line spells them; the in-process app takes them as they are.
+        spelled = ("on" if value else "off") if isinstance(value, bool) else str(value)
+        args += ["--setting", name, spelled]
     return args
 
 
