@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 
+import httpx
 import pytest
 
 from scripts.publish import search_index
@@ -175,3 +176,23 @@ def test_filtered_pages_use_covering_indexes(fixture_db):
             shown = plan(conn, sql, p)
             assert index in shown, f"{sql}\n{shown}"
             assert "TEMP B-TREE FOR ORDER BY" not in shown or "group by" in sql, shown
+
+
+def test_uncached_load_is_never_answered_by_the_cache(fixture_build, fixture_db):
+    """The bench's uncached figures on a served site: every page answers, none from the cache, and
+    each page's URLs are distinct where the page takes a term."""
+    from scripts.dev.site_load import served
+    from scripts.dev.uncached_load import uncached_load, uncached_pages
+
+    pages = uncached_pages(fixture_db)
+    assert all(len(set(paths)) == len(paths) for paths in pages.values())
+    assert len(pages["search_models"]) > 100 and len(pages["filtered_models"]) > 5
+    chosen = {name: pages[name] for name in ("table_models", "search_models", "model_lookup")}
+    with served(fixture_build) as server:
+        # the same page twice with one Host is a hit: the count of hits can count something
+        for _ in range(2):
+            state = httpx.get(server.base + "/hub/models", timeout=60).headers.get("x-hub-cache")
+        assert state == "hit"
+        result = uncached_load(server.base, chosen, seconds=2, connections=4)
+    for name, summary in result.items():
+        assert summary["rps"] > 0 and summary["errors"] == 0 and summary["hits"] == 0, (name, summary)

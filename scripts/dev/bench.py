@@ -23,6 +23,9 @@ how each is measured):
 - visit_{rps,p50_ms,p99_ms,errors}.<page>: wrk, 16 connections on each page a visitor opens (home,
   /hub, About, each table, a search, two facets, each finding, the model page), --page-seconds each;
   search_uncached_*: the same on distinct searches (each one a cache miss);
+- uncached_{rps,p50_ms,p99_ms,busy,errors,hits}.<page>: 16 connections on each page the cache
+  cannot answer (searches, unfiltered and filtered facets, a filtered and sorted page, the model
+  lookup: scripts/dev/uncached_load.py), every request a distinct URL or Host;
 - heavy_*: wrk, 16 connections on the home page while 4 clients send uncachable heavy requests.
 
 Floor and build runs alternate, so that a change in the machine's load hits both alike. The
@@ -60,6 +63,7 @@ from scripts.dev.site_load import (
     visitor_pages,
 )
 from scripts.dev.synthetic import synthesize_census
+from scripts.dev.uncached_load import uncached_figures
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, iter_records, read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +91,8 @@ TARGETS = {
     "visit_errors.*": ("<=", 0),
     "heavy_home_p99_ms": ("<=", 1000),
     "heavy_home_errors": ("<=", 0),
+    "uncached_errors.*": ("<=", 0),
+    "uncached_hits.*": ("<=", 0),  # a hit would mean the figure measured the cache
 }
 
 
@@ -320,6 +326,8 @@ def visitor_figures(base: str, db_path: Path, page_seconds: int, load_seconds: i
     figures["search_uncached_answered_rps"] = round(
         (load["requests"] - load["non2xx"]) / (load["duration_us"] / 1e6), 1
     )
+    say(f"uncached pages: 16 connections, {page_seconds} s on each, every request a cache miss")
+    figures.update(uncached_figures(base, db_path, page_seconds))
     say(f"heavy mixed: 16 connections on / for {load_seconds} s, 4 clients of heavy requests")
     for name, value in run_heavy_mixed(base, "/", heavy_requests(db_path), seconds=load_seconds).items():
         figures["heavy_" + name.replace("page_", "home_").replace("heavy_", "requests_")] = value
