@@ -120,6 +120,21 @@ def summarize(answers: list[tuple], seconds: float) -> dict:
     }
 
 
+def drain(base: str, quick_ms: float = 50, limit_s: float = 60) -> None:
+    """Wait until the server answers a trivial page quickly again: the requests still running
+    when the clients stopped (their answers unread) would otherwise load what is measured next."""
+    import httpx
+
+    deadline = time.monotonic() + limit_s
+    with httpx.Client(base_url=base, timeout=limit_s) as http:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            http.get("/-/versions.json")
+            if (time.perf_counter() - started) * 1000 < quick_ms:
+                return
+            time.sleep(0.2)
+
+
 def uncached_load(
     base: str, pages: dict[str, list[str]], seconds: float, connections: int = CONNECTIONS
 ) -> dict:
@@ -129,6 +144,7 @@ def uncached_load(
         started = time.monotonic()
         answers = asyncio.run(_load(base, paths, seconds, connections))
         result[name] = summarize(answers, time.monotonic() - started)
+        drain(base)
     return result
 
 
