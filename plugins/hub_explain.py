@@ -124,15 +124,21 @@ async def lookup_model(datasette, q: str) -> int | None:
     """The model the lookup explains: the id equal to q (any case), else the most downloaded match."""
     db = datasette.get_database(DATABASE)
     q = q or LOOKUP_DEFAULT
+    # The trigram index of the ids (scripts/publish/search_index.py) finds the candidates of each
+    # LIKE without reading every row; the conditions after it keep the answer exactly theirs.
     exact = await db.execute(
-        "select model from model_versioning where lower(model_id) = lower(?) order by downloads desc limit 1",
-        [q],
+        "select model from model_versioning where model in"
+        " (select rowid from model_id_trigrams where model_id like :q)"
+        " and lower(model_id) = lower(:q) order by downloads desc limit 1",
+        {"q": q},
     )
     if exact.rows:
         return exact.rows[0][0]
     best = await db.execute(
-        "select model from model_versioning where model_id like '%' || ? || '%' order by downloads desc limit 1",
-        [q],
+        "select model from model_versioning where model in"
+        " (select rowid from model_id_trigrams where model_id like '%' || :q || '%')"
+        " and model_id like '%' || :q || '%' order by downloads desc limit 1",
+        {"q": q},
     )
     return best.rows[0][0] if best.rows else None
 

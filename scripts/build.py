@@ -55,7 +55,7 @@ from scripts.load import (
     weight_changes,
     weight_commits,
 )
-from scripts.publish import croissant, downloads, figures, findings
+from scripts.publish import croissant, downloads, figures, findings, search_index
 from scripts.publish.metadata import site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
@@ -544,6 +544,8 @@ def publish_stage(output: Output, clock: StageClock) -> None:
     thread while the downloads are written (vl-convert, SQLite, pyarrow and zlib release the GIL),
     and the inspect file takes the database's hash from the downloads' manifest, so the 1 GB file
     is hashed once."""
+    # before site_metadata checks the canned queries, one of which reads the trigram index
+    clock.timed("search_index", search_index.write, output.database)
     metadata = site_metadata(db_path=output.database)
     with clock.stage("outputs"), ThreadPoolExecutor(1) as side:
         charts = clock.timed("findings", write_findings, output.database, metadata)

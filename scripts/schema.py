@@ -720,3 +720,26 @@ FRONTIER_LAB_SCHEMES = table(
     pk=("org", "era"),
     foreign_keys=[SNAPSHOT_FK],
 )
+
+# --- the site's uncached pages (scripts/publish/search_index.py) --------------------------------
+
+# The configured facets of the large tables, counted once over all their rows: the unfiltered
+# table pages read them (plugins/hub_facet_counts.py) instead of counting on every visit.
+FACET_COUNTS = table(
+    "facet_counts",
+    [
+        Column("table_name", "TEXT"),
+        Column("column_name", "TEXT"),
+        Column("value", ""),
+        Column("count", "INTEGER"),
+    ],
+)
+# Covering indexes of the table pages visitors filter by census and task, with their configured
+# facets and the sorts they click (docs/benchmarks.md), made by the same stage.
+PAGE_INDEXES = {
+    "models": [
+        ix("snapshot", "pipeline_tag", "downloads", "library_name"),
+        ix("snapshot", "pipeline_tag", "likes"),
+    ],
+    "model_versioning": [ix("snapshot", "pipeline_tag", "downloads", "primary_form", "organization")],
+}

@@ -23,6 +23,9 @@ how each is measured):
 - visit_{rps,p50_ms,p99_ms,errors}.<page>: wrk, 16 connections on each page a visitor opens (home,
   /hub, About, each table, a search, two facets, each finding, the model page), --page-seconds each;
   search_uncached_*: the same on distinct searches (each one a cache miss);
+- uncached_{rps,p50_ms,p99_ms,busy,errors,hits}.<page>: 16 connections on each page the cache
+  cannot answer (searches, unfiltered and filtered facets, a filtered and sorted page, the model
+  lookup: scripts/dev/uncached_load.py), every request a distinct URL or Host;
 - heavy_*: wrk, 16 connections on the home page while 4 clients send uncachable heavy requests.
 
 Floor and build runs alternate, so that a change in the machine's load hits both alike. The
@@ -60,6 +63,7 @@ from scripts.dev.site_load import (
     visitor_pages,
 )
 from scripts.dev.synthetic import synthesize_census
+from scripts.dev.uncached_load import uncached_figures
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, iter_records, read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,6 +91,8 @@ TARGETS = {
     "visit_errors.*": ("<=", 0),
     "heavy_home_p99_ms": ("<=", 1000),
     "heavy_home_errors": ("<=", 0),
+    "uncached_errors.*": ("<=", 0),
+    "uncached_hits.*": ("<=", 0),  # a hit would mean the figure measured the cache
 }
 
 
@@ -353,6 +359,9 @@ def site_figures(
         mixed = run_mixed_load(server.base, server.pid, normal, list(ABUSIVE.values()), seconds=load_seconds)
         say(f"control: the same 12 normal connections, {load_seconds} s, without the abusive ones")
         control = run_mixed_load(server.base, server.pid, normal, [], load_seconds, 12, abusive_connections=0)
+        # Last: their misses fill the response cache and push the landing pages out of it (LRU).
+        say(f"uncached pages: 16 connections, {page_seconds} s on each, every request a cache miss")
+        figures.update(uncached_figures(server.base, build_dir / "hub.db", page_seconds))
     if mixed["abusive_not_refused"]:
         say(f"abusive queries not refused: {mixed['abusive_not_refused']}")
     figures["mixed_normal_pages"] = ", ".join(heaviest)

@@ -206,8 +206,10 @@ def visitor_pages(db_path: Path) -> dict[str, str]:
         tables = [
             name
             for (name,) in conn.execute(
-                "select name from sqlite_master where type = 'table' and name not like 'sqlite_%'"
-                " and name not like '%_fts%' order by name"
+                "select name from sqlite_master t where type = 'table' and name not like 'sqlite_%'"
+                # full-text indexes and their shadow tables: hidden by Datasette, nobody's page
+                " and not exists (select 1 from sqlite_master v where v.sql like 'CREATE VIRTUAL TABLE%'"
+                " and t.name like v.name || '%') order by name"
             )
         ]
         findings = [q for (q,) in conn.execute("select chart_query from findings order by position") if q]
