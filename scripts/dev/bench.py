@@ -481,7 +481,13 @@ def main(argv=None) -> int:
                 figures["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
             else:
                 figures = benchmark(
-                    args.runs, args.requests, work, args.skip_3m, args.load_seconds, settings, args.page_seconds
+                    args.runs,
+                    args.requests,
+                    work,
+                    args.skip_3m,
+                    args.load_seconds,
+                    settings,
+                    args.page_seconds,
                 )
         finally:
             shutil.rmtree(work, ignore_errors=True)
