@@ -433,6 +433,7 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--build-only", action="store_true", help="only the floor and build figures (no wrk needed)"
     )
+    parser.add_argument("--keep-build", type=Path, help="with --build-only: move the measured build here")
     parser.add_argument(
         "--repo",
         type=Path,
@@ -479,6 +480,9 @@ def main(argv=None) -> int:
                 figures = {"loadavg_1m_before": round(os.getloadavg()[0], 2)}
                 figures.update(default_build_figures(args.runs, work, args.repo.resolve()))
                 figures["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+                if args.keep_build:  # to compare its content with another's (scripts/dev/compare_builds.py)
+                    shutil.rmtree(args.keep_build, ignore_errors=True)
+                    (work / "build").rename(args.keep_build)
             else:
                 figures = benchmark(
                     args.runs,
