@@ -482,7 +482,7 @@ def main(argv=None) -> int:
                 figures["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
                 if args.keep_build:  # to compare its content with another's (scripts/dev/compare_builds.py)
                     shutil.rmtree(args.keep_build, ignore_errors=True)
-                    (work / "build").rename(args.keep_build)
+                    shutil.move(work / "build", args.keep_build)
             else:
                 figures = benchmark(
                     args.runs,
