@@ -7,8 +7,8 @@ Each argument is a build's folder (`build/`: hub.db, downloads/, figures/). Comp
 - every table of hub.db: its row count and a sha256 of its rows in rowid order (the order the
   site's table pages and the downloads read them in);
 - every file of downloads/: a CSV.gz by its decompressed bytes, a Parquet file by its schema and
-  rows (pyarrow), MANIFEST.json without the sizes and sha256 of the compressed files and of the
-  database file (bytes that may differ for the same content);
+  rows (pyarrow), MANIFEST.json and croissant.json without the sizes and sha256 of the files they
+  list (the compressed files' and the database file's bytes may differ for the same content);
 - every file of figures/ byte for byte.
 
 Prints each difference and exits 1 when there is one.
@@ -69,6 +69,12 @@ def file_digest(path: Path) -> str:
                 for entry in table.get("files", []):
                     entry.pop(key, None)
         return json.dumps(manifest, sort_keys=True)
+    if path.name == "croissant.json":  # the same sizes and sha256 of each file, in its distribution
+        croissant = json.loads(path.read_text(encoding="utf-8"))
+        for entry in croissant.get("distribution", []):
+            entry.pop("contentSize", None)
+            entry.pop("sha256", None)
+        return json.dumps(croissant, sort_keys=True)
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
 
