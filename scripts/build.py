@@ -92,6 +92,7 @@ def build(
                 schema.create_all(run.db)
                 with clock.stage("load"):
                     counts = load_stage(run, snapshots, headline, organizations_csv)
+                run.close_pool()  # derive uses no worker: their memory is given back now
                 with clock.stage("derive"):
                     derive_stage(run, snapshots)
             publish_stage(output, clock)
@@ -392,8 +393,13 @@ class BuildRun:
 
     def __exit__(self, *exc) -> None:
         self.db.close()  # also on failure, so that the caller can remove the file
+        self.close_pool()
+
+    def close_pool(self) -> None:
+        """Stop the worker processes; map runs in this process from then on."""
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
+            self.pool = None
 
     def map(self, fn, tasks):
         """fn over tasks in the worker processes, results in task order (ordered_map)."""
