@@ -441,6 +441,8 @@ VALIDATION_LABELS = table(
         ix("label_group"),
         ix("decision"),
         ix("model_id"),
+        # Census rows meet their labels by this key (the estimates' left joins), before any ANALYZE.
+        ix("model"),
         ix("snapshot", "pipeline_tag"),
         ix("organization"),
     ],
