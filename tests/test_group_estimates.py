@@ -373,3 +373,22 @@ def test_the_spread_is_fitted_against_rates_measured_without_each_group(fixture_
     for other in (k / 1.25, k * 1.25):
         if g.MIN_SPREAD <= other <= g.MAX_SPREAD:
             assert log_likelihood(k) >= log_likelihood(other) - 1e-6
+
+
+def test_the_same_models_get_the_same_figures_under_any_name(fixture_db):
+    db = g.sqlite_utils.Database(fixture_db)
+    rl = "select model from model_versioning where snapshot = '2024-07-11' and pipeline_tag = 'reinforcement-learning'"
+    got = g.estimate_sets(
+        db,
+        MANIFEST,
+        f"""select 'one name' as grp, model from ({rl}) union all select 'another' as grp, model from ({rl})
+            union all select coalesce(pipeline_tag, '(none)'), model from model_versioning
+            where snapshot = '2024-07-11' and pipeline_tag in ('fill-mask', 'translation')""",
+    )
+    assert got["one name"] == got["another"] and got["one name"].point is not None
+    (row,) = rows(
+        fixture_db,
+        "select * from estimate_tasks where snapshot = ? and pipeline_tag = 'reinforcement-learning'",
+        (CENSUS,),
+    )
+    assert got["one name"].point == pytest.approx(row["share_corrected"], abs=1e-6)

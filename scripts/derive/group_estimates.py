@@ -277,10 +277,10 @@ class GroupEstimate(NamedTuple):
     mean: float | None = None  # the draws' mean (the point is their median)
 
 
-def group_rng(seed: int, group: str) -> np.random.Generator:
-    """The draws of one group, seeded by its name: its figures do not depend on which other groups
-    are estimated beside it."""
-    return np.random.default_rng([seed, zlib.crc32(group.encode("utf-8"))])
+def content_rng(seed: int, *inputs) -> np.random.Generator:
+    """Draws seeded by what is estimated: the same models give the same figures on every page,
+    whatever the group is called and whichever other groups are estimated beside it."""
+    return np.random.default_rng([seed, zlib.crc32(repr(inputs).encode("utf-8"))])
 
 
 def estimate_group(
@@ -289,7 +289,7 @@ def estimate_group(
     unlabelled: dict[tuple[str, ...], int],
     rates: dict[str, ReadingRate],
     spread: float,
-    rng: np.random.Generator,
+    rng: np.random.Generator | None = None,
     own_labels: dict[tuple[str, ...], tuple[int, int]] | None = None,
     draws: int = DRAWS,
 ) -> GroupEstimate:
@@ -317,6 +317,8 @@ def estimate_group(
     if total == 0 or unmeasured > UNMEASURED_SHARE * max(1, total - known):
         return GroupEstimate(None, None, None, unmeasured, known)
     counted = total - unmeasured
+    if rng is None:
+        rng = content_rng(SEED, known_own, known, sorted(cells.items()), spread)
     drawn = np.full(draws, float(known_own))
     # In a fixed order: the draws depend on the group alone, not on how its cells were listed.
     for key, (n, ids, own) in sorted(cells.items()):
@@ -368,7 +370,6 @@ def group_rows(
     rates: dict[str, ReadingRate] | None,
     spread: float,
     census: str,
-    seed: int = SEED,
 ) -> list[dict]:
     """estimate_tasks / estimate_companies rows (groups by `key`) from reading_counts; `rates`
     apply to `census` only."""
@@ -411,7 +412,7 @@ def group_rows(
                 unlabelled,
                 rates,
                 spread,
-                group_rng(seed, grp),
+                None,
                 own_labels,
             )
             row.update(_estimate_columns(est, known, total["models"]))
@@ -483,9 +484,7 @@ def _in_group(x: Labelled, group: str) -> bool:
     return _in_frame(x._asdict(), group)
 
 
-def group_check_rows(
-    labelled: list[Labelled], groups: list[str], census: str, seed: int = SEED
-) -> list[dict]:
+def group_check_rows(labelled: list[Labelled], groups: list[str], census: str) -> list[dict]:
     """estimate_group_check rows: each group of the group labels estimated from the other labels
     only (its group labels and any other labelled id of the same company or task left out), over
     its labelled models (a company's every labelled model, a task's random sample), beside their
@@ -503,7 +502,7 @@ def group_check_rows(
         unlabelled: dict[tuple[str, ...], int] = defaultdict(int)
         for x in members:
             unlabelled[x.levels] += 1
-        est = estimate_group(0, 0, unlabelled, rates, group_spread(others), group_rng(seed, group))
+        est = estimate_group(0, 0, unlabelled, rates, group_spread(others), None)
         truth = sum(x.label for x in members) / len(members)
         raw = sum(x.classifier for x in members) / len(members)
         holds = None if est.point is None else int(est.low <= truth <= est.high)
@@ -567,7 +566,6 @@ def estimate_sets(
     manifest: dict,
     members_sql: str,
     params=(),
-    seed: int = SEED,
     fitted: Fit | None = None,
 ) -> dict[str, GroupEstimate]:
     """The corrected own-version share of any sets of models of the labelled census, by the same
@@ -593,9 +591,7 @@ def estimate_sets(
         known = sum(c["labelled"] for c in by_levels.values())
         unlabelled = {k: c["models"] - c["labelled"] for k, c in by_levels.items()}
         own_labels = {k: (c["labelled"], c["labelled_own"]) for k, c in by_levels.items()}
-        out[grp] = estimate_group(
-            known_own, known, unlabelled, rates, spread, group_rng(seed, grp), own_labels
-        )
+        out[grp] = estimate_group(known_own, known, unlabelled, rates, spread, None, own_labels)
     return out
 
 
