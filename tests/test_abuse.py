@@ -218,13 +218,22 @@ def test_many_values_rendered_as_html_are_refused(server):
     assert "250,000 values" in response.text
 
 
+def get_once_more_on_reset(server, path: str) -> tuple[httpx.Response, float]:
+    """One clean-clone run saw a connection reset on these 40 kB request lines, once; the
+    refusal itself (a 400 at once) is what is asserted, so a reset is tried once more."""
+    try:
+        return get(server, path)
+    except httpx.ReadError:
+        return get(server, path)
+
+
 def test_too_many_query_arguments_are_refused_at_once(server):
     many = "&".join(f"p{i}=1" for i in range(5000))
-    response, seconds = get(server, "/hub/models?" + many)
+    response, seconds = get_once_more_on_reset(server, "/hub/models?" + many)
     assert response.status_code == 400 and seconds < QUICK_S
     assert "5,000 query-string arguments" in response.text
     sql = "select " + ", ".join(f":p{i}" for i in range(2000))
-    response, seconds = get(server, sql_path(sql))
+    response, seconds = get_once_more_on_reset(server, sql_path(sql))
     assert response.status_code == 400 and seconds < QUICK_S
     assert "2,000 named parameters" in response.text
 
