@@ -171,22 +171,11 @@ def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
         mix.setdefault((r["grouping"], r["grp"]), []).append((r["cell"], r["n"]))
     db.conn.executemany(
         """update history_rewritten set share_corrected = ?, corrected_low = ?, corrected_high = ?,
-               census_share_corrected = ? where grouping = ? and grp = ?""",
+               census_share_corrected = ?, labelled = ? where grouping = ? and grp = ?""",
         [
-            (e.point, e.low, e.high, _mixed(mix[key], cells), *key)
+            (e.point, e.low, e.high, _mixed(mix[key], cells), e.labelled, *key)
             for key, e in ((tuple(k.split("\x1f", 1)), e) for k, e in groups.items())
         ],
-    )
-    label, _order = band_sql("w.rewrites")
-    db.execute(
-        f"""
-        update history_rewritten set labelled = coalesce((
-            select count(*) from validation_labels v join weight_change_models w on w.model = v.model
-            where v.snapshot = :census and case history_rewritten.grouping
-                when 'all' then 1
-                when 'rewrites' then ({label}) = history_rewritten.grp
-                else coalesce(w.pipeline_tag, '(no task)') = history_rewritten.grp end), 0)""",
-        {"census": census},
     )
 
 
