@@ -45,6 +45,7 @@ _GLUED_COUNTER = re.compile(
     r"(?![A-Za-z0-9.])",
     re.I,
 )
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
 
 
 class Found(NamedTuple):
@@ -86,7 +87,7 @@ def _next_to_setting(name: str, start: int, end: int) -> bool:
 def trailing(name: str, position: int, text: str, format_words: frozenset[str]) -> bool:
     """Rule 1: does the marker end the name, but for format suffixes (-GGUF, -AWQ)?"""
     rest = name[position + len(text) :]
-    return all(w.lower() in format_words for w in re.findall(r"[A-Za-z0-9]+", rest))
+    return all(w.lower() in format_words for w in _ALNUM_RUN.findall(rest))
 
 
 def word_before(name: str, position: int) -> str:

@@ -42,8 +42,11 @@ class _Mk:
 _NONE3 = (None, None, None)
 
 
+_NUM_SEP = re.compile(r"[.\-_]")
+
+
 def _nums(text: str) -> tuple[int | None, int | None, int | None]:
-    parts = re.split(r"[.\-_]", text)
+    parts = _NUM_SEP.split(text)
     if len(parts) == 1:
         return int(parts[0]), None, None
     if len(parts) == 2:

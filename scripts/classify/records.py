@@ -13,6 +13,8 @@ from scripts.classify.scan import _Scan
 from scripts.classify.vocab import _FORMAT_ALPHA, _MAYBE, _VERSIONED_DATASETS
 
 _SEP_RUN = re.compile(r"[^a-z0-9]+")
+_DIGITS = re.compile(r"\d+")
+_LETTERS = re.compile(r"[A-Za-z]+")
 _PLAIN_FORMAT = re.compile(
     r"(?<![a-z0-9])(?:gguf|ggml|gptq|awq|exl|imatrix|mlx|bnb|hqq|aqlm|llamafile|"
     r"onnx|openvino|coreml|ctranslate|mlc|marlin|eetq)(?![a-z0-9])"
@@ -108,7 +110,7 @@ def _added_marker(sc: _Scan, found: decisions.Found, ctx: _Context) -> Marker:
     """A saved state or stamp the decisions found: another model's when a base model of another
     author carries it, or when it stands before the format of a copy that is not the author's."""
     if found.counter:
-        major = int(re.search(r"\d+", found.text).group())
+        major = int(_DIGITS.search(found.text).group())
         return Marker(
             found.text, found.form, "unclear", found.position, major, None, None, None, "a run counter"
         )
@@ -127,7 +129,7 @@ def _run_counter(name: str, mk: _Mk) -> bool:
     """A bare integer ending the name is a generation only after a family that numbers them."""
     if not decisions.trailing(name, mk.pos, mk.text, _FORMAT_ALPHA):
         return False
-    words = [w.lower() for w in re.findall(r"[A-Za-z]+", name[: mk.pos])]
+    words = [w.lower() for w in _LETTERS.findall(name[: mk.pos])]
     if not words:
         return False
     fam = _PAIR_FAMILIES.get("".join(words[-2:]), words[-1])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from scripts.classify.families import (
@@ -33,7 +34,11 @@ from scripts.classify.vocab import (
     _norm,
 )
 
+_SEP_RUN = re.compile(r"[^a-z0-9]+")
 
+
+# Base models and datasets repeat across many records (Llama-2-7b-hf, squad): each is scanned once.
+@functools.lru_cache(maxsize=1 << 15)
 def _tag_markers(name: str) -> tuple[tuple, ...]:
     """Markers of a base-model or dataset tag's name: (form, vals, date, anchor, text, head word)."""
     sc = _Scan(name)
@@ -121,31 +126,53 @@ class _Context:
         for t in tags:
             if not isinstance(t, str):
                 continue
-            if t.startswith("base_model:"):
-                b = t[11:]
-                for p in ("finetune:", "adapter:", "quantized:", "merge:"):
-                    if b.startswith(p):
-                        b = b[len(p) :]
-                if b != model_id:  # a record naming itself as its base tells nothing
-                    base.append(b)
-            elif t.startswith("dataset:"):
-                data.append(t[8:])
-            elif t in _RL_TAGS:
+            kind, value = _tag_kind(t)
+            if kind is _BASE:
+                if value != model_id:  # a record naming itself as its base tells nothing
+                    base.append(value)
+            elif kind is _DATA:
+                data.append(value)
+            elif kind is _RL:
                 self.rl = True
-            elif "-v" in t or "-V" in t:
-                m = _ENV_TAG.match(t)
-                if m:  # LunarLander-v2, FrozenLake-v1-4x4-no_slippery, ALE/Pong-v5
-                    self.env_tags.setdefault(
-                        _ENV_SUFFIX.sub("", _norm(m.group(1))) + "v" + str(int(m.group(2))), t
-                    )
+            elif kind is _ENV:
+                self.env_tags.setdefault(value, t)
         self.base_tags = base
         self.dataset_tags = data
         # a namespace that names a format (mlx-community), or a name that opens with one (ct2fast-...)
-        first = re.split(r"[^a-z0-9]+", model_id.rpartition("/")[2].lower())[0]
-        self.converter = first in _CONVERSION_PREFIXES or any(
-            w in _FORMAT_STRONG_ALPHA for w in re.split(r"[^a-z0-9]+", self.author)
-        )
+        first = _SEP_RUN.split(model_id.rpartition("/")[2].lower())[0]
+        self.converter = first in _CONVERSION_PREFIXES or _format_namespace(self.author)
         self.common_voice = self.audio or any("common_voice" in d or "commonvoice" in d for d in data)
+
+
+_BASE, _DATA, _RL, _ENV = "base", "data", "rl", "env"
+
+
+# Tags repeat across records far more than records do: each distinct tag is read once.
+@functools.lru_cache(maxsize=1 << 16)
+def _tag_kind(t: str) -> tuple[str | None, str | None]:
+    """What a tag tells: (_BASE, base model id), (_DATA, dataset id), (_RL, None), (_ENV, the
+    environment's key), or (None, None)."""
+    if t.startswith("base_model:"):
+        b = t[11:]
+        for p in ("finetune:", "adapter:", "quantized:", "merge:"):
+            if b.startswith(p):
+                b = b[len(p) :]
+        return _BASE, b
+    if t.startswith("dataset:"):
+        return _DATA, t[8:]
+    if t in _RL_TAGS:
+        return _RL, None
+    if "-v" in t or "-V" in t:
+        m = _ENV_TAG.match(t)
+        if m:  # LunarLander-v2, FrozenLake-v1-4x4-no_slippery, ALE/Pong-v5
+            return _ENV, _ENV_SUFFIX.sub("", _norm(m.group(1))) + "v" + str(int(m.group(2)))
+    return None, None
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _format_namespace(author: str) -> bool:
+    """Does a (lower-cased) namespace name a format (mlx-community, TheBloke's -GGUF forks)?"""
+    return any(w in _FORMAT_STRONG_ALPHA for w in _SEP_RUN.split(author))
 
 
 def _refers(sc: _Scan, mk: _Mk, ctx: _Context) -> tuple[str, str]:
@@ -351,7 +378,7 @@ def _family_versioned_before(sc: _Scan, mk: _Mk, fam: str) -> bool:
 def _author_brand(ctx: _Context, name: str) -> bool:
     """Does the name carry a word of its author's namespace (Weni/WeniGPT, distil-whisper/distil-...)?"""
     plain = _norm(name)
-    return any(len(w) >= 3 and w in plain for w in re.split(r"[^a-z0-9]+", ctx.author))
+    return any(len(w) >= 3 and w in plain for w in _SEP_RUN.split(ctx.author))
 
 
 def _base_names(ctx: _Context, anchor: str | None) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from scripts.classify.envs import _env_lookup
 from scripts.classify.families import _NOT_SEPARATE_FAMILY, _PAIR_FAMILIES, _PUBLISHERS
 from scripts.classify.markers import _NONE3, _Mk, _valid_md
@@ -25,6 +27,28 @@ from scripts.classify.vocab import (
     _WORD,
 )
 
+_STRONG, _WEAK = 2, 1
+
+
+# Names share most of their words (bert, base, v2, 7b, gguf): each distinct word is classed once.
+@functools.lru_cache(maxsize=1 << 17)
+def _word_class(w: str) -> tuple[str, str, bool, int]:
+    """(lower-cased, class, format token, strength) of a word. Classes: "n" number, "a" letters,
+    "s" size/shape, "m" mixed. Strength: 0 none; for letters, any non-zero value means a format
+    that marks a copy; for mixed words, _STRONG always, _WEAK only near the end of the name."""
+    lo = w.lower()
+    if w.isalpha():
+        if lo in _FORMAT_ALPHA:
+            return lo, "a", True, _STRONG if lo in _FORMAT_STRONG_ALPHA else 0
+        return lo, "a", False, 0
+    if w.isdigit() or _NUMBER.fullmatch(w):
+        return lo, "n", False, 0
+    if _SIZE.fullmatch(w):
+        return lo, "s", False, 0
+    if _FORMAT_MIXED.fullmatch(lo):
+        return lo, "m", True, _WEAK if _FORMAT_MIXED_WEAK.fullmatch(lo) else _STRONG
+    return lo, "m", False, 0
+
 
 class _Scan(_NumberScan, _WordScan, _VScan):
     """The name-only reading of one name: its words and raw markers."""
@@ -46,39 +70,30 @@ class _Scan(_NumberScan, _WordScan, _VScan):
 
     def __init__(self, name: str, maybe: bool | None = None):
         self.name = name
-        ms = list(_WORD.finditer(name))
-        self.n = n = len(ms)
-        self.words = words = [m.group() for m in ms]
-        self.lows = lows = [w.lower() for w in words]
-        self.starts = [m.start() for m in ms]
-        self.ends = [m.end() for m in ms]
+        self.words = words = _WORD.findall(name)
+        self.n = n = len(words)
         self.used = [False] * n  # word is consumed (by a marker or as a setting value)
         self.owner: list[_Mk | None] = [None] * n
         self.markers: list[_Mk] = []
-        self.format_at = -1  # index of the first format/quantisation word, or -1
-        # word classes: "n" number, "a" letters, "s" size/shape, "m" mixed; fmt: format token
-        cls = []
-        fmt = [False] * n
+        self.format_at = format_at = -1  # index of the first format/quantisation word, or -1
+        lows, starts, ends, cls, fmt = [], [], [], [], []
+        end = 0
         for j, w in enumerate(words):
-            lo = lows[j]
-            if w.isalpha():
-                cls.append("a")
-                if lo in _FORMAT_ALPHA:
-                    fmt[j] = True
-                    if self.format_at < 0 and lo in _FORMAT_STRONG_ALPHA:
-                        self.format_at = j
-            elif w.isdigit() or _NUMBER.fullmatch(w):
-                cls.append("n")
-            elif _SIZE.fullmatch(w):
-                cls.append("s")
-            else:
-                cls.append("m")
-                if _FORMAT_MIXED.fullmatch(lo):
-                    fmt[j] = True
-                    if self.format_at < 0 and (j >= n - 2 or not _FORMAT_MIXED_WEAK.fullmatch(lo)):
-                        self.format_at = j
-        self.cls = cls
-        self.fmt = fmt
+            # No letter or digit lies between two words, so the word's first occurrence from
+            # the previous word's end is where the scan found it.
+            start = name.find(w, end)
+            end = start + len(w)
+            starts.append(start)
+            ends.append(end)
+            lo, c, is_fmt, strong = _word_class(w)
+            lows.append(lo)
+            cls.append(c)
+            fmt.append(is_fmt)
+            # a weak mixed format (fp16, int8) marks a copy only near the end of the name
+            if format_at < 0 and strong and (c == "a" or strong == _STRONG or j >= n - 2):
+                format_at = j
+        self.lows, self.starts, self.ends, self.cls, self.fmt = lows, starts, ends, cls, fmt
+        self.format_at = format_at
         if n and (maybe if maybe is not None else _MAYBE.search(name)):
             self._scan()
 

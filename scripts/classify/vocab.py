@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 # A word: letters and digits, with a dot kept only between two digits ("3.1", "Qwen1.5", "1.1B").
@@ -290,8 +291,12 @@ _KIND = {
 }
 
 
+_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _norm(s: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", s.lower())
+    return _NOT_ALNUM.sub("", s.lower())
 
 
 # Units after a number that make it a quantity, not a version (4-bit, 3-shot, 8x, 12-layers).
