@@ -46,6 +46,10 @@ _GLUED_COUNTER = re.compile(
     re.I,
 )
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+# Cheap tests that a name can hold a stamp (8+ digits) or a counter's run word (an ASCII name
+# lower-cased: re.I also folds some non-ASCII letters, so other names take the full pattern).
+_EIGHT_DIGITS = re.compile(r"\d{8}")
+_COUNTER_WORDS = ("run", "exp", "trial", "try", "attempt", "sweep", "test", "ft", "round", "model", "temp")
 
 
 class Found(NamedTuple):
@@ -96,22 +100,32 @@ def word_before(name: str, position: int) -> str:
     return words[-1].lower() if words and words[-1].isalpha() else ""
 
 
-def added_markers(name: str, taken: list[tuple[int, int]], in_run: bool) -> list[Found]:
-    """Rules 2 and 3: saved states and Unix upload stamps that no scanned marker covers."""
+def saved_states(name: str) -> list[re.Match]:
+    """Unit-then-number saved states in the name (rule 2), before the rule reads them."""
+    return [m for m in _SAVED_STATE.finditer(name) if m.group(1).lower() != "e" or len(m.group(2)) >= 3]
+
+
+def added_markers(
+    name: str, taken: list[tuple[int, int]], in_run: bool, saved: list[re.Match] | None = None
+) -> list[Found]:
+    """Rules 2 and 3: saved states and Unix upload stamps that no scanned marker covers.
+    saved: saved_states(name), when the caller has it already."""
     found = []
-    for m in _UNIX_STAMP.finditer(name):
-        stamp = datetime.datetime.fromtimestamp(int(m.group(1)), datetime.UTC).date().isoformat()
-        found.append(Found(m.group(1), m.start(1), "date", stamp))
-    for m in _DATE_TIME.finditer(name):
-        found.append(Found(m.group(), m.start(), "date", f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
-    for m in _GLUED_COUNTER.finditer(name):
-        found.append(Found(m.group(), m.start(), "generation", None, counter=True))
+    if _EIGHT_DIGITS.search(name):
+        for m in _UNIX_STAMP.finditer(name):
+            stamp = datetime.datetime.fromtimestamp(int(m.group(1)), datetime.UTC).date().isoformat()
+            found.append(Found(m.group(1), m.start(1), "date", stamp))
+        for m in _DATE_TIME.finditer(name):
+            found.append(Found(m.group(), m.start(), "date", f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
+    if not name.isascii() or any(w in name.lower() for w in _COUNTER_WORDS):
+        for m in _GLUED_COUNTER.finditer(name):
+            found.append(Found(m.group(), m.start(), "generation", None, counter=True))
     if not in_run:
-        for m in _SAVED_STATE.finditer(name):
-            unit, number = m.group(1).lower(), m.group(2)
-            if unit == "e" and len(number) < 3:
-                continue  # e5, t5-e10: a model name or an epoch setting, not a saved state
+        for m in saved_states(name) if saved is None else saved:
+            # e5, t5-e10 (a model name or an epoch setting) are not saved states: saved_states
             found.append(Found(m.group(), m.start(), "checkpoint", None))
+    if not found:
+        return found
     return [
         f for f in found if not any(lo < f.position + len(f.text) and f.position < hi for lo, hi in taken)
     ]

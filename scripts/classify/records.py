@@ -83,9 +83,12 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
     if not _MAYBE.search(name):
         return Classification(model_id, name, author, seed, False, (), None, _plain_family(name))
     sc = _Scan(name, True)
-    in_run = decisions.hyperparameter_run(name)
+    # Whether the name is a run of settings matters only to a checkpoint, scanned or saved.
+    saved = decisions.saved_states(name)
+    checkpoint = saved or any(mk.form == "checkpoint" for mk in sc.markers)
+    in_run = checkpoint and decisions.hyperparameter_run(name)
     taken = [(mk.pos, mk.pos + len(mk.text)) for mk in sc.markers]
-    added = decisions.added_markers(name, taken, in_run)
+    added = decisions.added_markers(name, taken, in_run, saved)
     if not sc.markers and not added:
         return Classification(model_id, name, author, seed, False, (), None, _family_from_scan(sc))
     ctx = _Context(model_id, author, tags or (), pipeline_tag, library_name)

@@ -50,6 +50,28 @@ def _word_class(w: str) -> tuple[str, str, bool, int]:
     return lo, "m", False, 0
 
 
+_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _may_name_month(name: str) -> bool:
+    """False when the name holds no month abbreviation: a cheap test before _HAS_MONTH_DIGIT
+    (re.I also folds some non-ASCII letters, so a non-ASCII name always takes the pattern)."""
+    if not name.isascii():
+        return True
+    lo = name.lower()
+    return any(m in lo for m in _MONTH_STEMS)
+
+
+def _format_at(cls: list[str], strength: list[int]) -> int:
+    """The index of the first word that marks a converted copy, or -1: a weak mixed format (fp16,
+    int8) marks one only among the last two words."""
+    n = len(cls)
+    for j, s in enumerate(strength):
+        if s and (cls[j] == "a" or s == _STRONG or j >= n - 2):
+            return j
+    return -1
+
+
 class _Scan(_NumberScan, _WordScan, _VScan):
     """The name-only reading of one name: its words and raw markers."""
 
@@ -70,30 +92,21 @@ class _Scan(_NumberScan, _WordScan, _VScan):
 
     def __init__(self, name: str, maybe: bool | None = None):
         self.name = name
-        self.words = words = _WORD.findall(name)
-        self.n = n = len(words)
+        ms = list(_WORD.finditer(name))
+        self.n = n = len(ms)
+        self.words = words = [m.group() for m in ms]
+        self.starts = [m.start() for m in ms]
+        self.ends = [m.end() for m in ms]
         self.used = [False] * n  # word is consumed (by a marker or as a setting value)
         self.owner: list[_Mk | None] = [None] * n
         self.markers: list[_Mk] = []
-        self.format_at = format_at = -1  # index of the first format/quantisation word, or -1
-        lows, starts, ends, cls, fmt = [], [], [], [], []
-        end = 0
-        for j, w in enumerate(words):
-            # No letter or digit lies between two words, so the word's first occurrence from
-            # the previous word's end is where the scan found it.
-            start = name.find(w, end)
-            end = start + len(w)
-            starts.append(start)
-            ends.append(end)
-            lo, c, is_fmt, strong = _word_class(w)
-            lows.append(lo)
-            cls.append(c)
-            fmt.append(is_fmt)
-            # a weak mixed format (fp16, int8) marks a copy only near the end of the name
-            if format_at < 0 and strong and (c == "a" or strong == _STRONG or j >= n - 2):
-                format_at = j
-        self.lows, self.starts, self.ends, self.cls, self.fmt = lows, starts, ends, cls, fmt
-        self.format_at = format_at
+        self.format_at = -1  # index of the first format/quantisation word, or -1
+        if n:
+            self.lows, self.cls, self.fmt, strength = map(list, zip(*map(_word_class, words)))
+            if True in self.fmt:
+                self.format_at = _format_at(self.cls, strength)
+        else:
+            self.lows, self.cls, self.fmt = [], [], []
         if n and (maybe if maybe is not None else _MAYBE.search(name)):
             self._scan()
 
@@ -171,7 +184,7 @@ class _Scan(_NumberScan, _WordScan, _VScan):
     # -- the scan ---------------------------------------------------------------------------
 
     def _scan(self) -> None:
-        if _HAS_MONTH_DIGIT.search(self.name):
+        if _may_name_month(self.name) and _HAS_MONTH_DIGIT.search(self.name):
             self._month_dates()
         cls, used = self.cls, self.used
         i, n = 0, self.n
