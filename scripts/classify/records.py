@@ -29,9 +29,10 @@ def _family_from_scan(sc: _Scan, keep_env_data: bool = True) -> str:
         if keep_env_data and (mk.hint in ("env", "cv") or mk.anchor in _VERSIONED_DATASETS):
             continue  # ppo-LunarLander-v2 and -v3 are different tasks, not releases
         cut.append((mk.pos, mk.pos + len(mk.text)))
-    for j in range(sc.n):
-        if (sc.cls[j] == "s" or sc.fmt[j]) and sc.owner[j] is None:
-            cut.append((sc.starts[j], sc.ends[j]))
+    if "s" in sc.cls or True in sc.fmt:
+        for j in range(sc.n):
+            if (sc.cls[j] == "s" or sc.fmt[j]) and sc.owner[j] is None:
+                cut.append((sc.starts[j], sc.ends[j]))
     if cut:
         cut.sort()
         out, last = [], 0

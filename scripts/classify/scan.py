@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from scripts.classify.envs import _env_lookup
 from scripts.classify.families import _NOT_SEPARATE_FAMILY, _PAIR_FAMILIES, _PUBLISHERS
@@ -50,16 +51,13 @@ def _word_class(w: str) -> tuple[str, str, bool, int]:
     return lo, "m", False, 0
 
 
-_MONTH_STEMS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_STEM = re.compile("jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
 
 
 def _may_name_month(name: str) -> bool:
     """False when the name holds no month abbreviation: a cheap test before _HAS_MONTH_DIGIT
     (re.I also folds some non-ASCII letters, so a non-ASCII name always takes the pattern)."""
-    if not name.isascii():
-        return True
-    lo = name.lower()
-    return any(m in lo for m in _MONTH_STEMS)
+    return not name.isascii() or _MONTH_STEM.search(name.lower()) is not None
 
 
 def _format_at(cls: list[str], strength: list[int]) -> int:

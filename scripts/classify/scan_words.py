@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from scripts.classify.families import _GLUED_FAMILY, _GLUED_FAMILY_V
@@ -21,6 +22,28 @@ from scripts.classify.vocab import (
     _VERWORD,
     _VWORD,
 )
+
+_LETTER_LED_FIRST = (_VERWORD, _CKPT_GLUED, _PRE, _REV, _LLAMA_ALIAS)
+
+
+# Mixed words repeat across names (gpt2, llama2, wav2vec2): each is matched once.
+@functools.lru_cache(maxsize=1 << 16)
+def _letter_led_reading(w: str) -> tuple:
+    """The patterns a letter-led mixed word matches, in _letter_led's order: (the first of
+    _LETTER_LED_FIRST that fully matches, its match) or (None, None, then the glued-family,
+    glued-family-v, glued-v and glued-dot readings, each None when it does not match)."""
+    for pattern in _LETTER_LED_FIRST:
+        m = pattern.fullmatch(w)
+        if m:
+            return pattern, m, None, None, None, None
+    return (
+        None,
+        None,
+        _GLUED_FAMILY.fullmatch(w),
+        _GLUED_FAMILY_V.fullmatch(w),
+        _glued_v_groups(w),
+        _GLUED_DOT.fullmatch(w),
+    )
 
 
 class _WordScan:
@@ -145,8 +168,8 @@ class _WordScan:
         """Mixed words that open with a letter: version2, step1000, beta3, r2, L3, gpt2, svc4.1."""
         w = self.words[i]
         start, end_w = self.starts[i], self.ends[i]
-        m = _VERWORD.fullmatch(w)
-        if m:  # version2 ver1.1
+        first, m, glued_family, glued_family_v, groups, glued_dot = _letter_led_reading(w)
+        if first is _VERWORD:  # version2 ver1.1
             self.add(
                 i,
                 i,
@@ -157,15 +180,13 @@ class _WordScan:
                 anchor=self.prev_alpha(i),
             )
             return
-        m = _CKPT_GLUED.fullmatch(w)
-        if m:  # step1000 ckpt500 epoch3 ep11 iter3 it3
+        if first is _CKPT_GLUED:  # step1000 ckpt500 epoch3 ep11 iter3 it3
             num, k = m.group(2), m.group(3)
             if m.group(1).lower() == "it" and ("." in num or int(num) > 99):
                 return
             self.add(i, i, start, end_w, "checkpoint", _ckpt_nums(num, k))
             return
-        m = _PRE.fullmatch(w)
-        if m:  # beta3 rc1 alpha2 beta2.2 (alpha32, beta0.1: settings)
+        if first is _PRE:  # beta3 rc1 alpha2 beta2.2 (alpha32, beta0.1: settings)
             num, word = m.group(2), m.group(1).lower()
             if (
                 num is None
@@ -175,29 +196,23 @@ class _WordScan:
                 return
             self.add(i, i, start, end_w, "prerelease", _nums(num), anchor=self.prev_alpha(i))
             return
-        m = _REV.fullmatch(w)
-        if m:  # r2 rev3 (r16 is a LoRA rank)
+        if first is _REV:  # r2 rev3 (r16 is a LoRA rank)
             val = int(m.group(2))
             if self._is_revision(i, m.group(1).lower(), val):
                 self.add(i, i, start, end_w, "revision", (val, None, None), anchor=self.prev_alpha(i))
             return
-        m = _LLAMA_ALIAS.fullmatch(w)
-        if m:  # L3-8B, airoboros-l2-13B (next to a size)
+        if first is _LLAMA_ALIAS:  # L3-8B, airoboros-l2-13B (next to a size)
             self._llama_alias(i, m)
             return
-        m = _GLUED_FAMILY.fullmatch(w)
-        if m and self._glued_family(i, m.groups()):
+        if glued_family and self._glued_family(i, glued_family.groups()):
             return
-        m = _GLUED_FAMILY_V.fullmatch(w)
-        if m and self._glued_family_v(i, m):
+        if glued_family_v and self._glued_family_v(i, glued_family_v):
             return
-        groups = _glued_v_groups(w)
         if groups:
             self._glued_v(i, groups)
             return
-        m = _GLUED_DOT.fullmatch(w)
-        if m:  # svc4.1 model3.0 multiwoz2.1 (not epsilon6.0)
-            self._glued_dot(i, m)
+        if glued_dot:  # svc4.1 model3.0 multiwoz2.1 (not epsilon6.0)
+            self._glued_dot(i, glued_dot)
 
     def _glued_family_v(self, i: int, m: re.Match) -> bool:
         """sd14v1 llama2v3: the family's glued generation, then the author's glued v-number."""
