@@ -49,7 +49,8 @@ _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
 # Cheap tests that a name can hold a stamp (8+ digits) or a counter's run word (an ASCII name
 # lower-cased: re.I also folds some non-ASCII letters, so other names take the full pattern).
 _EIGHT_DIGITS = re.compile(r"\d{8}")
-_COUNTER_WORDS = ("run", "exp", "trial", "try", "attempt", "sweep", "test", "ft", "round", "model", "temp")
+_COUNTER_WORD = re.compile("run|exp|trial|try|attempt|sweep|test|ft|round|model|temp")
+_SAVED_STATE_UNIT = re.compile("(?:itr|ckp|e)[-_]?[0-9]")  # stage ends in e
 
 
 class Found(NamedTuple):
@@ -102,6 +103,8 @@ def word_before(name: str, position: int) -> str:
 
 def saved_states(name: str) -> list[re.Match]:
     """Unit-then-number saved states in the name (rule 2), before the rule reads them."""
+    if name.isascii() and not _SAVED_STATE_UNIT.search(name.lower()):
+        return []
     return [m for m in _SAVED_STATE.finditer(name) if m.group(1).lower() != "e" or len(m.group(2)) >= 3]
 
 
@@ -117,7 +120,7 @@ def added_markers(
             found.append(Found(m.group(1), m.start(1), "date", stamp))
         for m in _DATE_TIME.finditer(name):
             found.append(Found(m.group(), m.start(), "date", f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
-    if not name.isascii() or any(w in name.lower() for w in _COUNTER_WORDS):
+    if not name.isascii() or _COUNTER_WORD.search(name.lower()):
         for m in _GLUED_COUNTER.finditer(name):
             found.append(Found(m.group(), m.start(), "generation", None, counter=True))
     if not in_run:

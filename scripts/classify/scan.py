@@ -26,6 +26,7 @@ from scripts.classify.vocab import (
     _SETTING_WORDS,
     _SIZE,
     _WORD,
+    _WORD_ASCII,
 )
 
 _STRONG, _WEAK = 2, 1
@@ -90,7 +91,7 @@ class _Scan(_NumberScan, _WordScan, _VScan):
 
     def __init__(self, name: str, maybe: bool | None = None):
         self.name = name
-        ms = list(_WORD.finditer(name))
+        ms = list((_WORD_ASCII if name.isascii() else _WORD).finditer(name))
         self.n = n = len(ms)
         self.words = words = [m.group() for m in ms]
         self.starts = [m.start() for m in ms]

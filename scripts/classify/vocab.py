@@ -7,6 +7,9 @@ import re
 
 # A word: letters and digits, with a dot kept only between two digits ("3.1", "Qwen1.5", "1.1B").
 _WORD = re.compile(r"(?:[A-Za-z0-9]|(?<=\d)\.(?=\d))+")
+# The same words in an ASCII name, matched a run at a time rather than a character at a time
+# (\d is wider than 0-9 outside ASCII, so other names take _WORD).
+_WORD_ASCII = re.compile(r"[A-Za-z0-9]+(?:(?<=[0-9])\.(?=[0-9])[A-Za-z0-9]+)*")
 # Cheap pre-check: without a digit or an edition word a name holds no marker.
 _MAYBE = re.compile(r"\d|alpha|beta|preview", re.I)
 
