@@ -121,27 +121,18 @@ class _Context:
         self.author = (author or "").lower()
         self.rl = pipeline_tag == "reinforcement-learning" or library_name in _RL_LIBRARIES
         self.audio = pipeline_tag in _AUDIO_PIPELINES
-        self.env_tags: dict[str, str] = {}
-        base, data = [], []
-        for t in tags:
-            if not isinstance(t, str):
-                continue
-            kind, value = _tag_kind(t)
-            if kind is _BASE:
-                if value != model_id:  # a record naming itself as its base tells nothing
-                    base.append(value)
-            elif kind is _DATA:
-                data.append(value)
-            elif kind is _RL:
-                self.rl = True
-            elif kind is _ENV:
-                self.env_tags.setdefault(value, t)
-        self.base_tags = base
+        try:
+            base, data, rl, self.env_tags, voice = _tags_reading(tuple(tags))
+        except TypeError:  # a tag that cannot be a key (not a string): read without the cache
+            base, data, rl, self.env_tags, voice = _tags_reading.__wrapped__(tags)
+        self.rl = self.rl or rl
+        # a record naming itself as its base tells nothing
+        self.base_tags = tuple(b for b in base if b != model_id) if model_id in base else base
         self.dataset_tags = data
         # a namespace that names a format (mlx-community), or a name that opens with one (ct2fast-...)
         first = _SEP_RUN.split(model_id.rpartition("/")[2].lower())[0]
         self.converter = first in _CONVERSION_PREFIXES or _format_namespace(self.author)
-        self.common_voice = self.audio or any("common_voice" in d or "commonvoice" in d for d in data)
+        self.common_voice = self.audio or voice
 
 
 _BASE, _DATA, _RL, _ENV = "base", "data", "rl", "env"
@@ -167,6 +158,29 @@ def _tag_kind(t: str) -> tuple[str | None, str | None]:
         if m:  # LunarLander-v2, FrozenLake-v1-4x4-no_slippery, ALE/Pong-v5
             return _ENV, _ENV_SUFFIX.sub("", _norm(m.group(1))) + "v" + str(int(m.group(2)))
     return None, None
+
+
+# Many records carry the same tags (transformers, pytorch, bert, region:us...): each distinct
+# list is read once. The readings are shared, so _Context never changes them.
+@functools.lru_cache(maxsize=1 << 14)
+def _tags_reading(tags: tuple) -> tuple[tuple, tuple, bool, dict[str, str], bool]:
+    """(base model ids, dataset ids, an RL tag among them, RL environment key -> first tag,
+    a Common Voice dataset among them)."""
+    base, data, rl, env_tags = [], [], False, {}
+    for t in tags:
+        if not isinstance(t, str):
+            continue
+        kind, value = _tag_kind(t)
+        if kind is _BASE:
+            base.append(value)
+        elif kind is _DATA:
+            data.append(value)
+        elif kind is _RL:
+            rl = True
+        elif kind is _ENV:
+            env_tags.setdefault(value, t)
+    voice = any("common_voice" in d or "commonvoice" in d for d in data)
+    return tuple(base), tuple(data), rl, env_tags, voice
 
 
 @functools.lru_cache(maxsize=1 << 14)
