@@ -10,7 +10,7 @@ from scripts.classify.markers import _Mk
 from scripts.classify.model import SEED_RULE, Classification, Marker
 from scripts.classify.refers import _author_brand, _Context, _refers
 from scripts.classify.scan import _Scan
-from scripts.classify.vocab import _FORMAT_ALPHA, _MAYBE, _VERSIONED_DATASETS
+from scripts.classify.vocab import _FORMAT_ALPHA, _VERSIONED_DATASETS, _may_have_marker
 
 _SEP_RUN = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
@@ -64,7 +64,7 @@ def family_key(name: str) -> str:
     """
     if "/" in name:
         name = name.split("/", 1)[1]
-    if not _MAYBE.search(name):
+    if not _may_have_marker(name):
         return _plain_family(name)
     return _family_from_scan(_Scan(name))
 
@@ -80,8 +80,8 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
         author, name = model_id.split("/", 1)
     else:
         author, name = None, model_id
-    seed = SEED_RULE.search(name) is not None
-    if not _MAYBE.search(name):
+    seed = ("v" in name or "V" in name) and SEED_RULE.search(name) is not None
+    if not _may_have_marker(name):
         return Classification(model_id, name, author, seed, False, (), None, _plain_family(name))
     sc = _Scan(name, True)
     # Whether the name is a run of settings matters only to a checkpoint, scanned or saved.

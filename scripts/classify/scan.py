@@ -18,7 +18,6 @@ from scripts.classify.vocab import (
     _FORMAT_MIXED_WEAK,
     _FORMAT_STRONG_ALPHA,
     _HAS_MONTH_DIGIT,
-    _MAYBE,
     _MONTH_DATE,
     _MONTH_WORDS,
     _NUMBER,
@@ -27,6 +26,7 @@ from scripts.classify.vocab import (
     _SIZE,
     _WORD,
     _WORD_ASCII,
+    _may_have_marker,
 )
 
 _STRONG, _WEAK = 2, 1
@@ -106,7 +106,7 @@ class _Scan(_NumberScan, _WordScan, _VScan):
                 self.format_at = _format_at(self.cls, strength)
         else:
             self.lows, self.cls, self.fmt = [], [], []
-        if n and (maybe if maybe is not None else _MAYBE.search(name)):
+        if n and (maybe if maybe is not None else _may_have_marker(name)):
             self._scan()
 
     # -- helpers ----------------------------------------------------------------------------

@@ -12,6 +12,15 @@ _WORD = re.compile(r"(?:[A-Za-z0-9]|(?<=\d)\.(?=\d))+")
 _WORD_ASCII = re.compile(r"[A-Za-z0-9]+(?:(?<=[0-9])\.(?=[0-9])[A-Za-z0-9]+)*")
 # Cheap pre-check: without a digit or an edition word a name holds no marker.
 _MAYBE = re.compile(r"\d|alpha|beta|preview", re.I)
+_MAYBE_LOWER = re.compile(r"[0-9]|alpha|beta|preview")
+
+
+def _may_have_marker(name: str) -> bool:
+    """_MAYBE.search(name), without case folding for an ASCII name (lower-cased first)."""
+    if name.isascii():
+        return _MAYBE_LOWER.search(name.lower()) is not None
+    return _MAYBE.search(name) is not None
+
 
 _NUMBER = re.compile(r"\d+(?:\.\d+)*")
 # Parameter counts, MoE shapes, token and context sizes: 7b 1.5B 8x7b 125m 32k 3T 13b64k 2x7b.
