@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import itertools
+import resource
 import sys
 import time
 from pathlib import Path
@@ -112,6 +113,8 @@ def main(argv=None) -> int:
     if dump:
         dump.close()
     print(f"all: {total_n} names, {total_cpu:.1f} CPU-s, {total_n / total_cpu:,.0f} names/s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {peak:.0f} MiB (this process: inputs, caches and the digest's state)")
     print(f"digest {digest.hexdigest()}")
     return 0
 
