@@ -38,7 +38,7 @@ _SEP_RUN = re.compile(r"[^a-z0-9]+")
 
 
 # Base models and datasets repeat across many records (Llama-2-7b-hf, squad): each is scanned once.
-@functools.lru_cache(maxsize=1 << 15)
+@functools.lru_cache(maxsize=1 << 13)
 def _tag_markers(name: str) -> tuple[tuple, ...]:
     """Markers of a base-model or dataset tag's name: (form, vals, date, anchor, text, head word)."""
     sc = _Scan(name)
@@ -139,7 +139,7 @@ _BASE, _DATA, _RL, _ENV = "base", "data", "rl", "env"
 
 
 # Tags repeat across records far more than records do: each distinct tag is read once.
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 14)
 def _tag_kind(t: str) -> tuple[str | None, str | None]:
     """What a tag tells: (_BASE, base model id), (_DATA, dataset id), (_RL, None), (_ENV, the
     environment's key), or (None, None)."""
@@ -162,7 +162,7 @@ def _tag_kind(t: str) -> tuple[str | None, str | None]:
 
 # Many records carry the same tags (transformers, pytorch, bert, region:us...): each distinct
 # list is read once. The readings are shared, so _Context never changes them.
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 12)
 def _tags_reading(tags: tuple) -> tuple[tuple, tuple, bool, dict[str, str], bool]:
     """(base model ids, dataset ids, an RL tag among them, RL environment key -> first tag,
     a Common Voice dataset among them)."""
@@ -183,7 +183,7 @@ def _tags_reading(tags: tuple) -> tuple[tuple, tuple, bool, dict[str, str], bool
     return tuple(base), tuple(data), rl, env_tags, voice
 
 
-@functools.lru_cache(maxsize=1 << 14)
+@functools.lru_cache(maxsize=1 << 12)
 def _format_namespace(author: str) -> bool:
     """Does a (lower-cased) namespace name a format (mlx-community, TheBloke's -GGUF forks)?"""
     return any(w in _FORMAT_STRONG_ALPHA for w in _SEP_RUN.split(author))

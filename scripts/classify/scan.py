@@ -33,7 +33,7 @@ _STRONG, _WEAK = 2, 1
 
 
 # Names share most of their words (bert, base, v2, 7b, gguf): each distinct word is classed once.
-@functools.lru_cache(maxsize=1 << 17)
+@functools.lru_cache(maxsize=1 << 15)
 def _word_class(w: str) -> tuple[str, str, bool, int]:
     """(lower-cased, class, format token, strength) of a word. Classes: "n" number, "a" letters,
     "s" size/shape, "m" mixed. Strength: 0 none; for letters, any non-zero value means a format

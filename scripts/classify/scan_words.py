@@ -27,7 +27,7 @@ _LETTER_LED_FIRST = (_VERWORD, _CKPT_GLUED, _PRE, _REV, _LLAMA_ALIAS)
 
 
 # Mixed words repeat across names (gpt2, llama2, wav2vec2): each is matched once.
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 13)
 def _letter_led_reading(w: str) -> tuple:
     """The patterns a letter-led mixed word matches, in _letter_led's order: (the first of
     _LETTER_LED_FIRST that fully matches, its match) or (None, None, then the glued-family,

@@ -306,7 +306,7 @@ _KIND = {
 _NOT_ALNUM = re.compile(r"[^a-z0-9]")
 
 
-@functools.lru_cache(maxsize=1 << 16)
+@functools.lru_cache(maxsize=1 << 13)
 def _norm(s: str) -> str:
     return _NOT_ALNUM.sub("", s.lower())
 
