@@ -1,13 +1,12 @@
 """Load stage: census snapshot records -> `snapshots`, `models`, `tags`, `model_tags`,
 `model_base_models`, `model_datasets`, and the full-text index of model ids.
 
-The tables are declared in scripts/schema.py. Rows go in through the same connection with
-`executemany` on the schema's row tuples, because the census has 4.8 million tag rows and the
-per-row dict handling of sqlite-utils' `insert_all` would dominate the build time.
-
-A census is read in chunks of lines (`census_chunks`) that are parsed into rows by a pure function
-(`parse_chunk`), so that the build can parse (and classify) chunks in worker processes while this
-process writes the rows of earlier chunks (`insert_parsed`), in file order.
+The tables are declared in scripts/schema.py. A census is read in chunks of lines
+(`census_chunks`) that are parsed into rows by a pure function (`parse_chunk`), so that the build
+can parse (and classify) chunks in worker processes. A worker packs a chunk's rows into a small
+SQLite database (`packed_tables`, scripts/load/packed_rows.py) and the build's writer copies them
+in, in file order (`copy_packed`): the census's 4.9 million tag rows never become Python objects in
+the writer.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from typing import NamedTuple
 import sqlite_utils
 
 from scripts import schema
+from scripts.load import packed_rows
 from scripts.schema import BaseModel, Dataset, Model, Tag
 from scripts.snapshot.read import ROOT, Snapshot, SnapshotError, decode_record, unreadable
 from scripts.snapshot.records import fields_problem, id_problem, line_problem, record_problem, text_problem
@@ -277,23 +277,51 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     return ParsedChunk(models, tag_lists, distinct, tag_models, tag_indexes, bases, datasets)
 
 
-def insert_parsed(conn: sqlite3.Connection, parsed: ParsedChunk, tag_keys: dict[str, int]) -> int:
-    """Write a parsed chunk; `tag_keys` (tag text -> tag_key across snapshots) gains the chunk's new
-    tags, numbered in order of first appearance. Returns the number of models written."""
-    conn.executemany(schema.MODELS.insert, parsed.models)
+class PackedChunk(NamedTuple):
+    """A parsed (and classified) chunk as the worker sends it to the writer."""
+
+    models: int  # rows of `models` in the chunk
+    tag_texts: list  # the chunk's distinct tags, in order of first appearance
+    rows: bytes  # packed_rows.pack of the chunk's tables; model_tags.tag indexes tag_texts
+
+
+def packed_tables(parsed: ParsedChunk) -> list[tuple]:
+    """The load tables of a parsed chunk, as packed_rows.pack takes them."""
+    return [
+        (schema.MODELS, parsed.models),
+        (schema.MODEL_TAGS, zip(parsed.tag_models, parsed.tag_indexes)),
+        (schema.MODEL_BASE_MODELS, parsed.bases),
+        (schema.MODEL_DATASETS, parsed.datasets),
+    ]
+
+
+# Each distinct tag of the chunk being copied (its index in PackedChunk.tag_texts) -> tags.tag_key.
+CHUNK_TAG_KEYS = "temp.chunk_tag_keys"
+
+
+def copy_packed(conn: sqlite3.Connection, chunk: PackedChunk, tag_keys: dict[str, int]) -> int:
+    """Copy the load tables of a packed chunk, opened as packed_rows.SCHEMA; `tag_keys` (tag text ->
+    tag_key across snapshots) gains the chunk's new tags, numbered in order of first appearance.
+    Returns the number of models copied."""
     keys = []
-    for tag in parsed.tag_texts:
+    for tag in chunk.tag_texts:
         tag_key = tag_keys.get(tag)
         if tag_key is None:
             tag_key = tag_keys[tag] = len(tag_keys) + 1
         keys.append(tag_key)
-    # (model, tag) pairs: 4.9 million of them, kept as plain pairs in the table's column order.
-    conn.executemany(
-        schema.MODEL_TAGS.insert, zip(parsed.tag_models, map(keys.__getitem__, parsed.tag_indexes))
+    conn.execute(f"create table if not exists {CHUNK_TAG_KEYS} (idx integer primary key, tag_key integer)")
+    conn.execute(f"delete from {CHUNK_TAG_KEYS}")
+    conn.executemany(f"insert into {CHUNK_TAG_KEYS} values (?, ?)", enumerate(keys))
+    packed_rows.copy(conn, schema.MODELS)
+    # (model, tag) pairs in the order packed (CROSS JOIN keeps the pairs as the outer loop).
+    conn.execute(
+        f"""insert into main.model_tags select t.model, k.tag_key
+            from [{packed_rows.SCHEMA}].model_tags t cross join {CHUNK_TAG_KEYS} k
+            where k.idx = t.tag order by t.rowid"""
     )
-    conn.executemany(schema.MODEL_BASE_MODELS.insert, parsed.bases)
-    conn.executemany(schema.MODEL_DATASETS.insert, parsed.datasets)
-    return len(parsed.models)
+    packed_rows.copy(conn, schema.MODEL_BASE_MODELS)
+    packed_rows.copy(conn, schema.MODEL_DATASETS)
+    return chunk.models
 
 
 def first_free_key(conn: sqlite3.Connection) -> int:
