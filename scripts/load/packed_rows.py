@@ -38,7 +38,8 @@ def pack(tables: Iterable[tuple[Table, Iterable]]) -> bytes:
 
 
 def attach(conn: sqlite3.Connection) -> None:
-    """The schema that each packed chunk is opened under in turn (open_pack), if not attached yet."""
+    """The schema that each packed chunk is opened under in turn (open_pack), if not attached yet
+    (SQLite attaches only outside a transaction: the build does it before its load stage)."""
     if any(row[1] == SCHEMA for row in conn.execute("pragma database_list")):
         return
     conn.execute(f"attach database ':memory:' as [{SCHEMA}]")
