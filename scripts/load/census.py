@@ -18,7 +18,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Iterator
-from itertools import repeat
+from itertools import chain
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
@@ -128,8 +128,6 @@ class ParsedChunk(NamedTuple):
     models: list  # rows of `models`
     tag_lists: list  # each model's tags (for the classifier; not sent back to the writer)
     tag_texts: list  # the chunk's distinct tags, in order of first appearance
-    tag_models: list  # model key of each (model, tag) pair, in file order
-    tag_indexes: list  # index into tag_texts of each pair
     bases: list  # rows of `model_base_models` (without base_model_key)
     datasets: list  # rows of `model_datasets`
 
@@ -184,26 +182,30 @@ def tags_json(tags: list) -> str:
     return "[" + ", ".join(map(encode_basestring, tags)) + "]"
 
 
-def relation_rows(snapshot, models, distinct, tag_models, tag_indexes, first_key):
+def relation_rows(snapshot, models, tag_lists, distinct):
     """Rows of model_base_models and model_datasets: base_model: and dataset: tags, read once per
     distinct tag, then their (model, tag) pairs in file order."""
     bases, datasets = [], []
     relations = {}
-    for index, tag in enumerate(distinct):
+    for tag in distinct:
         if tag.startswith("base_model:"):
-            relations[index] = base_model_of(tag[11:])
+            relations[tag] = base_model_of(tag[11:])
         elif tag.startswith("dataset:"):
-            relations[index] = tag[8:]
-    if relations:
-        for model_key, index in zip(tag_models, tag_indexes):
-            if index in relations:
-                model_id = models[model_key - first_key].id
-                relation = relations[index]
-                if isinstance(relation, tuple):
-                    base_model, kind = relation
-                    bases.append(BaseModel(model_key, snapshot, model_id, base_model, kind, None))
-                else:
-                    datasets.append(Dataset(model_key, snapshot, model_id, relation))
+            relations[tag] = tag[8:]
+    if not relations:
+        return bases, datasets
+    for model, tags in zip(models, tag_lists):
+        if relations.keys().isdisjoint(tags):
+            continue
+        for tag in tags:
+            if tag not in relations:
+                continue
+            relation = relations[tag]
+            if isinstance(relation, tuple):
+                base_model, kind = relation
+                bases.append(BaseModel(model.key, snapshot, model.id, base_model, kind, None))
+            else:
+                datasets.append(Dataset(model.key, snapshot, model.id, relation))
     return bases, datasets
 
 
@@ -215,9 +217,7 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     """
     loads = json.loads
     name = task.snapshot
-    models, tag_lists, tag_models, tag_indexes = [], [], [], []
-    local: dict[str, int] = {}
-    intern = local.setdefault
+    models, tag_lists = [], []
     key = task.first_key
     last = len(task.lines) - 1
     for i, line in enumerate(task.lines):
@@ -268,13 +268,10 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
             )
         )
         tag_lists.append(tags)
-        # Each tag's index in the chunk's list of distinct tags (numbered as they first appear).
-        tag_indexes.extend([intern(tag, len(local)) for tag in tags])
-        tag_models.extend(repeat(key, len(tags)))
         key += 1
-    distinct = list(local)
-    bases, datasets = relation_rows(name, models, distinct, tag_models, tag_indexes, task.first_key)
-    return ParsedChunk(models, tag_lists, distinct, tag_models, tag_indexes, bases, datasets)
+    distinct = list(dict.fromkeys(chain.from_iterable(tag_lists)))
+    bases, datasets = relation_rows(name, models, tag_lists, distinct)
+    return ParsedChunk(models, tag_lists, distinct, bases, datasets)
 
 
 class PackedChunk(NamedTuple):
@@ -286,13 +283,27 @@ class PackedChunk(NamedTuple):
 
 
 def packed_tables(parsed: ParsedChunk) -> list[tuple]:
-    """The load tables of a parsed chunk, as packed_rows.pack takes them."""
+    """The load tables of a parsed chunk, as packed_rows.pack takes them (model_tags is filled
+    by pack_model_tags)."""
     return [
         (schema.MODELS, parsed.models),
-        (schema.MODEL_TAGS, zip(parsed.tag_models, parsed.tag_indexes)),
+        (schema.MODEL_TAGS, ()),
         (schema.MODEL_BASE_MODELS, parsed.bases),
         (schema.MODEL_DATASETS, parsed.datasets),
     ]
+
+
+def pack_model_tags(tag_texts: list, conn: sqlite3.Connection) -> None:
+    """model_tags of a pack, from its models' tags JSON (in SQLite's C code, not one Python pair
+    per tag): each (model, tag) pair in file order, the tag as its index in `tag_texts`."""
+    conn.execute("create temp table chunk_tags (tag text primary key)")
+    conn.executemany("insert into temp.chunk_tags values (?)", zip(tag_texts))
+    # CROSS JOIN keeps models (in key order), then each one's tags in list order, as the outer loops.
+    conn.execute(
+        """insert into main.model_tags select m.key, t.rowid - 1
+           from main.models m cross join json_each(m.tags) j cross join temp.chunk_tags t
+           where t.tag = j.value order by m.rowid"""
+    )
 
 
 # Each distinct tag of the chunk being copied (its index in PackedChunk.tag_texts) -> tags.tag_key.

@@ -11,7 +11,7 @@ it to the build's table would have.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from scripts.tables import Table
 
@@ -19,9 +19,9 @@ from scripts.tables import Table
 SCHEMA = "chunk"
 
 
-def pack(tables: Iterable[tuple[Table, Iterable]]) -> bytes:
+def pack(tables: Iterable[tuple[Table, Iterable]], fill: Callable | None = None) -> bytes:
     """(table, rows) pairs -> one serialized database holding those rows, each table's columns
-    named and ordered as declared."""
+    named and ordered as declared; `fill(connection)`, if given, then adds rows by SQL."""
     tables = list(tables)
     conn = sqlite3.connect(":memory:")
     try:
@@ -31,6 +31,8 @@ def pack(tables: Iterable[tuple[Table, Iterable]]) -> bytes:
             conn.execute(f"create table [{table.name}] ({', '.join(f'[{c}]' for c in table.names)})")
         for table, rows in tables:
             conn.executemany(table.insert, rows)
+        if fill is not None:
+            fill(conn)
         conn.commit()
         return conn.serialize()
     finally:
