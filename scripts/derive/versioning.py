@@ -7,8 +7,8 @@
 - summary tables that the canned queries read instead of re-aggregating 790,000 rows per request.
 
 The classifier is pure and per-record: the build classifies each chunk of census lines in the
-worker process that parsed it (`classify_parsed`), which packs the rows (`packed_tables`) for the
-writer to copy in (`copy_packed`), so the records are decoded once and never read back from SQLite.
+worker process that parsed it (`classify_parsed`); the worker packs the rows (`packed_tables`) and
+the writer copies them in (`copy_packed`), so the records are decoded once and never read back.
 """
 
 from __future__ import annotations
