@@ -47,6 +47,7 @@ from scripts.load import (
     census,
     frontier,
     organizations,
+    packed_rows,
     population,
     refs,
     registry,
@@ -327,14 +328,18 @@ def snapshot_stage(snapshots_dir: Path, headline: str | None) -> tuple[list[Snap
     return snapshots, headline
 
 
-def load_and_classify(organizations: dict, task: census.ChunkTask):
-    """A chunk of census lines -> its load rows and its classification rows (in a worker).
+def load_and_classify(organizations: dict, task: census.ChunkTask) -> census.PackedChunk:
+    """A chunk of census lines -> its load rows and its classification rows, packed (in a worker).
 
     Decoding and classifying in the same process means each record is decoded once and never
-    read back from SQLite; the writer gets rows ready for executemany."""
+    read back from SQLite; the writer copies the packed rows in (scripts/load/packed_rows.py)."""
     parsed = census.parse_chunk(task)
-    classified = versioning.classify_parsed(parsed.models, parsed.tag_lists, organizations)
-    return parsed._replace(tag_lists=None), classified
+    markers, rows = versioning.classify_parsed(parsed.models, parsed.tag_lists, organizations)
+    packed = packed_rows.pack(
+        [*census.packed_tables(parsed), *versioning.packed_tables(markers, rows)],
+        partial(census.pack_model_tags, parsed.tag_texts),
+    )
+    return census.PackedChunk(len(parsed.models), parsed.tag_texts, packed)
 
 
 def ordered_map(pool: ProcessPoolExecutor | None, fn, tasks, depth: int):
@@ -424,10 +429,11 @@ def load_census(run: BuildRun, s: Snapshot) -> int:
     work = partial(load_and_classify, run.organizations)
     with progress_bar(expected, f"load and classify {s.name}") as bar:
         tasks = census.census_chunks(s, census.first_free_key(conn))
-        for parsed, (markers, rows) in ordered_map(run.pool, work, tasks, 3 * run.workers):
-            n += census.insert_parsed(conn, parsed, run.tag_keys)
-            versioning.insert_classified(conn, markers, rows, "staging")
-            bar.update(len(parsed.models))
+        for chunk in ordered_map(run.pool, work, tasks, 3 * run.workers):
+            packed_rows.open_pack(conn, chunk.rows)
+            n += census.copy_packed(conn, chunk, run.tag_keys)
+            versioning.copy_packed(conn, "staging")
+            bar.update(chunk.models)
     if expected is not None and n != expected:
         raise SnapshotError(f"{s.data_file}: {n} records, its manifest says {expected}")
     if n == 0:
@@ -460,11 +466,13 @@ def load_stage(run: BuildRun, snapshots: list[Snapshot], headline: str, organiza
     organizations.load_organizations(run.db, organizations_csv)
     run.organizations = organizations.organizations_map(run.db)
     run.attach_staging()
+    packed_rows.attach(run.db.conn)
     counts: dict[str, int] = {}
     with run.db.conn:
         for s in snapshots:
             counts[s.name] = LOADERS[s.kind](run, s)
             census.load_snapshot_row(run.db, s, s.name == headline, counts[s.name])
+    run.db.execute(f"detach database {packed_rows.SCHEMA}")
     census.check_unique_ids(run.db)
     return counts
 

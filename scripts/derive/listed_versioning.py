@@ -5,17 +5,19 @@ rule 3), into `listed_versioning`.
 
 `classify_ids(items)` is pure and runs in the build's worker processes (scripts/build.py hands
 it chunks of ids); `classify_snapshot_ids` streams a snapshot's distinct ids out of SQLite in
-chunks, maps them over the workers and writes the rows in order.
+chunks, maps them over the workers (`classify_packed`) and copies the packed rows in, in order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
 import sqlite_utils
 
 from scripts import schema
 from scripts.classify import classify_name
+from scripts.load import packed_rows
 
 # Ids per chunk sent to a worker: enough that the trip is cheap, few enough that chunks in flight
 # hold little memory.
@@ -72,6 +74,13 @@ def chunks(rows: Iterable[tuple], size: int = CHUNK_IDS) -> Iterator[list[tuple]
         yield chunk
 
 
+def classify_packed(snapshot: str, items: list[tuple[str, str | None, str | None]]) -> bytes:
+    """classify_ids of a chunk, as whole listed_versioning rows packed for the writer (in a
+    worker: the rows cross to the writer as one bytes object, scripts/load/packed_rows.py)."""
+    rows = [(snapshot, *r, None) for r in classify_ids(items)]
+    return packed_rows.pack([(schema.LISTED_VERSIONING, rows)])
+
+
 def classify_snapshot_ids(
     db: sqlite_utils.Database, snapshot: str, ids_sql: str, mapper: Callable = map
 ) -> int:
@@ -79,8 +88,8 @@ def classify_snapshot_ids(
     :snapshot) with `mapper` (the worker pool's ordered map, or map), into listed_versioning."""
     # Read all ids first: the writer below must not insert while a cursor reads the same database.
     items = db.execute(ids_sql, {"snapshot": snapshot}).fetchall()
-    n = 0
-    for rows in mapper(classify_ids, chunks(items)):
-        db.conn.executemany(schema.LISTED_VERSIONING.insert, [(snapshot, *r, None) for r in rows])
-        n += len(rows)
-    return n
+    packed_rows.attach(db.conn)
+    for packed in mapper(partial(classify_packed, snapshot), chunks(items)):
+        packed_rows.open_pack(db.conn, packed)
+        packed_rows.copy(db.conn, schema.LISTED_VERSIONING)
+    return len(items)

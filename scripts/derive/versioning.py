@@ -7,8 +7,8 @@
 - summary tables that the canned queries read instead of re-aggregating 790,000 rows per request.
 
 The classifier is pure and per-record: the build classifies each chunk of census lines in the
-worker process that parsed it (`classify_parsed`), and writes the rows here (`insert_classified`),
-so the records are decoded once and never read back from SQLite.
+worker process that parsed it (`classify_parsed`); the worker packs the rows (`packed_tables`) and
+the writer copies them in (`copy_packed`), so the records are decoded once and never read back.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sqlite_utils
 
 from scripts import schema
 from scripts.classify import classify_name
+from scripts.load import packed_rows
 from scripts.load.organizations import ASCII_LOWER
 from scripts.schema import Model, Versioning, VersionMarker
 
@@ -112,16 +113,17 @@ def created_month(created_at) -> str | None:
     return str(created_at)[:7]
 
 
-def insert_classified(
-    conn: sqlite3.Connection,
-    markers: list[VersionMarker],
-    versioning: list[Versioning],
-    versioning_schema: str = "main",
-) -> None:
-    """Write a chunk's classification rows; model_versioning rows go to `versioning_schema`'s
-    table (the build stages them in an attached file of its own, made by create_staging)."""
-    conn.executemany(schema.VERSION_MARKERS.insert, markers)
-    conn.executemany(schema.MODEL_VERSIONING.insert_into(versioning_schema), versioning)
+def packed_tables(markers: list[VersionMarker], versioning: list[Versioning]) -> list[tuple]:
+    """A chunk's classification rows, as packed_rows.pack takes them (in the worker)."""
+    return [(schema.VERSION_MARKERS, markers), (schema.MODEL_VERSIONING, versioning)]
+
+
+def copy_packed(conn: sqlite3.Connection, versioning_schema: str = "main") -> None:
+    """Copy a packed chunk's classification rows (opened as packed_rows.SCHEMA); model_versioning
+    rows go to `versioning_schema`'s table (the build stages them in an attached file of its own,
+    made by create_staging)."""
+    packed_rows.copy(conn, schema.VERSION_MARKERS)
+    packed_rows.copy(conn, schema.MODEL_VERSIONING, versioning_schema)
 
 
 def create_staging(db: sqlite_utils.Database, staging: str) -> None:

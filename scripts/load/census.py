@@ -1,13 +1,12 @@
 """Load stage: census snapshot records -> `snapshots`, `models`, `tags`, `model_tags`,
 `model_base_models`, `model_datasets`, and the full-text index of model ids.
 
-The tables are declared in scripts/schema.py. Rows go in through the same connection with
-`executemany` on the schema's row tuples, because the census has 4.8 million tag rows and the
-per-row dict handling of sqlite-utils' `insert_all` would dominate the build time.
-
-A census is read in chunks of lines (`census_chunks`) that are parsed into rows by a pure function
-(`parse_chunk`), so that the build can parse (and classify) chunks in worker processes while this
-process writes the rows of earlier chunks (`insert_parsed`), in file order.
+The tables are declared in scripts/schema.py. A census is read in chunks of lines
+(`census_chunks`) that are parsed into rows by a pure function (`parse_chunk`), so that the build
+can parse (and classify) chunks in worker processes. A worker packs a chunk's rows into a small
+SQLite database (`packed_tables`, scripts/load/packed_rows.py) and the build's writer copies them
+in, in file order (`copy_packed`): the census's 4.9 million tag rows never become Python objects in
+the writer.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Iterator
-from itertools import repeat
+from itertools import chain
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
@@ -27,6 +26,7 @@ from typing import NamedTuple
 import sqlite_utils
 
 from scripts import schema
+from scripts.load import packed_rows
 from scripts.schema import BaseModel, Dataset, Model, Tag
 from scripts.snapshot.read import ROOT, Snapshot, SnapshotError, decode_record, unreadable
 from scripts.snapshot.records import fields_problem, id_problem, line_problem, record_problem, text_problem
@@ -128,8 +128,6 @@ class ParsedChunk(NamedTuple):
     models: list  # rows of `models`
     tag_lists: list  # each model's tags (for the classifier; not sent back to the writer)
     tag_texts: list  # the chunk's distinct tags, in order of first appearance
-    tag_models: list  # model key of each (model, tag) pair, in file order
-    tag_indexes: list  # index into tag_texts of each pair
     bases: list  # rows of `model_base_models` (without base_model_key)
     datasets: list  # rows of `model_datasets`
 
@@ -184,26 +182,30 @@ def tags_json(tags: list) -> str:
     return "[" + ", ".join(map(encode_basestring, tags)) + "]"
 
 
-def relation_rows(snapshot, models, distinct, tag_models, tag_indexes, first_key):
+def relation_rows(snapshot, models, tag_lists, distinct):
     """Rows of model_base_models and model_datasets: base_model: and dataset: tags, read once per
     distinct tag, then their (model, tag) pairs in file order."""
     bases, datasets = [], []
     relations = {}
-    for index, tag in enumerate(distinct):
+    for tag in distinct:
         if tag.startswith("base_model:"):
-            relations[index] = base_model_of(tag[11:])
+            relations[tag] = base_model_of(tag[11:])
         elif tag.startswith("dataset:"):
-            relations[index] = tag[8:]
-    if relations:
-        for model_key, index in zip(tag_models, tag_indexes):
-            if index in relations:
-                model_id = models[model_key - first_key].id
-                relation = relations[index]
-                if isinstance(relation, tuple):
-                    base_model, kind = relation
-                    bases.append(BaseModel(model_key, snapshot, model_id, base_model, kind, None))
-                else:
-                    datasets.append(Dataset(model_key, snapshot, model_id, relation))
+            relations[tag] = tag[8:]
+    if not relations:
+        return bases, datasets
+    for model, tags in zip(models, tag_lists):
+        if relations.keys().isdisjoint(tags):
+            continue
+        for tag in tags:
+            if tag not in relations:
+                continue
+            relation = relations[tag]
+            if isinstance(relation, tuple):
+                base_model, kind = relation
+                bases.append(BaseModel(model.key, snapshot, model.id, base_model, kind, None))
+            else:
+                datasets.append(Dataset(model.key, snapshot, model.id, relation))
     return bases, datasets
 
 
@@ -215,9 +217,7 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
     """
     loads = json.loads
     name = task.snapshot
-    models, tag_lists, tag_models, tag_indexes = [], [], [], []
-    local: dict[str, int] = {}
-    intern = local.setdefault
+    models, tag_lists = [], []
     key = task.first_key
     last = len(task.lines) - 1
     for i, line in enumerate(task.lines):
@@ -268,32 +268,71 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
             )
         )
         tag_lists.append(tags)
-        # Each tag's index in the chunk's list of distinct tags (numbered as they first appear).
-        tag_indexes.extend([intern(tag, len(local)) for tag in tags])
-        tag_models.extend(repeat(key, len(tags)))
         key += 1
-    distinct = list(local)
-    bases, datasets = relation_rows(name, models, distinct, tag_models, tag_indexes, task.first_key)
-    return ParsedChunk(models, tag_lists, distinct, tag_models, tag_indexes, bases, datasets)
+    distinct = list(dict.fromkeys(chain.from_iterable(tag_lists)))
+    bases, datasets = relation_rows(name, models, tag_lists, distinct)
+    return ParsedChunk(models, tag_lists, distinct, bases, datasets)
 
 
-def insert_parsed(conn: sqlite3.Connection, parsed: ParsedChunk, tag_keys: dict[str, int]) -> int:
-    """Write a parsed chunk; `tag_keys` (tag text -> tag_key across snapshots) gains the chunk's new
-    tags, numbered in order of first appearance. Returns the number of models written."""
-    conn.executemany(schema.MODELS.insert, parsed.models)
+class PackedChunk(NamedTuple):
+    """A parsed (and classified) chunk as the worker sends it to the writer."""
+
+    models: int  # rows of `models` in the chunk
+    tag_texts: list  # the chunk's distinct tags, in order of first appearance
+    rows: bytes  # packed_rows.pack of the chunk's tables; model_tags.tag indexes tag_texts
+
+
+def packed_tables(parsed: ParsedChunk) -> list[tuple]:
+    """The load tables of a parsed chunk, as packed_rows.pack takes them (model_tags is filled
+    by pack_model_tags)."""
+    return [
+        (schema.MODELS, parsed.models),
+        (schema.MODEL_TAGS, ()),
+        (schema.MODEL_BASE_MODELS, parsed.bases),
+        (schema.MODEL_DATASETS, parsed.datasets),
+    ]
+
+
+def pack_model_tags(tag_texts: list, conn: sqlite3.Connection) -> None:
+    """model_tags of a pack, from its models' tags JSON (in SQLite's C code, not one Python pair
+    per tag): each (model, tag) pair in file order, the tag as its index in `tag_texts`."""
+    conn.execute("create temp table chunk_tags (tag text primary key)")
+    conn.executemany("insert into temp.chunk_tags values (?)", zip(tag_texts))
+    # CROSS JOIN keeps models (in key order), then each one's tags in list order, as the outer loops.
+    conn.execute(
+        """insert into main.model_tags select m.key, t.rowid - 1
+           from main.models m cross join json_each(m.tags) j cross join temp.chunk_tags t
+           where t.tag = j.value order by m.rowid"""
+    )
+
+
+# Each distinct tag of the chunk being copied (its index in PackedChunk.tag_texts) -> tags.tag_key.
+CHUNK_TAG_KEYS = "temp.chunk_tag_keys"
+
+
+def copy_packed(conn: sqlite3.Connection, chunk: PackedChunk, tag_keys: dict[str, int]) -> int:
+    """Copy the load tables of a packed chunk, opened as packed_rows.SCHEMA; `tag_keys` (tag text ->
+    tag_key across snapshots) gains the chunk's new tags, numbered in order of first appearance.
+    Returns the number of models copied."""
     keys = []
-    for tag in parsed.tag_texts:
+    for tag in chunk.tag_texts:
         tag_key = tag_keys.get(tag)
         if tag_key is None:
             tag_key = tag_keys[tag] = len(tag_keys) + 1
         keys.append(tag_key)
-    # (model, tag) pairs: 4.9 million of them, kept as plain pairs in the table's column order.
-    conn.executemany(
-        schema.MODEL_TAGS.insert, zip(parsed.tag_models, map(keys.__getitem__, parsed.tag_indexes))
+    conn.execute(f"create table if not exists {CHUNK_TAG_KEYS} (idx integer primary key, tag_key integer)")
+    conn.execute(f"delete from {CHUNK_TAG_KEYS}")
+    conn.executemany(f"insert into {CHUNK_TAG_KEYS} values (?, ?)", enumerate(keys))
+    packed_rows.copy(conn, schema.MODELS)
+    # (model, tag) pairs in the order packed (CROSS JOIN keeps the pairs as the outer loop).
+    conn.execute(
+        f"""insert into main.model_tags select t.model, k.tag_key
+            from [{packed_rows.SCHEMA}].model_tags t cross join {CHUNK_TAG_KEYS} k
+            where k.idx = t.tag order by t.rowid"""
     )
-    conn.executemany(schema.MODEL_BASE_MODELS.insert, parsed.bases)
-    conn.executemany(schema.MODEL_DATASETS.insert, parsed.datasets)
-    return len(parsed.models)
+    packed_rows.copy(conn, schema.MODEL_BASE_MODELS)
+    packed_rows.copy(conn, schema.MODEL_DATASETS)
+    return chunk.models
 
 
 def first_free_key(conn: sqlite3.Connection) -> int:

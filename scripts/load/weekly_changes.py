@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
+from functools import partial
 
 import sqlite_utils
 
 from scripts import schema
 from scripts.derive import listed_versioning
+from scripts.load import packed_rows
 from scripts.load.csv_rows import check_rows, csv_rows, model_id
 from scripts.snapshot.read import Snapshot, SnapshotError, listed_files, verify
 
@@ -70,15 +72,23 @@ def file_rows(snapshot: Snapshot, entry: dict) -> list[schema.WeeklyModelChange]
     return rows
 
 
+def packed_file_rows(snapshot: Snapshot, entry: dict) -> tuple[int, bytes]:
+    """file_rows of one manifest entry, packed for the writer (in a worker: the files are read
+    side by side, and their rows cross as one bytes object each, scripts/load/packed_rows.py)."""
+    rows = file_rows(snapshot, entry)
+    return len(rows), packed_rows.pack([(schema.WEEKLY_MODEL_CHANGES, rows)])
+
+
 def load_weekly_changes(db: sqlite_utils.Database, snapshot: Snapshot, mapper: Callable = map) -> int:
     """Every file's checked rows into weekly_model_changes, then the distinct ids classified with
-    `mapper` (the build's worker pool); returns the rows loaded."""
+    `mapper` (the build's worker pool; it reads the files too); returns the rows loaded."""
     verify(snapshot)
+    packed_rows.attach(db.conn)
     n = 0
-    for entry in listed_files(snapshot):
-        rows = file_rows(snapshot, entry)
-        db.conn.executemany(schema.WEEKLY_MODEL_CHANGES.insert, rows)
-        n += len(rows)
+    for count, packed in mapper(partial(packed_file_rows, snapshot), listed_files(snapshot)):
+        packed_rows.open_pack(db.conn, packed)
+        packed_rows.copy(db.conn, schema.WEEKLY_MODEL_CHANGES)
+        n += count
     check_rows(snapshot, snapshot.folder, snapshot.manifest.get("records"), n)
     schema.create_indexes(db, "weekly_model_changes")
     listed_versioning.classify_snapshot_ids(db, snapshot.name, DISTINCT_IDS, mapper)
