@@ -56,6 +56,7 @@ from scripts.load import (
     weight_commits,
 )
 from scripts.publish import croissant, downloads, figures, findings, search_index
+from scripts.publish.early_downloads import EarlyDownloads
 from scripts.publish.metadata import site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
@@ -94,8 +95,8 @@ def build(
                     counts = load_stage(run, snapshots, headline, organizations_csv)
                 run.close_pool()  # derive uses no worker: their memory is given back now
                 with clock.stage("derive"):
-                    derive_stage(run, snapshots)
-            publish_stage(output, clock)
+                    early = derive_stage(run, snapshots)
+            publish_stage(output, clock, early)
     except sqlite3.OperationalError as e:
         if "full" not in str(e) and "disk I/O" not in str(e):
             raise
@@ -469,7 +470,19 @@ def load_stage(run: BuildRun, snapshots: list[Snapshot], headline: str, organiza
     return counts
 
 
-def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
+def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> EarlyDownloads:
+    """The derived tables (derive_tables), while the downloads of the tables the load made final
+    are written beside them by a process of their own; returns that export, for publish_stage."""
+    early = EarlyDownloads(run.path, run.staging, die_with_parent, (os.getpid(),)).start()
+    try:
+        derive_tables(run, snapshots)
+    except BaseException:
+        early.stop()
+        raise
+    return early
+
+
+def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
     """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
     the Hub as a registry, where versions live outside names, and statistics for the planner."""
     db = run.db
@@ -495,8 +508,7 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
             versioning.index_derived(db)
             summaries.store_summaries(db, summaries_done.result())
         census.attach_fts(db, fts_done.result())
-    run.staging.unlink()
-    run.fts.unlink()
+    run.fts.unlink()  # the staged versioning stays until the early downloads have read it
     with db.conn:
         hub_registry.derive_hub_registry(db)
     # The hand labels beside this build's classification of the same ids, then the estimates
@@ -542,32 +554,41 @@ def check_labelled_sample(db: sqlite_utils.Database) -> None:
         )
 
 
-def publish_stage(output: Output, clock: StageClock) -> None:
+def publish_stage(output: Output, clock: StageClock, early: EarlyDownloads) -> None:
     """Figures, downloads, inspect file and the site's metadata of the built database, all in the
     build's folder, then all of them put in place by one swap (Output.publish).
 
     The findings are written first (the database's last change); then the figures are drawn in a
     thread while the downloads are written (vl-convert, SQLite, pyarrow and zlib release the GIL),
     and the inspect file takes the database's hash from the downloads' manifest, so the 1 GB file
-    is hashed once."""
-    # before site_metadata checks the canned queries, one of which reads the trigram index
-    clock.timed("search_index", search_index.write, output.database)
-    metadata = site_metadata(db_path=output.database)
-    with clock.stage("outputs"), ThreadPoolExecutor(1) as side:
-        charts = clock.timed("findings", write_findings, output.database, metadata)
-        figures_dir = output.generation / "figures"
-        figures_dir.mkdir()  # served even when no finding has a figure
-        drawn = side.submit(clock.timed, "figures", figures.draw_all, output.database, charts, figures_dir)
-        manifest = clock.timed(
-            "downloads",
-            downloads.write_downloads,
-            output.database,
-            output.generation / downloads.MOUNT,
-            output.out.stem,
-        )
-        clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
-        clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
-        drawn.result()
+    is hashed once. The largest downloads were written during the derive stage (`early`); their
+    files are taken as they are."""
+    try:
+        # before site_metadata checks the canned queries, one of which reads the trigram index
+        clock.timed("search_index", search_index.write, output.database)
+        metadata = site_metadata(db_path=output.database)
+        with clock.stage("outputs"), ThreadPoolExecutor(1) as side:
+            charts = clock.timed("findings", write_findings, output.database, metadata)
+            figures_dir = output.generation / "figures"
+            figures_dir.mkdir()  # served even when no finding has a figure
+            drawn = side.submit(
+                clock.timed, "figures", figures.draw_all, output.database, charts, figures_dir
+            )
+            exported = clock.timed("early_downloads", early.result)
+            manifest = clock.timed(
+                "downloads",
+                downloads.write_downloads,
+                output.database,
+                output.generation / downloads.MOUNT,
+                output.out.stem,
+                exported,
+            )
+            exported[0].rmdir()  # emptied: its files are in the downloads folder now
+            clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
+            clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
+            drawn.result()
+    finally:
+        early.stop()
     with clock.stage("publish"):
         output.metadata.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
         clock.write(output.generation / STAGES_FILE)

@@ -1,0 +1,75 @@
+"""Publish stage, begun while the database is derived: the downloads of the tables that no stage
+after the load changes (`models`, `version_markers`, and `model_versioning` as staged), written by
+a process of their own on the core the derive stage's single writer leaves idle.
+
+They are most of the downloads' time. The process reads a copy of the database taken as the load
+ends (a reader beside the writer would block its commits) and the staged `model_versioning`;
+write_downloads then moves their files in as they are, after checking that each table still has
+the rows it had (scripts/publish/downloads.py).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import sqlite3
+from contextlib import closing
+from pathlib import Path
+
+from scripts.publish import downloads
+
+# Each table final once the load's rows are in, and the file it is read from then ("database":
+# the copy of the main file; "staging": the staged versioning, see BuildRun.attach_staging).
+FINAL_AFTER_LOAD = {"models": "database", "version_markers": "database", "model_versioning": "staging"}
+
+
+class EarlyDownloads:
+    """The export of FINAL_AFTER_LOAD in a spawned process: started by `start`, collected by
+    `result` (the (folder, entries) write_downloads takes), or stopped by `stop` on failure. The
+    copied and staged files it reads are removed once it is done with them."""
+
+    def __init__(self, database: Path, staging: Path, initializer=None, initargs=()):
+        self.database, self.staging = Path(database), Path(staging)
+        self.copy = self.database.with_name("early-downloads.db")
+        self.folder = self.database.with_name("early-downloads")
+        self.initializer, self.initargs = initializer, initargs
+        self.pool = None
+        self.pending = None
+
+    def sources(self) -> list[tuple[str, str]]:
+        """(file, table) of each table of FINAL_AFTER_LOAD that this build has."""
+        files = {"database": self.copy, "staging": self.staging}
+        present = {kind: table_names(path) for kind, path in files.items()}
+        return [(str(files[kind]), t) for t, kind in FINAL_AFTER_LOAD.items() if t in present[kind]]
+
+    def start(self) -> EarlyDownloads:
+        """Copy the database (committed, nothing writing it) and start the export beside the caller."""
+        shutil.copyfile(self.database, self.copy)
+        # "spawn": a fresh interpreter, not a fork of the build's process with its memory and its
+        # open SQLite connection.
+        context = multiprocessing.get_context("spawn")
+        self.pool = context.Pool(1, initializer=self.initializer, initargs=self.initargs)
+        self.pending = self.pool.apply_async(downloads.export_tables, (self.sources(), str(self.folder)))
+        return self
+
+    def result(self) -> tuple[Path, list[dict]]:
+        """Wait for the export; its files' folder and manifest entries."""
+        try:
+            entries = self.pending.get()
+        finally:
+            self.stop()
+        return self.folder, entries
+
+    def stop(self) -> None:
+        """End the process (at once, if it is still exporting) and remove the files it read."""
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+        self.copy.unlink(missing_ok=True)
+        self.staging.unlink(missing_ok=True)
+
+
+def table_names(path: Path) -> set[str]:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        return {t for (t,) in conn.execute("select name from sqlite_master where type = 'table'")}
