@@ -26,6 +26,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 from tqdm import tqdm
@@ -57,7 +58,7 @@ from scripts.load import (
 )
 from scripts.publish import croissant, downloads, figures, findings, search_index
 from scripts.publish.early_downloads import EarlyDownloads
-from scripts.publish.metadata import site_metadata
+from scripts.publish.metadata import METADATA_YML, site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
 
@@ -470,19 +471,30 @@ def load_stage(run: BuildRun, snapshots: list[Snapshot], headline: str, organiza
     return counts
 
 
-def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> EarlyDownloads:
+class Prepared(NamedTuple):
+    """What the derive stage prepares for the publish stage beside its own work: the downloads of
+    the tables the load made final, and the trigram index of the model ids in a file of its own."""
+
+    downloads: EarlyDownloads
+    trigrams: Path
+
+
+def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> Prepared:
     """The derived tables (derive_tables), while the downloads of the tables the load made final
-    are written beside them by a process of their own; returns that export, for publish_stage."""
-    early = EarlyDownloads(run.path, run.staging, die_with_parent, (os.getpid(),)).start()
+    are written beside them by a process of their own; returns those, for publish_stage."""
+    prepared = Prepared(
+        EarlyDownloads(run.path, run.staging, die_with_parent, (os.getpid(),)).start(),
+        run.path.with_name("trigrams.db"),
+    )
     try:
-        derive_tables(run, snapshots)
+        derive_tables(run, snapshots, prepared.trigrams)
     except BaseException:
-        early.stop()
+        prepared.downloads.stop()
         raise
-    return early
+    return prepared
 
 
-def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
+def derive_tables(run: BuildRun, snapshots: list[Snapshot], trigrams: Path) -> None:
     """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
     the Hub as a registry, where versions live outside names, and statistics for the planner."""
     db = run.db
@@ -497,6 +509,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
             "select model, model_id from source.model_versioning order by snapshot, model_id",
         )
         summaries_done = side.submit(summaries.compute_summaries, run.staging)
+        trigrams_done = side.submit(search_index.build_trigrams, trigrams, run.staging)
         with db.conn:
             census.finish_tags(db, run.tag_keys)
             for s in snapshots:
@@ -508,6 +521,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
             versioning.index_derived(db)
             summaries.store_summaries(db, summaries_done.result())
         census.attach_fts(db, fts_done.result())
+        trigrams_done.result()
     run.fts.unlink()  # the staged versioning stays until the early downloads have read it
     with db.conn:
         hub_registry.derive_hub_registry(db)
@@ -554,18 +568,19 @@ def check_labelled_sample(db: sqlite_utils.Database) -> None:
         )
 
 
-def publish_stage(output: Output, clock: StageClock, early: EarlyDownloads) -> None:
+def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None:
     """Figures, downloads, inspect file and the site's metadata of the built database, all in the
     build's folder, then all of them put in place by one swap (Output.publish).
 
     The findings are written first (the database's last change); then the figures are drawn in a
     thread while the downloads are written (vl-convert, SQLite, pyarrow and zlib release the GIL),
     and the inspect file takes the database's hash from the downloads' manifest, so the 1 GB file
-    is hashed once. The largest downloads were written during the derive stage (`early`); their
-    files are taken as they are."""
+    is hashed once. The largest downloads and the trigram index were made during the derive stage
+    (`prepared`); they are taken as they are."""
     try:
         # before site_metadata checks the canned queries, one of which reads the trigram index
-        clock.timed("search_index", search_index.write, output.database)
+        clock.timed("search_index", search_index.write, output.database, METADATA_YML, prepared.trigrams)
+        prepared.trigrams.unlink()
         metadata = site_metadata(db_path=output.database)
         with clock.stage("outputs"), ThreadPoolExecutor(1) as side:
             charts = clock.timed("findings", write_findings, output.database, metadata)
@@ -574,7 +589,7 @@ def publish_stage(output: Output, clock: StageClock, early: EarlyDownloads) -> N
             drawn = side.submit(
                 clock.timed, "figures", figures.draw_all, output.database, charts, figures_dir
             )
-            exported = clock.timed("early_downloads", early.result)
+            exported = clock.timed("early_downloads", prepared.downloads.result)
             manifest = clock.timed(
                 "downloads",
                 downloads.write_downloads,
@@ -588,7 +603,7 @@ def publish_stage(output: Output, clock: StageClock, early: EarlyDownloads) -> N
             clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
             drawn.result()
     finally:
-        early.stop()
+        prepared.downloads.stop()
     with clock.stage("publish"):
         output.metadata.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
         clock.write(output.generation / STAGES_FILE)
