@@ -23,7 +23,7 @@ import signal
 import sqlite3
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -473,28 +473,40 @@ def load_stage(run: BuildRun, snapshots: list[Snapshot], headline: str, organiza
 
 class Prepared(NamedTuple):
     """What the derive stage prepares for the publish stage beside its own work: the downloads of
-    the tables the load made final, and the trigram index of the model ids in a file of its own."""
+    the tables the load made final (a process), and the trigram index of the model ids in a file
+    of its own (a thread; both read the staged versioning)."""
 
     downloads: EarlyDownloads
-    trigrams: Path
+    trigrams: Future
 
 
 def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> Prepared:
     """The derived tables (derive_tables), while the downloads of the tables the load made final
-    are written beside them by a process of their own; returns those, for publish_stage."""
+    and the trigram index are made beside them; returns those, for publish_stage."""
+    release_freed_memory()  # what the load freed, before the derive stage adds its own
+    side = ThreadPoolExecutor(1)
     prepared = Prepared(
         EarlyDownloads(run.path, run.staging, die_with_parent, (os.getpid(),)).start(),
-        run.path.with_name("trigrams.db"),
+        side.submit(search_index.build_trigrams, run.path.with_name("trigrams.db"), run.staging),
     )
+    side.shutdown(wait=False)  # its thread ends with the trigram index
     try:
-        derive_tables(run, snapshots, prepared.trigrams)
+        derive_tables(run, snapshots)
     except BaseException:
         prepared.downloads.stop()
         raise
     return prepared
 
 
-def derive_tables(run: BuildRun, snapshots: list[Snapshot], trigrams: Path) -> None:
+def release_freed_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's malloc keeps them), so that a part's
+    memory adds to what is in use, not to the most the parts before it ever used."""
+    libc = ctypes.CDLL(None)
+    if hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
     """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
     the Hub as a registry, where versions live outside names, and statistics for the planner."""
     db = run.db
@@ -509,7 +521,6 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], trigrams: Path) -> N
             "select model, model_id from source.model_versioning order by snapshot, model_id",
         )
         summaries_done = side.submit(summaries.compute_summaries, run.staging)
-        trigrams_done = side.submit(search_index.build_trigrams, trigrams, run.staging)
         with db.conn:
             census.finish_tags(db, run.tag_keys)
             for s in snapshots:
@@ -521,8 +532,8 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], trigrams: Path) -> N
             versioning.index_derived(db)
             summaries.store_summaries(db, summaries_done.result())
         census.attach_fts(db, fts_done.result())
-        trigrams_done.result()
     run.fts.unlink()  # the staged versioning stays until the early downloads have read it
+    release_freed_memory()  # the summaries' rows
     with db.conn:
         hub_registry.derive_hub_registry(db)
     # The hand labels beside this build's classification of the same ids, then the estimates
@@ -533,6 +544,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], trigrams: Path) -> N
         manifest = validation.read_manifest(validation.VALIDATION_DIR)
         log.info("estimates: %s", estimates.derive_estimates(db, manifest))
         log.info("robustness: %d rows", robustness.derive_robustness(db))
+    release_freed_memory()  # the robustness columns
     # Where versions live when not in names: weight rewrites, predecessors, succession.
     with db.conn:
         history.derive_history(db)
@@ -579,8 +591,10 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
     (`prepared`); they are taken as they are."""
     try:
         # before site_metadata checks the canned queries, one of which reads the trigram index
-        clock.timed("search_index", search_index.write, output.database, METADATA_YML, prepared.trigrams)
-        prepared.trigrams.unlink()
+        trigrams = prepared.trigrams.result()
+        clock.timed("search_index", search_index.write, output.database, METADATA_YML, trigrams)
+        trigrams.unlink()
+        release_freed_memory()  # what the derive stage freed, before the outputs
         metadata = site_metadata(db_path=output.database)
         with clock.stage("outputs"), ThreadPoolExecutor(1) as side:
             charts = clock.timed("findings", write_findings, output.database, metadata)
