@@ -584,11 +584,10 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
     """Figures, downloads, inspect file and the site's metadata of the built database, all in the
     build's folder, then all of them put in place by one swap (Output.publish).
 
-    The findings are written first (the database's last change); then the figures are drawn in a
-    thread while the downloads are written (vl-convert, SQLite, pyarrow and zlib release the GIL),
-    and the inspect file takes the database's hash from the downloads' manifest, so the 1 GB file
-    is hashed once. The largest downloads and the trigram index were made during the derive stage
-    (`prepared`); they are taken as they are."""
+    The findings are written first (the database's last change); then the figures are drawn in
+    another process while the downloads are written, and the inspect file takes the database's
+    hash from the downloads' manifest, so the 1 GB file is hashed once. The largest downloads and
+    the trigram index were made during the derive stage (`prepared`); they are taken as they are."""
     try:
         # before site_metadata checks the canned queries, one of which reads the trigram index
         trigrams = prepared.trigrams.result()
@@ -596,14 +595,13 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
         trigrams.unlink()
         release_freed_memory()  # what the derive stage freed, before the outputs
         metadata = site_metadata(db_path=output.database)
-        with clock.stage("outputs"), ThreadPoolExecutor(1) as side:
+        with clock.stage("outputs"):
             charts = clock.timed("findings", write_findings, output.database, metadata)
             figures_dir = output.generation / "figures"
             figures_dir.mkdir()  # served even when no finding has a figure
-            drawn = side.submit(
-                clock.timed, "figures", figures.draw_all, output.database, charts, figures_dir
-            )
             exported = clock.timed("early_downloads", prepared.downloads.result)
+            # in the export's process, now idle: the renderer's memory stays out of this one
+            drawn = prepared.downloads.submit(figures.draw_all, output.database, charts, figures_dir)
             manifest = clock.timed(
                 "downloads",
                 downloads.write_downloads,
@@ -615,7 +613,7 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
             exported[0].rmdir()  # emptied: its files are in the downloads folder now
             clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
             clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
-            drawn.result()
+            clock.parts.append({"part": "figures", "seconds": drawn.get()[1]})
     finally:
         prepared.downloads.stop()
     with clock.stage("publish"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import shutil
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -25,8 +26,8 @@ FINAL_AFTER_LOAD = {"models": "database", "version_markers": "database", "model_
 
 class EarlyDownloads:
     """The export of FINAL_AFTER_LOAD in a spawned process: started by `start`, collected by
-    `result` (the (folder, entries) write_downloads takes), or stopped by `stop` on failure. The
-    copied and staged files it reads are removed once it is done with them."""
+    `result` (the (folder, entries) write_downloads takes); `stop` ends the process and removes
+    the copied and staged files it read."""
 
     def __init__(self, database: Path, staging: Path, initializer=None, initargs=()):
         self.database, self.staging = Path(database), Path(staging)
@@ -54,20 +55,27 @@ class EarlyDownloads:
 
     def result(self) -> tuple[Path, list[dict]]:
         """Wait for the export; its files' folder and manifest entries."""
-        try:
-            entries = self.pending.get()
-        finally:
-            self.stop()
-        return self.folder, entries
+        return self.folder, self.pending.get()
+
+    def submit(self, fn, *args):
+        """fn(*args) in the same process once the export is done (the figures: their renderer's
+        memory stays out of the build's process); an AsyncResult of (its result, its seconds)."""
+        return self.pool.apply_async(timed_call, (fn, *args))
 
     def stop(self) -> None:
-        """End the process (at once, if it is still exporting) and remove the files it read."""
+        """End the process (at once, if it is still working) and remove the files it read."""
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
             self.pool = None
         self.copy.unlink(missing_ok=True)
         self.staging.unlink(missing_ok=True)
+
+
+def timed_call(fn, *args):
+    started = time.monotonic()
+    result = fn(*args)
+    return result, round(time.monotonic() - started, 2)
 
 
 def table_names(path: Path) -> set[str]:
