@@ -57,7 +57,7 @@ from scripts.load import (
     weight_commits,
 )
 from scripts.publish import croissant, downloads, figures, findings, search_index
-from scripts.publish.early_downloads import EarlyDownloads
+from scripts.publish.early_downloads import EarlyDownloads, release_freed_memory
 from scripts.publish.metadata import METADATA_YML, site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
@@ -491,24 +491,17 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> Prepared:
     )
     side.shutdown(wait=False)  # its thread ends with the trigram index
     try:
-        derive_tables(run, snapshots)
+        derive_tables(run, snapshots, prepared.downloads)
     except BaseException:
         prepared.downloads.stop()
         raise
     return prepared
 
 
-def release_freed_memory() -> None:
-    """Give the heap's free pages back to the system (glibc's malloc keeps them), so that a part's
-    memory adds to what is in use, not to the most the parts before it ever used."""
-    libc = ctypes.CDLL(None)
-    if hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
-
-
-def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
+def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownloads) -> None:
     """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
-    the Hub as a registry, where versions live outside names, and statistics for the planner."""
+    the Hub as a registry, where versions live outside names, and statistics for the planner;
+    the robustness rows are computed by the `early` downloads' process."""
     db = run.db
     # Two threads read the staged rows while this one writes: SQLite releases the GIL while it
     # computes, so they use the core that the classifier workers have just left.
@@ -520,7 +513,9 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
             run.staging,
             "select model, model_id from source.model_versioning order by snapshot, model_id",
         )
-        summaries_done = side.submit(summaries.compute_summaries, run.staging)
+        summaries_done = side.submit(
+            summaries.compute_summaries, run.path.with_name("summaries.db"), run.staging
+        )
         with db.conn:
             census.finish_tags(db, run.tag_keys)
             for s in snapshots:
@@ -533,7 +528,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
             summaries.store_summaries(db, summaries_done.result())
         census.attach_fts(db, fts_done.result())
     run.fts.unlink()  # the staged versioning stays until the early downloads have read it
-    release_freed_memory()  # the summaries' rows
+    summaries_done.result().unlink()
     with db.conn:
         hub_registry.derive_hub_registry(db)
     # The hand labels beside this build's classification of the same ids, then the estimates
@@ -543,8 +538,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot]) -> None:
         check_labelled_sample(db)
         manifest = validation.read_manifest(validation.VALIDATION_DIR)
         log.info("estimates: %s", estimates.derive_estimates(db, manifest))
-        log.info("robustness: %d rows", robustness.derive_robustness(db))
-    release_freed_memory()  # the robustness columns
+        log.info("robustness: %d rows", robustness.write_robustness(db, early.robustness_rows()))
     # Where versions live when not in names: weight rewrites, predecessors, succession.
     with db.conn:
         history.derive_history(db)

@@ -10,6 +10,7 @@ the rows it had (scripts/publish/downloads.py).
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import shutil
 import sqlite3
@@ -17,6 +18,7 @@ import time
 from contextlib import closing
 from pathlib import Path
 
+from scripts.derive import robustness
 from scripts.publish import downloads
 
 # Each table final once the load's rows are in, and the file it is read from then ("database":
@@ -50,8 +52,15 @@ class EarlyDownloads:
         # open SQLite connection.
         context = multiprocessing.get_context("spawn")
         self.pool = context.Pool(1, initializer=self.initializer, initargs=self.initargs)
+        # The robustness rows first: the derive stage waits for them half-way through.
+        self.robustness = self.pool.apply_async(robustness_rows, (str(self.staging), str(self.copy)))
         self.pending = self.pool.apply_async(downloads.export_tables, (self.sources(), str(self.folder)))
         return self
+
+    def robustness_rows(self) -> list[dict]:
+        """The rows of the robustness table, computed in the process from the same rows as the
+        database's (scripts/derive/robustness.py reads only model_versioning and version_markers)."""
+        return self.robustness.get()
 
     def result(self) -> tuple[Path, list[dict]]:
         """Wait for the export; its files' folder and manifest entries."""
@@ -70,6 +79,24 @@ class EarlyDownloads:
             self.pool = None
         self.copy.unlink(missing_ok=True)
         self.staging.unlink(missing_ok=True)
+
+
+def robustness_rows(staging: str, loaded: str) -> list[dict]:
+    """In the process: the staged model_versioning as `main`, the copy's version_markers beside it
+    (the copy's own model_versioning is still empty and is not seen)."""
+    with closing(sqlite3.connect(f"file:{staging}?mode=ro", uri=True)) as conn:
+        conn.execute("attach database ? as loaded", [f"file:{loaded}?mode=ro"])
+        rows = robustness.column_robustness_rows(robustness.read_columns(conn))
+    release_freed_memory()  # before the export adds its own
+    return rows
+
+
+def release_freed_memory() -> None:
+    """Give the heap's free pages back to the system (glibc's malloc keeps them), so that a part's
+    memory adds to what is in use, not to the most the parts before it ever used."""
+    libc = ctypes.CDLL(None)
+    if hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 def timed_call(fn, *args):
