@@ -51,7 +51,9 @@ class EarlyDownloads:
         # "spawn": a fresh interpreter, not a fork of the build's process with its memory and its
         # open SQLite connection.
         context = multiprocessing.get_context("spawn")
-        self.pool = context.Pool(1, initializer=self.initializer, initargs=self.initargs)
+        # One fresh process per task (robustness, export, figures): each one's memory is given
+        # back when it ends, so the largest of them, not their sum, is the side's peak.
+        self.pool = context.Pool(1, self.initializer, self.initargs, maxtasksperchild=1)
         # The robustness rows first: the derive stage waits for them half-way through.
         self.robustness = self.pool.apply_async(robustness_rows, (str(self.staging), str(self.copy)))
         self.pending = self.pool.apply_async(downloads.export_tables, (self.sources(), str(self.folder)))
@@ -67,8 +69,9 @@ class EarlyDownloads:
         return self.folder, self.pending.get()
 
     def submit(self, fn, *args):
-        """fn(*args) in the same process once the export is done (the figures: their renderer's
-        memory stays out of the build's process); an AsyncResult of (its result, its seconds)."""
+        """fn(*args) in a process of this pool once the export is done (the figures: their
+        renderer's memory stays out of the build's process); an AsyncResult of (its result, its
+        seconds)."""
         return self.pool.apply_async(timed_call, (fn, *args))
 
     def stop(self) -> None:
@@ -87,7 +90,6 @@ def robustness_rows(staging: str, loaded: str) -> list[dict]:
     with closing(sqlite3.connect(f"file:{staging}?mode=ro", uri=True)) as conn:
         conn.execute("attach database ? as loaded", [f"file:{loaded}?mode=ro"])
         rows = robustness.column_robustness_rows(robustness.read_columns(conn))
-    release_freed_memory()  # before the export adds its own
     return rows
 
 
