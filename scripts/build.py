@@ -23,9 +23,10 @@ import signal
 import sqlite3
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlite_utils
 from tqdm import tqdm
@@ -57,7 +58,8 @@ from scripts.load import (
     weight_commits,
 )
 from scripts.publish import croissant, downloads, figures, findings, search_index
-from scripts.publish.metadata import site_metadata
+from scripts.publish.early_downloads import EarlyDownloads, release_freed_memory
+from scripts.publish.metadata import METADATA_YML, site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
 
@@ -95,8 +97,8 @@ def build(
                     counts = load_stage(run, snapshots, headline, organizations_csv)
                 run.close_pool()  # derive uses no worker: their memory is given back now
                 with clock.stage("derive"):
-                    derive_stage(run, snapshots)
-            publish_stage(output, clock)
+                    early = derive_stage(run, snapshots)
+            publish_stage(output, clock, early)
     except sqlite3.OperationalError as e:
         if "full" not in str(e) and "disk I/O" not in str(e):
             raise
@@ -477,9 +479,37 @@ def load_stage(run: BuildRun, snapshots: list[Snapshot], headline: str, organiza
     return counts
 
 
-def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
+class Prepared(NamedTuple):
+    """What the derive stage prepares for the publish stage beside its own work: the downloads of
+    the tables the load made final (a process), and the trigram index of the model ids in a file
+    of its own (a thread; both read the staged versioning)."""
+
+    downloads: EarlyDownloads
+    trigrams: Future
+
+
+def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> Prepared:
+    """The derived tables (derive_tables), while the downloads of the tables the load made final
+    and the trigram index are made beside them; returns those, for publish_stage."""
+    release_freed_memory()  # what the load freed, before the derive stage adds its own
+    side = ThreadPoolExecutor(1)
+    prepared = Prepared(
+        EarlyDownloads(run.path, run.staging, die_with_parent, (os.getpid(),)).start(),
+        side.submit(search_index.build_trigrams, run.path.with_name("trigrams.db"), run.staging),
+    )
+    side.shutdown(wait=False)  # its thread ends with the trigram index
+    try:
+        derive_tables(run, snapshots, prepared.downloads)
+    except BaseException:
+        prepared.downloads.stop()
+        raise
+    return prepared
+
+
+def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownloads) -> None:
     """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
-    the Hub as a registry, where versions live outside names, and statistics for the planner."""
+    the Hub as a registry, where versions live outside names, and statistics for the planner;
+    the robustness rows are computed by the `early` downloads' process."""
     db = run.db
     # Two threads read the staged rows while this one writes: SQLite releases the GIL while it
     # computes, so they use the core that the classifier workers have just left.
@@ -491,7 +521,9 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
             run.staging,
             "select model, model_id from source.model_versioning order by snapshot, model_id",
         )
-        summaries_done = side.submit(summaries.compute_summaries, run.staging)
+        summaries_done = side.submit(
+            summaries.compute_summaries, run.path.with_name("summaries.db"), run.staging
+        )
         with db.conn:
             census.finish_tags(db, run.tag_keys)
             for s in snapshots:
@@ -503,8 +535,8 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
             versioning.index_derived(db)
             summaries.store_summaries(db, summaries_done.result())
         census.attach_fts(db, fts_done.result())
-    run.staging.unlink()
-    run.fts.unlink()
+    run.fts.unlink()  # the staged versioning stays until the early downloads have read it
+    summaries_done.result().unlink()
     with db.conn:
         hub_registry.derive_hub_registry(db)
     # The hand labels beside this build's classification of the same ids, then the estimates
@@ -514,7 +546,7 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> None:
         check_labelled_sample(db)
         manifest = validation.read_manifest(validation.VALIDATION_DIR)
         log.info("estimates: %s", estimates.derive_estimates(db, manifest))
-        log.info("robustness: %d rows", robustness.derive_robustness(db))
+        log.info("robustness: %d rows", robustness.write_robustness(db, early.robustness_rows()))
     # Where versions live when not in names: weight rewrites, predecessors, succession.
     with db.conn:
         history.derive_history(db)
@@ -550,32 +582,42 @@ def check_labelled_sample(db: sqlite_utils.Database) -> None:
         )
 
 
-def publish_stage(output: Output, clock: StageClock) -> None:
+def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None:
     """Figures, downloads, inspect file and the site's metadata of the built database, all in the
     build's folder, then all of them put in place by one swap (Output.publish).
 
-    The findings are written first (the database's last change); then the figures are drawn in a
-    thread while the downloads are written (vl-convert, SQLite, pyarrow and zlib release the GIL),
-    and the inspect file takes the database's hash from the downloads' manifest, so the 1 GB file
-    is hashed once."""
-    # before site_metadata checks the canned queries, one of which reads the trigram index
-    clock.timed("search_index", search_index.write, output.database)
-    metadata = site_metadata(db_path=output.database)
-    with clock.stage("outputs"), ThreadPoolExecutor(1) as side:
-        charts = clock.timed("findings", write_findings, output.database, metadata)
-        figures_dir = output.generation / "figures"
-        figures_dir.mkdir()  # served even when no finding has a figure
-        drawn = side.submit(clock.timed, "figures", figures.draw_all, output.database, charts, figures_dir)
-        manifest = clock.timed(
-            "downloads",
-            downloads.write_downloads,
-            output.database,
-            output.generation / downloads.MOUNT,
-            output.out.stem,
-        )
-        clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
-        clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
-        drawn.result()
+    The findings are written first (the database's last change); then the figures are drawn in
+    another process while the downloads are written, and the inspect file takes the database's
+    hash from the downloads' manifest, so the 1 GB file is hashed once. The largest downloads and
+    the trigram index were made during the derive stage (`prepared`); they are taken as they are."""
+    try:
+        # before site_metadata checks the canned queries, one of which reads the trigram index
+        trigrams = prepared.trigrams.result()
+        clock.timed("search_index", search_index.write, output.database, METADATA_YML, trigrams)
+        trigrams.unlink()
+        release_freed_memory()  # what the derive stage freed, before the outputs
+        metadata = site_metadata(db_path=output.database)
+        with clock.stage("outputs"):
+            charts = clock.timed("findings", write_findings, output.database, metadata)
+            figures_dir = output.generation / "figures"
+            figures_dir.mkdir()  # served even when no finding has a figure
+            exported = clock.timed("early_downloads", prepared.downloads.result)
+            # in the export's process, now idle: the renderer's memory stays out of this one
+            drawn = prepared.downloads.submit(figures.draw_all, output.database, charts, figures_dir)
+            manifest = clock.timed(
+                "downloads",
+                downloads.write_downloads,
+                output.database,
+                output.generation / downloads.MOUNT,
+                output.out.stem,
+                exported,
+            )
+            exported[0].rmdir()  # emptied: its files are in the downloads folder now
+            clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
+            clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
+            clock.parts.append({"part": "figures", "seconds": drawn.get()[1]})
+    finally:
+        prepared.downloads.stop()
     with clock.stage("publish"):
         output.metadata.write_text(json.dumps(metadata, indent=2, ensure_ascii=False), encoding="utf-8")
         clock.write(output.generation / STAGES_FILE)

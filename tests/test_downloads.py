@@ -132,3 +132,29 @@ def test_database_file_downloads(site, fixture_build):
 def _folder(path):
     path.mkdir(parents=True)
     return path
+
+
+def test_tables_exported_early_are_taken_as_written(fixture_db, tmp_path, db):
+    """What the build does with the tables final after the load: exported apart (export_tables,
+    in its own process during the derive stage), then moved in by write_downloads unchanged."""
+    early = tmp_path / "early"
+    entries_early = downloads.export_tables([(str(fixture_db), "models")], str(early))
+    out = tmp_path / "downloads"
+    manifest = downloads.write_downloads(fixture_db, out, exported=(early, entries_early))
+    (models,) = [t for t in manifest["tables"] if t["table"] == "models"]
+    assert models == entries_early[0]
+    assert models["rows"] == db.execute("select count(*) from models").fetchone()[0] > 0
+    assert not list(early.iterdir())  # moved, not copied
+    for f in models["files"]:
+        assert downloads.sha256_of(out / f["file"]) == f["sha256"]
+    # the rest exported as before, in the same order
+    assert [t["table"] for t in manifest["tables"]] == downloads.downloadable_tables(db)
+
+
+def test_a_table_changed_after_its_early_export_is_refused(fixture_db, tmp_path):
+    early = tmp_path / "early"
+    (entry,) = downloads.export_tables([(str(fixture_db), "models")], str(early))
+    entry["rows"] += 1  # as if a stage after the load had added a model
+    with pytest.raises(downloads.DownloadError, match="table models: .* when it was exported early"):
+        downloads.write_downloads(fixture_db, tmp_path / "downloads", exported=(early, [entry]))
+    assert [p.name for p in tmp_path.iterdir()] == ["early"]

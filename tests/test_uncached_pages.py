@@ -196,3 +196,29 @@ def test_uncached_load_is_never_answered_by_the_cache(fixture_build, fixture_db)
         result = uncached_load(server.base, chosen, seconds=2, connections=4)
     for name, summary in result.items():
         assert summary["rps"] > 0 and summary["errors"] == 0 and summary["hits"] == 0, (name, summary)
+
+
+def test_the_trigram_index_made_apart_is_the_one_made_in_place(fixture_db, tmp_path):
+    """The build makes the index in a file of its own beside the derive stage (build_trigrams)
+    and copies it in; its tables hold the same rows as the index made in the database itself."""
+    db = tmp_path / "hub.db"
+    shutil.copyfile(fixture_db, db)
+    shadows = [f"{search_index.TRIGRAM_TABLE}_{s}" for s in search_index.TRIGRAM_SHADOW_TABLES]
+
+    def index_rows(built):
+        with sqlite3.connect(db) as conn:
+            search_index.write_trigrams(conn, built)
+            conn.commit()
+            return {t: conn.execute(f"select * from [{t}] order by 1").fetchall() for t in shadows}
+
+    in_place = index_rows(None)
+    apart = index_rows(search_index.build_trigrams(tmp_path / "trigrams.db", fixture_db))
+    assert in_place == apart and len(in_place[shadows[2]]) > 1000  # docsize: one row per id
+    with sqlite3.connect(db) as conn:
+        found = {
+            r[0]
+            for r in conn.execute(
+                f"select model_id from [{search_index.TRIGRAM_TABLE}] where model_id like '%bert-base%'"
+            )
+        }
+    assert found == like_ids(fixture_db, "bert-base") and found

@@ -279,7 +279,11 @@ def column_robustness_rows(cols: Columns) -> list[dict]:
 
 def derive_robustness(db: sqlite_utils.Database) -> int:
     """Write the robustness table from model_versioning and version_markers; returns its rows."""
-    rows = column_robustness_rows(read_columns(db.conn))
+    return write_robustness(db, column_robustness_rows(read_columns(db.conn)))
+
+
+def write_robustness(db: sqlite_utils.Database, rows: list[dict]) -> int:
+    """The rows of column_robustness_rows (computed here or in another process) into the table."""
     table = schema.ROBUSTNESS
     db.conn.executemany(table.insert, [table.row(**r) for r in rows])
     schema.create_indexes(db, table.name)

@@ -96,29 +96,44 @@ SUMMARIES = {
 }
 
 
-def compute_summaries(db_path: Path) -> dict[str, list[tuple]]:
-    """table -> rows of every summary, read through a read-only connection of its own from the
-    database at db_path (the build's staging file, which holds model_versioning), so that the
-    build can aggregate in a thread while its writer makes indexes in the main file."""
-    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True)
+def compute_summaries(out_path: Path, db_path: Path) -> Path:
+    """Every summary computed into a database of its own at out_path (one table each, rows in
+    the select's order), from the database at db_path attached read-only (the build's staging
+    file, which holds model_versioning), so that the build can aggregate in a thread while its
+    writer makes indexes in the main file; store_summaries copies them in. The rows stay in
+    SQLite: 460,000 of them held as Python tuples took 100 MB of the build's peak."""
+    out_path, db_path = Path(out_path).resolve(), Path(db_path).resolve()
+    out_path.unlink(missing_ok=True)
+    conn = sqlite3.connect(out_path.as_uri(), uri=True)
     try:
-        computed = {}
+        conn.execute("pragma journal_mode = off")
+        conn.execute("pragma synchronous = off")
+        conn.execute("attach database ? as source", [db_path.as_uri() + "?mode=ro"])
         for table, select in SUMMARIES.items():
-            cursor = conn.execute(select)
-            columns = tuple(d[0] for d in cursor.description)
+            conn.execute(f"create table main.[{table}] as {select}")
+            columns = tuple(d[0] for d in conn.execute(f"select * from main.[{table}] limit 0").description)
             if columns != schema.TABLES[table].names:
                 raise RuntimeError(
                     f"{table}: the select gives {columns}, scripts/schema.py declares "
                     f"{schema.TABLES[table].names}"
                 )
-            computed[table] = cursor.fetchall()
-        return computed
+        conn.commit()
+        conn.execute("detach database source")
+        return out_path
     finally:
         conn.close()
 
 
-def store_summaries(db: sqlite_utils.Database, computed: dict[str, list[tuple]]) -> None:
-    """Write computed summaries into their tables (scripts/schema.py), then index them."""
-    for table, rows in computed.items():
-        db.conn.executemany(schema.TABLES[table].insert, rows)
+def store_summaries(db: sqlite_utils.Database, computed: Path) -> None:
+    """Copy the summaries of compute_summaries into their tables (scripts/schema.py), in the
+    order they were computed, then index them."""
+    db.conn.commit()  # nor attached inside one
+    db.execute("attach database ? as summaries", [Path(computed).resolve().as_uri() + "?mode=ro"])
+    try:
+        for table in SUMMARIES:
+            db.execute(f"insert into main.[{table}] select * from summaries.[{table}] order by rowid")
+    finally:
+        db.conn.commit()  # a database cannot be detached inside a transaction that read it
+        db.execute("detach database summaries")
+    for table in SUMMARIES:
         schema.create_indexes(db, table)

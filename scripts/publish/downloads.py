@@ -147,24 +147,44 @@ def export_table(conn: sqlite3.Connection, table: str, folder: Path, batch: int 
     }
 
 
-def write_downloads(db_path: Path, out: Path, database_name: str = "hub") -> dict:
+def export_tables(sources: list[tuple[str, str]], folder: str) -> list[dict]:
+    """Each (database file, table) of `sources` exported into `folder`, two tables at a time;
+    their manifest entries in the order given. The build runs this in a process of its own for
+    the tables that are final once loaded (scripts/publish/early_downloads.py)."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(THREADS) as pool:
+        return list(
+            pool.map(lambda source: _export_in_thread(Path(source[0]), Path(folder), source[1]), sources)
+        )
+
+
+def write_downloads(
+    db_path: Path, out: Path, database_name: str = "hub", exported: tuple[Path, list[dict]] | None = None
+) -> dict:
     """Export every downloadable table of db_path into the folder `out`, replaced whole.
 
-    The database file is hashed in a thread meanwhile (hashlib releases the GIL), for the
-    manifest's entry of the file itself."""
+    `exported` is (folder, manifest entries) of tables written already (export_tables): their
+    files are moved in as they are, once their row counts are checked against db_path. The
+    database file is hashed in a thread meanwhile (hashlib releases the GIL), for the manifest's
+    entry of the file itself."""
     started = time.monotonic()
     db_path, out = Path(db_path), Path(out)
     # Not named like the build's own temporary files (.*.PID.tmp), which its cleanup unlinks.
     staging = out.with_name(f".{out.name}-{os.getpid()}-new")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    with closing(connect_read_only(db_path)) as conn:
-        names = downloadable_tables(conn)
     try:
+        with closing(connect_read_only(db_path)) as conn:
+            names = downloadable_tables(conn)
+            done = _take_exported(conn, exported, staging) if exported else {}
         # Two tables at a time, and the hash of the database: SQLite, pyarrow and zlib release the GIL while they work.
         with ThreadPoolExecutor(THREADS + 1) as pool:
             db_hash = pool.submit(sha256_of, db_path)
-            tables = list(pool.map(partial(_export_in_thread, db_path, staging), names))
+            written = pool.map(
+                partial(_export_in_thread, db_path, staging), [t for t in names if t not in done]
+            )
+            written = {entry["table"]: entry for entry in written}
+            tables = [done.get(name) or written[name] for name in names]
             database = {
                 "file": f"{database_name}.db",
                 "url": f"/{database_name}.db",
@@ -179,6 +199,22 @@ def write_downloads(db_path: Path, out: Path, database_name: str = "hub") -> dic
         raise
     manifest["seconds"] = round(time.monotonic() - started, 1)
     return manifest
+
+
+def _take_exported(conn: sqlite3.Connection, exported: tuple[Path, list[dict]], staging: Path) -> dict:
+    """The files of tables exported before the database was finished, moved into `staging`;
+    a table whose rows changed since (another row count) is an error, not a stale file."""
+    folder, entries = exported
+    done = {}
+    for entry in entries:
+        table = entry["table"]
+        rows = conn.execute(f"select count(*) from [{table}]").fetchone()[0]
+        if rows != entry["rows"]:
+            raise DownloadError(f"table {table}: {rows} rows, {entry['rows']} when it was exported early")
+        for f in entry["files"]:
+            os.replace(Path(folder) / f["file"], staging / f["file"])
+        done[table] = entry
+    return done
 
 
 def _export_in_thread(db_path: Path, folder: Path, table: str) -> dict:

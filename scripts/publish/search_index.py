@@ -66,30 +66,74 @@ def write_page_indexes(conn: sqlite3.Connection) -> None:
             )  # the planner's statistics, as the derive stage's analyze gives the others
 
 
-def write_trigrams(conn: sqlite3.Connection) -> None:
+TRIGRAM_DECLARATION = (
+    f"create virtual table [{TRIGRAM_TABLE}] using fts5(model_id, tokenize='trigram',"
+    " content='model_versioning', content_rowid='model')"
+)
+# FTS5's own tables of an external-content index: the index itself, sizes, settings.
+TRIGRAM_SHADOW_TABLES = ("data", "idx", "docsize", "config")
+
+
+def write_trigrams(conn: sqlite3.Connection, built: Path | None = None) -> None:
     """An external-content FTS5 trigram index of model_versioning.model_id (no copy of the ids):
-    SQLite answers `model_id LIKE '%q%'` on it from the index for three characters or more."""
+    SQLite answers `model_id LIKE '%q%'` on it from the index for three characters or more.
+    `built` is the same index made beforehand by build_trigrams, copied in as it is."""
     conn.execute(f"drop table if exists [{TRIGRAM_TABLE}]")
-    conn.execute(
-        f"create virtual table [{TRIGRAM_TABLE}] using fts5(model_id, tokenize='trigram',"
-        " content='model_versioning', content_rowid='model')"
-    )
-    conn.execute(
-        f"insert into [{TRIGRAM_TABLE}] (rowid, model_id) select model, model_id from model_versioning"
-    )
+    conn.execute(TRIGRAM_DECLARATION)
+    if built is None:
+        conn.execute(
+            f"insert into [{TRIGRAM_TABLE}] (rowid, model_id) select model, model_id from model_versioning"
+        )
+        return
+    conn.execute("attach database ? as trigrams", [Path(built).resolve().as_uri() + "?mode=ro"])
+    try:
+        for shadow in TRIGRAM_SHADOW_TABLES:
+            name = f"{TRIGRAM_TABLE}_{shadow}"
+            conn.execute(f"delete from [{name}]")
+            conn.execute(f"insert into [{name}] select * from trigrams.[{name}]")
+    finally:
+        conn.commit()  # a database cannot be detached inside a transaction that read it
+        conn.execute("detach database trigrams")
+    indexed, ids = conn.execute(
+        f"select (select count(*) from [{TRIGRAM_TABLE}_docsize]), (select count(*) from model_versioning)"
+    ).fetchone()
+    if indexed != ids:
+        raise RuntimeError(f"{built}: the trigram index holds {indexed} ids, model_versioning has {ids}")
 
 
-def write(db_path: Path, metadata_path: Path = METADATA_YML) -> dict[str, float]:
+def build_trigrams(path: Path, source: Path) -> Path:
+    """The trigram index of write_trigrams, made in a database of its own at `path` from the
+    model_versioning rows of the database `source` (the build's staged copy, read in a thread
+    beside the derive stage): the same ids inserted in the same (rowid) order, so the same index."""
+    path, source = Path(path).resolve(), Path(source).resolve()
+    path.unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(path.as_uri(), uri=True)) as conn:
+        conn.execute("pragma journal_mode = off")
+        conn.execute("pragma synchronous = off")
+        conn.execute(TRIGRAM_DECLARATION)
+        conn.execute("attach database ? as source", [source.as_uri() + "?mode=ro"])
+        with conn:
+            conn.execute(
+                f"insert into [{TRIGRAM_TABLE}] (rowid, model_id)"
+                " select model, model_id from source.model_versioning order by model"
+            )
+        conn.execute("detach database source")
+    return path
+
+
+def write(
+    db_path: Path, metadata_path: Path = METADATA_YML, trigrams: Path | None = None
+) -> dict[str, float]:
     """The three parts into the built database; returns the seconds each took. The facets are
     those of metadata.yml (the site's metadata without its canned queries, some of which read
-    what this writes)."""
+    what this writes); `trigrams` is the trigram index made beforehand (build_trigrams), if it was."""
     metadata = read_yaml(metadata_path)
     seconds = {}
     with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
         for name, step in (
             ("facet_counts", lambda: write_facet_counts(conn, configured_facets(metadata))),
             ("page_indexes", lambda: write_page_indexes(conn)),
-            ("trigrams", lambda: write_trigrams(conn)),
+            ("trigrams", lambda: write_trigrams(conn, trigrams)),
         ):
             started = time.perf_counter()
             step()
