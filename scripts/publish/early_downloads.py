@@ -38,6 +38,7 @@ class EarlyDownloads:
         self.initializer, self.initargs = initializer, initargs
         self.pool = None
         self.pending = None
+        self.tasks = []  # every AsyncResult handed out: stop() waits for a pool whose tasks all ended
 
     def sources(self) -> list[tuple[str, str]]:
         """(file, table) of each table of FINAL_AFTER_LOAD that this build has."""
@@ -57,6 +58,7 @@ class EarlyDownloads:
         # The robustness rows first: the derive stage waits for them half-way through.
         self.robustness = self.pool.apply_async(robustness_rows, (str(self.staging), str(self.copy)))
         self.pending = self.pool.apply_async(downloads.export_tables, (self.sources(), str(self.folder)))
+        self.tasks = [self.robustness, self.pending]
         return self
 
     def robustness_rows(self) -> list[dict]:
@@ -72,12 +74,19 @@ class EarlyDownloads:
         """fn(*args) in a process of this pool once the export is done (the figures: their
         renderer's memory stays out of the build's process); an AsyncResult of (its result, its
         seconds)."""
-        return self.pool.apply_async(timed_call, (fn, *args))
+        task = self.pool.apply_async(timed_call, (fn, *args))
+        self.tasks.append(task)
+        return task
 
     def stop(self) -> None:
         """End the process (at once, if it is still working) and remove the files it read."""
         if self.pool is not None:
-            self.pool.terminate()
+            if all(task.ready() for task in self.tasks):
+                # An idle pool is closed, not terminated: terminate() with maxtasksperchild can
+                # hang on the pool's own queue while it replaces a worker that has just ended.
+                self.pool.close()
+            else:
+                self.pool.terminate()
             self.pool.join()
             self.pool = None
         self.copy.unlink(missing_ok=True)
