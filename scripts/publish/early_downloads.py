@@ -52,12 +52,17 @@ class EarlyDownloads:
         # "spawn": a fresh interpreter, not a fork of the build's process with its memory and its
         # open SQLite connection.
         context = multiprocessing.get_context("spawn")
-        # One fresh process per task (robustness, export, figures): each one's memory is given
-        # back when it ends, so the largest of them, not their sum, is the side's peak.
-        self.pool = context.Pool(1, self.initializer, self.initargs, maxtasksperchild=1)
+        # One process for the three tasks (robustness, export, figures), each giving the heap it
+        # freed back as it ends (trimmed_call) rather than keeping it for the next. Not a fresh
+        # process per task (maxtasksperchild): its worker replacement made the pool's join hang.
+        self.pool = context.Pool(1, self.initializer, self.initargs)
         # The robustness rows first: the derive stage waits for them half-way through.
-        self.robustness = self.pool.apply_async(robustness_rows, (str(self.staging), str(self.copy)))
-        self.pending = self.pool.apply_async(downloads.export_tables, (self.sources(), str(self.folder)))
+        self.robustness = self.pool.apply_async(
+            trimmed_call, (robustness_rows, str(self.staging), str(self.copy))
+        )
+        self.pending = self.pool.apply_async(
+            trimmed_call, (downloads.export_tables, self.sources(), str(self.folder))
+        )
         self.tasks = [self.robustness, self.pending]
         return self
 
@@ -74,7 +79,7 @@ class EarlyDownloads:
         """fn(*args) in a process of this pool once the export is done (the figures: their
         renderer's memory stays out of the build's process); an AsyncResult of (its result, its
         seconds)."""
-        task = self.pool.apply_async(timed_call, (fn, *args))
+        task = self.pool.apply_async(trimmed_call, (timed_call, fn, *args))
         self.tasks.append(task)
         return task
 
@@ -82,9 +87,7 @@ class EarlyDownloads:
         """End the process (at once, if it is still working) and remove the files it read."""
         if self.pool is not None:
             if all(task.ready() for task in self.tasks):
-                # An idle pool is closed, not terminated: terminate() with maxtasksperchild can
-                # hang on the pool's own queue while it replaces a worker that has just ended.
-                self.pool.close()
+                self.pool.close()  # idle: its process ends as it reads the pool's end
             else:
                 self.pool.terminate()
             self.pool.join()
@@ -108,6 +111,14 @@ def release_freed_memory() -> None:
     libc = ctypes.CDLL(None)
     if hasattr(libc, "malloc_trim"):
         libc.malloc_trim(0)
+
+
+def trimmed_call(fn, *args):
+    """fn(*args), then the heap it freed given back to the system (see release_freed_memory)."""
+    try:
+        return fn(*args)
+    finally:
+        release_freed_memory()
 
 
 def timed_call(fn, *args):
