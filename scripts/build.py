@@ -26,24 +26,16 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
+from scripts import without_pandas  # noqa: F401  (before sqlite-utils: see its docstring)
+
+# isort: split
 import sqlite_utils
 from tqdm import tqdm
 
 from scripts import schema
-from scripts.derive import (
-    commit_messages,
-    estimates,
-    frontier_releases,
-    history,
-    hub_registry,
-    rewrites,
-    robustness,
-    summaries,
-    versioning,
-    weekly,
-)
+from scripts.derive import hub_registry, summaries, versioning
 from scripts.load import (
     census,
     frontier,
@@ -52,16 +44,21 @@ from scripts.load import (
     population,
     refs,
     registry,
-    validation,
     weekly_changes,
     weight_changes,
     weight_commits,
 )
-from scripts.publish import croissant, downloads, figures, findings, search_index
-from scripts.publish.early_downloads import EarlyDownloads, release_freed_memory
+from scripts.publish import search_index
 from scripts.publish.metadata import METADATA_YML, site_metadata
 from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, Snapshot, SnapshotError, find_snapshots, verify
+
+# The derive and publish stages' other modules (scipy, numpy, pyarrow, a Vega renderer: 140 MiB)
+# are imported by the functions that use them, when the load stage is over: the load's workers are
+# forked from this process before it, and the side process of the early downloads imports this
+# module; neither needs them all.
+if TYPE_CHECKING:
+    from scripts.publish.early_downloads import EarlyDownloads
 
 log = logging.getLogger("build")
 
@@ -220,7 +217,8 @@ class Output:
     site serves one build's files, never a mix; the next build removes what a dead one left behind.
     """
 
-    FILES = ("inspect.json", "metadata.json", "figures", downloads.MOUNT, "build.json")
+    # "downloads": scripts.publish.downloads.MOUNT (tests/test_build.py checks that they agree).
+    FILES = ("inspect.json", "metadata.json", "figures", "downloads", "build.json")
 
     def __init__(self, out: Path):
         self.out = out
@@ -491,6 +489,8 @@ class Prepared(NamedTuple):
 def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> Prepared:
     """The derived tables (derive_tables), while the downloads of the tables the load made final
     and the trigram index are made beside them; returns those, for publish_stage."""
+    from scripts.publish.early_downloads import EarlyDownloads, release_freed_memory
+
     release_freed_memory()  # what the load freed, before the derive stage adds its own
     side = ThreadPoolExecutor(1)
     prepared = Prepared(
@@ -510,6 +510,17 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
     """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
     the Hub as a registry, where versions live outside names, and statistics for the planner;
     the robustness rows are computed by the `early` downloads' process."""
+    from scripts.derive import (
+        commit_messages,
+        estimates,
+        frontier_releases,
+        history,
+        rewrites,
+        robustness,
+        weekly,
+    )
+    from scripts.load import validation
+
     db = run.db
     # Two threads read the staged rows while this one writes: SQLite releases the GIL while it
     # computes, so they use the core that the classifier workers have just left.
@@ -564,6 +575,9 @@ def check_labelled_sample(db: sqlite_utils.Database) -> None:
     """The corrected estimates need labelled ids of the census's simple random sample, both
     versioned and not (at least two of each); a census that holds too few of them (a small cut
     named like the labelled census) is refused here rather than in the statistics."""
+    from scripts.derive import estimates
+    from scripts.load import validation
+
     censuses = estimates.labelled_census(db)
     versioned = [
         r["label_scheme"] != "none" for census in censuses for r in estimates.labelled_uniform(db, census)
@@ -590,6 +604,9 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
     another process while the downloads are written, and the inspect file takes the database's
     hash from the downloads' manifest, so the 1 GB file is hashed once. The largest downloads and
     the trigram index were made during the derive stage (`prepared`); they are taken as they are."""
+    from scripts.publish import croissant, downloads, figures
+    from scripts.publish.early_downloads import release_freed_memory
+
     try:
         # before site_metadata checks the canned queries, one of which reads the trigram index
         trigrams = prepared.trigrams.result()
@@ -627,6 +644,8 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
 def write_findings(db_path: Path, metadata: dict) -> list[tuple[str, dict]]:
     """The findings table (with the URLs of their figures) in the database; returns the charts to
     draw: (finding key, canned query) for each finding whose query this build lists."""
+    from scripts.publish import figures, findings
+
     queries = metadata["databases"]["hub"]["queries"]
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         found = findings.compute(conn)
@@ -643,6 +662,8 @@ def write_findings(db_path: Path, metadata: dict) -> list[tuple[str, dict]]:
 def write_inspect(db_path: Path, inspect_path: Path, served: Path, manifest: dict) -> None:
     """Datasette's inspect file (hash, size and table counts, as `datasette inspect` writes them) so
     that the immutable database starts fast; the hash is the downloads manifest's."""
+    from scripts.publish import downloads
+
     with contextlib.closing(downloads.connect_read_only(db_path)) as conn:
         tables = conn.execute("select name, sql from sqlite_master where type = 'table'").fetchall()
         # `datasette inspect` counts no rows for the full-text (virtual) table: its count fails there.

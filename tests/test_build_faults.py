@@ -171,6 +171,35 @@ def run_build(out: Path, snapshots: Path, *args: str, **kwargs) -> subprocess.Po
     )
 
 
+def test_the_load_workers_hold_none_of_the_later_stages_libraries(built):
+    """The workers fork before the derive stage imports scipy and pyarrow, and the build keeps
+    sqlite-utils from importing pandas: none of their libraries is mapped in a worker."""
+    snapshots, out, _ = built
+    write_census(snapshots / "2024-07-11", vendored_lines("2024-07-11", 150_000))
+    proc = run_build(out, snapshots, "--workers", "2")
+    try:
+        deadline, workers = time.monotonic() + 120, []
+        while time.monotonic() < deadline and proc.poll() is None and len(workers) < 2:
+            parent = psutil.Process(proc.pid)  # forked workers share its command line
+            workers = [w for w in parent.children() if w.cmdline() == parent.cmdline()]
+            time.sleep(0.2)
+        assert len(workers) == 2, proc.stderr.read() if proc.poll() is not None else ""
+        maps = {w.pid: Path(f"/proc/{w.pid}/maps").read_text() for w in workers}
+    finally:
+        proc.kill()
+        proc.wait()
+    for pid, mapped in maps.items():
+        assert "_sqlite3" in mapped, f"worker {pid}: not a build worker?"
+        for library in ("/pandas/", "/scipy/", "/pyarrow/", "/vl_convert/"):
+            assert library not in mapped, f"worker {pid} maps {library}"
+
+
+def test_the_published_names_include_the_downloads_folder():
+    from scripts.publish import downloads
+
+    assert downloads.MOUNT in build.Output.FILES
+
+
 def test_killed_build_leaves_no_workers_and_the_next_build_cleans_up(built, tmp_path):
     snapshots, out, before = built
     # A bigger census, so that the build is still loading when it is killed.
