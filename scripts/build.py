@@ -619,20 +619,26 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
             figures_dir = output.generation / "figures"
             figures_dir.mkdir()  # served even when no finding has a figure
             exported = clock.timed("early_downloads", prepared.downloads.result)
-            # in the export's process, now idle: the renderer's memory stays out of this one
-            drawn = prepared.downloads.submit(figures.draw_all, output.database, charts, figures_dir)
-            manifest = clock.timed(
-                "downloads",
-                downloads.write_downloads,
-                output.database,
-                output.generation / downloads.MOUNT,
-                output.out.stem,
-                exported,
-            )
-            exported[0].rmdir()  # emptied: its files are in the downloads folder now
-            clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
-            clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
-            clock.parts.append({"part": "figures", "seconds": drawn.get()[1]})
+            # Its work done, the side process ends before the figures' renderer starts, so that
+            # their memory is never counted together; the renderer draws in a thread of this
+            # process (a process of its own would add an interpreter) while the downloads are written.
+            prepared.downloads.stop()
+            with ThreadPoolExecutor(1) as drawing:
+                drawn = drawing.submit(
+                    clock.timed, "figures", figures.draw_all, output.database, charts, figures_dir
+                )
+                manifest = clock.timed(
+                    "downloads",
+                    downloads.write_downloads,
+                    output.database,
+                    output.generation / downloads.MOUNT,
+                    output.out.stem,
+                    exported,
+                )
+                exported[0].rmdir()  # emptied: its files are in the downloads folder now
+                clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
+                clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
+                drawn.result()
     finally:
         prepared.downloads.stop()
     with clock.stage("publish"):
