@@ -30,13 +30,14 @@ import operator
 from array import array
 from collections import defaultdict
 from itertools import chain
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import sqlite_utils
 
-from scripts import schema
-from scripts.derive.estimates import TRADITIONAL_FORMS
+from scripts.derive.forms import TRADITIONAL_FORMS
+
+if TYPE_CHECKING:  # the process that computes the rows imports neither sqlite_utils nor scipy
+    import sqlite_utils
 
 UNITS = ("model", "family", "author", "without_checkpoints")
 ALL = "all"
@@ -137,7 +138,7 @@ def robustness_rows(counts: list[dict]) -> list[dict]:
 
 # SELECT's rows are grouped here rather than by SQLite: its GROUP BY, two rankings and ORDER BY
 # sorted 730,000 wide rows four times (13-16 CPU-s); one sort of the models by author and family
-# and numpy's sort of small integers give the same rows for about a third of that. Per model:
+# and numpy's sort of small integers give the same rows for less than half of that. Per model:
 MODEL_ROWS = """
     select snapshot, coalesce(pipeline_tag, '(none)') as task, organization, seed_rule,
            own_version, primary_form, environment_markers > 0 as environment,
@@ -332,6 +333,8 @@ def derive_robustness(db: sqlite_utils.Database) -> int:
 
 def write_robustness(db: sqlite_utils.Database, rows: list[dict]) -> int:
     """The rows of column_robustness_rows (computed here or in another process) into the table."""
+    from scripts import schema  # here: it imports sqlite_utils (see the imports above)
+
     table = schema.ROBUSTNESS
     db.conn.executemany(table.insert, [table.row(**r) for r in rows])
     schema.create_indexes(db, table.name)
