@@ -163,3 +163,27 @@ def test_the_columns_give_the_same_floats_as_the_row_by_row_definition(fixture_d
     assert len(by_row) > 100
     assert by_column == by_row  # exactly: every sum taken in the same order
     assert [tuple(r.values()) for r in by_column] == stored
+
+
+def test_the_columns_are_the_grouped_rows_in_sqlite_order(fixture_db):
+    # read_columns groups and sorts the models itself; SQLite's GROUP BY and ORDER BY over the
+    # same rows is the reference. Small batches: an author or family runs across batches.
+    plain = sqlite3.connect(f"file:{fixture_db}?mode=ro", uri=True)
+    try:
+        expected = plain.execute(f"{robustness.SELECT} order by 1, 2, 3, 4, 5, 6, 7, 8, 9, 10").fetchall()
+        cols = robustness.read_columns(plain, batch=997)
+    finally:
+        plain.close()
+    text = {c: [cols.texts[code] for code in cols.codes[c]] for c in robustness.TEXT_COLUMNS}
+    number = {c: cols.numbers[c].tolist() for c in robustness.NUMBER_COLUMNS}
+    got = [
+        tuple(text[c][i] if c in text else number[c][i] for c in (*robustness.GROUP_ORDER, "models"))
+        for i in range(len(cols.numbers["models"]))
+    ]
+    assert len(got) == len(expected) > 1000
+    unit_columns = [robustness.GROUP_ORDER.index(c) for c in ("author", "family")]
+    strip = [i for i in range(len(expected[0])) if i not in unit_columns]
+    assert [[r[i] for i in strip] for r in got] == [[r[i] for i in strip] for r in expected]
+    for i in unit_columns:  # each author and family one number, and each number one text
+        pairs = {(e[i], g[i]) for e, g in zip(expected, got)}
+        assert len(pairs) == len({t for t, _ in pairs}) == len({n for _, n in pairs}) > 100

@@ -9,6 +9,7 @@ import sqlite3
 import httpx
 import pytest
 
+from scripts import fts_index
 from scripts.publish import search_index
 from scripts.publish.metadata import CANNED_QUERIES_DIR
 from tests.conftest import SiteClient, make_datasette
@@ -203,7 +204,7 @@ def test_the_trigram_index_made_apart_is_the_one_made_in_place(fixture_db, tmp_p
     and copies it in; its tables hold the same rows as the index made in the database itself."""
     db = tmp_path / "hub.db"
     shutil.copyfile(fixture_db, db)
-    shadows = [f"{search_index.TRIGRAM_TABLE}_{s}" for s in search_index.TRIGRAM_SHADOW_TABLES]
+    shadows = [f"{search_index.TRIGRAM_TABLE}_{s}" for s in fts_index.SHADOW_TABLES]
 
     def index_rows(built):
         with sqlite3.connect(db) as conn:

@@ -25,7 +25,7 @@ import sqlite_utils
 from scipy import stats
 
 from scripts import schema
-from scripts.derive import group_estimates
+from scripts.derive import forms, group_estimates
 
 CONFIDENCE = 0.95
 # Fewer labelled ids than this in a group: no interval is stated (the variance of the rectifier
@@ -35,8 +35,7 @@ MIN_LABELLED = 25
 UNIFORM = "uniform"
 
 # Own-version schemes: traditional (major.minor.patch-like) forms and every other form.
-TRADITIONAL_FORMS = ("v_major", "v_minor", "v_patch", "num_minor", "num_patch")
-OTHER_FORMS = ("generation", "glued", "date", "prerelease", "revision", "checkpoint")
+OTHER_FORMS, TRADITIONAL_FORMS = forms.OTHER_FORMS, forms.TRADITIONAL_FORMS
 
 # Popularity bands by 30-day downloads at collection time: (lowest downloads, label).
 BANDS = ((0, "0"), (1, "1-9"), (10, "10+"))

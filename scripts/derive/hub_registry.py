@@ -99,6 +99,12 @@ def _versions(db: sqlite_utils.Database) -> None:
                    row_number() over (fam order by m.created_at, m.id) as registry_version
             from model_versioning mv join models m on m.key = mv.model
             where mv.author is not null and mv.family is not null and mv.family <> ''
+              -- only families of two or more: they are a seventh of the models, and the windows
+              -- over every model took most of this stage's time (mv.snapshot is m.snapshot)
+              and (mv.snapshot, mv.author, mv.family) in (
+                  select snapshot, author, family from model_versioning
+                  where author is not null and family is not null and family <> ''
+                  group by 1, 2, 3 having count(*) >= 2)
             window fam as (partition by m.snapshot, mv.author, mv.family)
         ) as f
         left join hr_declared d on d.model = f.model

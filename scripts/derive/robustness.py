@@ -26,15 +26,18 @@ as Python's sum of floats does), so the two give the same floats, not merely clo
 
 from __future__ import annotations
 
+import operator
 from array import array
 from collections import defaultdict
-from typing import NamedTuple
+from itertools import chain
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
-import sqlite_utils
 
-from scripts import schema
-from scripts.derive.estimates import TRADITIONAL_FORMS
+from scripts.derive.forms import TRADITIONAL_FORMS
+
+if TYPE_CHECKING:  # the process that computes the rows imports neither sqlite_utils nor scipy
+    import sqlite_utils
 
 UNITS = ("model", "family", "author", "without_checkpoints")
 ALL = "all"
@@ -133,22 +136,31 @@ def robustness_rows(counts: list[dict]) -> list[dict]:
     ]
 
 
-# SELECT's rows in SELECT's order, each author and family as a number (its rank among them):
-# the units are only told apart, and 700,000 distinct texts held in Python took 300 MB.
-SELECT_CODED = f"""
-    select snapshot, task, organization, dense_rank() over (order by author) as author_code,
-           dense_rank() over (order by family) as family_code, seed_rule, own_version,
-           primary_form, environment, checkpoint_only, models
-    from ({SELECT})
-    order by snapshot, task, organization, author, family, seed_rule, own_version, primary_form,
-             environment, checkpoint_only"""
-# Texts read as codes (Columns.texts[code] is the text), the others as numbers.
+# SELECT's rows are grouped here rather than by SQLite: its GROUP BY, two rankings and ORDER BY
+# sorted 730,000 wide rows four times (13-16 CPU-s); one sort of the models by author and family
+# and numpy's sort of small integers give the same rows for less than half of that. Per model:
+MODEL_ROWS = """
+    select snapshot, coalesce(pipeline_tag, '(none)') as task, organization, seed_rule,
+           own_version, primary_form, environment_markers > 0 as environment,
+           own_version and model in (
+               select model from version_markers where refers_to = 'self'
+               group by model having max(form != 'checkpoint') = 0) as checkpoint_only,
+           coalesce(author, '') as author, coalesce(author, '') || '/' || family as family
+    from model_versioning order by 9, 10"""
+# SELECT's group columns, in the order its rows are sorted by.
+GROUP_ORDER = (
+    "snapshot", "task", "organization", "author", "family", "seed_rule", "own_version", "primary_form",
+    "environment", "checkpoint_only",
+)  # fmt: skip
+# Texts read as codes (Columns.texts[code] is the text), the others as numbers; authors and
+# families as their ranks (below).
 TEXT_COLUMNS = ("snapshot", "task", "organization", "primary_form")
+RANKED_COLUMNS = ("author", "family")
 NUMBER_COLUMNS = ("author", "family", "seed_rule", "own_version", "environment", "checkpoint_only", "models")
 
 
 class Columns(NamedTuple):
-    """SELECT's rows as one array per column, in the query's order; texts as codes."""
+    """SELECT's rows as one array per column, in the order of its group columns; texts as codes."""
 
     codes: dict[str, np.ndarray]
     numbers: dict[str, np.ndarray]
@@ -157,24 +169,61 @@ class Columns(NamedTuple):
 
 
 def read_columns(conn, batch: int = 50_000) -> Columns:
-    code_of: dict = {}
-    codes = {c: array("q") for c in TEXT_COLUMNS}
-    numbers = {c: array("q") for c in NUMBER_COLUMNS}
-    cursor = conn.execute(SELECT_CODED)
-    names = [d[0].removesuffix("_code") for d in cursor.description]
-    slots = [(codes[n], True) if n in codes else (numbers[n], False) for n in names]
-    while chunk := cursor.fetchmany(batch):
-        for values, (column, is_text) in zip(zip(*chunk), slots):
-            if is_text:
-                column.extend([code_of.setdefault(v, len(code_of)) for v in values])
-            else:
-                column.extend([int(v) for v in values])
+    """SELECT's rows (one per distinct combination of its group columns, with its models),
+    ordered by GROUP_ORDER as SQLite orders them."""
+    per_model, texts = _read_models(conn, batch)
+    order = np.lexsort([per_model[c] for c in reversed(GROUP_ORDER)])  # its last key sorts first
+    first = np.zeros(len(order), dtype=bool)  # the first model of each combination
+    first[:1] = True
+    for column in GROUP_ORDER:
+        in_order = per_model[column][order]
+        first[1:] |= in_order[1:] != in_order[:-1]
+    starts = np.flatnonzero(first)
+    grouped = {c: per_model.pop(c)[order[starts]].astype(np.int64) for c in GROUP_ORDER}
+    grouped["models"] = np.diff(np.append(starts, len(order)))
     return Columns(
-        {c: np.frombuffer(a, dtype=np.int64) for c, a in codes.items()},
-        {c: np.frombuffer(a, dtype=np.int64) for c, a in numbers.items()},
-        list(code_of),
-        np.array([code for text, code in code_of.items() if text in TRADITIONAL_FORMS], dtype=np.int64),
+        {c: grouped[c] for c in TEXT_COLUMNS},
+        {c: grouped[c] for c in NUMBER_COLUMNS},
+        texts,
+        np.array([code for code, text in enumerate(texts) if text in TRADITIONAL_FORMS], dtype=np.int64),
     )
+
+
+def _read_models(conn, batch: int) -> tuple[dict[str, np.ndarray], list]:
+    """MODEL_ROWS as arrays, and the texts by code. A text's code is its rank in SQLite's order
+    (BINARY: by UTF-8 bytes, NULL first), so that codes sort as the texts do. An author's or
+    family's number is its dense rank: the rows come sorted by them, so a new one is a row whose
+    text differs from the row before (no 700,000 distinct texts held at once: they took 300 MB).
+    A family's rank sorts as its text among the families of one author, all that SELECT's order
+    asks of it since author comes first (an author, a namespace, holds no '/')."""
+    code_of: dict = {}
+    cursor = conn.execute(MODEL_ROWS)
+    names = [d[0] for d in cursor.description]
+    columns = {n: array("i") for n in names}  # codes, flags and ranks: 32 bits are plenty
+    previous = {n: object() for n in RANKED_COLUMNS}  # equal to no text: the first row is new
+    while chunk := cursor.fetchmany(batch):
+        for name, values in zip(names, zip(*chunk)):
+            if name in TEXT_COLUMNS:
+                for text in set(values) - code_of.keys():
+                    code_of[text] = len(code_of)
+                columns[name].extend(map(code_of.__getitem__, values))
+            elif name in RANKED_COLUMNS:
+                columns[name].extend(map(operator.ne, values, chain((previous[name],), values)))
+                previous[name] = values[-1]
+            else:
+                columns[name].extend(values)
+    texts = sorted(code_of, key=lambda t: (t is not None, (t or "").encode("utf-8")))
+    ranked_code = np.empty(len(texts), dtype=np.int32)
+    ranked_code[[code_of[t] for t in texts]] = np.arange(len(texts))
+    arrays = {}
+    for name in names:
+        values = np.frombuffer(columns.pop(name), dtype=np.int32)
+        if name in TEXT_COLUMNS:
+            values = ranked_code[values]
+        elif name in RANKED_COLUMNS:
+            values = np.cumsum(values, dtype=np.int32)  # 1 for the first, as dense_rank counts
+        arrays[name] = values
+    return arrays, texts
 
 
 def sequential_sum(values: np.ndarray) -> float:
@@ -284,6 +333,8 @@ def derive_robustness(db: sqlite_utils.Database) -> int:
 
 def write_robustness(db: sqlite_utils.Database, rows: list[dict]) -> int:
     """The rows of column_robustness_rows (computed here or in another process) into the table."""
+    from scripts import schema  # here: it imports sqlite_utils (see the imports above)
+
     table = schema.ROBUSTNESS
     db.conn.executemany(table.insert, [table.row(**r) for r in rows])
     schema.create_indexes(db, table.name)

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 import sqlite_utils
 
-from scripts import schema
+from scripts import fts_index, schema
 from scripts.load import packed_rows
 from scripts.schema import BaseModel, Dataset, Model, Tag
 from scripts.snapshot.read import ROOT, Snapshot, SnapshotError, decode_record, unreadable
@@ -392,7 +392,6 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
 # The full-text index on model ids, exactly as sqlite-utils' enable_fts(["id"], fts_version="FTS5")
 # makes it: an external-content FTS5 table over `models`, filled in one INSERT ... SELECT.
 FTS_TABLE = "models_fts"
-FTS_SHADOW_TABLES = ("data", "idx", "docsize", "config")
 
 
 def build_fts(
@@ -426,26 +425,15 @@ def build_fts(
 
 
 def attach_fts(db: sqlite_utils.Database, fts_path: Path) -> None:
-    """models_fts in db, as build_fts made it: the same CREATE statement (enable_fts's), then
-    every row of its shadow tables (the index itself) copied over."""
-    db.execute("attach database ? as fts_source", [str(fts_path)])
+    """models_fts in db, as build_fts made it: the same CREATE statement (enable_fts's), then the
+    index itself copied over."""
+    built = sqlite3.connect(f"file:{Path(fts_path).resolve()}?mode=ro", uri=True)
     try:
-        (create_sql,) = db.execute(
-            "select sql from fts_source.sqlite_master where name = ?", [FTS_TABLE]
-        ).fetchone()
-        db.execute(create_sql)
-        with db.conn:
-            for shadow in FTS_SHADOW_TABLES:
-                name = f"{FTS_TABLE}_{shadow}"
-                db.execute(f"delete from [{name}]")
-                db.execute(f"insert into [{name}] select * from fts_source.[{name}]")
+        (create_sql,) = built.execute("select sql from sqlite_master where name = ?", [FTS_TABLE]).fetchone()
     finally:
-        db.execute("detach database fts_source")
-    indexed, models = db.execute(
-        f"select (select count(*) from [{FTS_TABLE}_docsize]), (select count(*) from models)"
-    ).fetchone()
-    if indexed != models:
-        raise RuntimeError(f"{fts_path}: the full-text index holds {indexed} ids, models has {models}")
+        built.close()
+    db.execute(create_sql)
+    fts_index.copy_index(db.conn, FTS_TABLE, fts_path, "models")
 
 
 def duplicate_ids_message(db: sqlite_utils.Database) -> str:

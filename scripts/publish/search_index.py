@@ -12,7 +12,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from scripts import schema
+from scripts import fts_index, schema
 from scripts.publish.metadata import METADATA_YML, read_yaml
 
 log = logging.getLogger("search_index")
@@ -70,8 +70,6 @@ TRIGRAM_DECLARATION = (
     f"create virtual table [{TRIGRAM_TABLE}] using fts5(model_id, tokenize='trigram',"
     " content='model_versioning', content_rowid='model')"
 )
-# FTS5's own tables of an external-content index: the index itself, sizes, settings.
-TRIGRAM_SHADOW_TABLES = ("data", "idx", "docsize", "config")
 
 
 def write_trigrams(conn: sqlite3.Connection, built: Path | None = None) -> None:
@@ -85,20 +83,7 @@ def write_trigrams(conn: sqlite3.Connection, built: Path | None = None) -> None:
             f"insert into [{TRIGRAM_TABLE}] (rowid, model_id) select model, model_id from model_versioning"
         )
         return
-    conn.execute("attach database ? as trigrams", [Path(built).resolve().as_uri() + "?mode=ro"])
-    try:
-        for shadow in TRIGRAM_SHADOW_TABLES:
-            name = f"{TRIGRAM_TABLE}_{shadow}"
-            conn.execute(f"delete from [{name}]")
-            conn.execute(f"insert into [{name}] select * from trigrams.[{name}]")
-    finally:
-        conn.commit()  # a database cannot be detached inside a transaction that read it
-        conn.execute("detach database trigrams")
-    indexed, ids = conn.execute(
-        f"select (select count(*) from [{TRIGRAM_TABLE}_docsize]), (select count(*) from model_versioning)"
-    ).fetchone()
-    if indexed != ids:
-        raise RuntimeError(f"{built}: the trigram index holds {indexed} ids, model_versioning has {ids}")
+    fts_index.copy_index(conn, TRIGRAM_TABLE, built, "model_versioning")
 
 
 def build_trigrams(path: Path, source: Path) -> Path:

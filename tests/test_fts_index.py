@@ -1,0 +1,57 @@
+"""Full-text indexes made apart and copied in (scripts/fts_index.py): the model ids' index of the
+fixture build made again in a file of its own and copied into a copy of the build holds the
+same rows; a copy that does not index every row of its content table is refused, naming the file."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+import sqlite_utils
+
+from scripts import fts_index
+from scripts.load import census
+
+SHADOWS = [f"{census.FTS_TABLE}_{s}" for s in fts_index.SHADOW_TABLES]
+BUILD_SELECT = "select model, model_id from source.model_versioning order by snapshot, model_id"
+
+
+def shadow_rows(path) -> dict[str, list]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        return {t: conn.execute(f"select * from [{t}] order by 1").fetchall() for t in SHADOWS}
+
+
+def test_the_index_made_apart_and_copied_in_is_the_builds(fixture_db, tmp_path):
+    db_path = tmp_path / "hub.db"
+    shutil.copyfile(fixture_db, db_path)
+    built = census.build_fts(tmp_path / "fts.db", fixture_db, BUILD_SELECT)
+    db = sqlite_utils.Database(db_path)
+    db.execute(f"drop table [{census.FTS_TABLE}]")
+    census.attach_fts(db, built)
+    db.close()
+    copied = shadow_rows(db_path)
+    assert copied == shadow_rows(fixture_db) and len(copied[SHADOWS[2]]) > 1000  # docsize: one per id
+    with sqlite3.connect(db_path) as conn:
+        found = conn.execute(
+            f"select count(*) from [{census.FTS_TABLE}] where [{census.FTS_TABLE}] match 'bert'"
+        )
+        assert found.fetchone()[0] > 10
+
+
+def test_an_index_of_other_rows_is_refused(fixture_db, tmp_path):
+    db_path = tmp_path / "hub.db"
+    shutil.copyfile(fixture_db, db_path)
+    # The ids of one census only: fewer rows than `models` holds.
+    built = census.build_fts(
+        tmp_path / "fts.db",
+        fixture_db,
+        "select model, model_id from source.model_versioning where snapshot = '2022-02-21'",
+    )
+    db = sqlite_utils.Database(db_path)
+    db.execute(f"drop table [{census.FTS_TABLE}]")
+    with pytest.raises(
+        RuntimeError, match=rf"{built}: the full-text index models_fts holds \d+ rows, models has \d+"
+    ):
+        census.attach_fts(db, built)
+    db.close()
