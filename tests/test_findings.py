@@ -12,6 +12,7 @@ import markupsafe
 import pytest
 
 from scripts.publish import findings
+from scripts.publish.metadata import canned_queries
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,7 @@ def test_rq1_chart_draws_the_quoted_shares(conn, stored, site):
     for r in rows:
         if r["snapshot"] == snapshot:
             assert pct(r["share_shown"]) in answer and r["share_shown_is"] == "corrected", r["measure"]
-    spec = findings.canned_queries()["rq1_versioned_share"]["chart"]
+    spec = canned_queries()["rq1_versioned_share"]["chart"]
     assert "datum.share_shown" in chart_fields(spec) and "ci95" not in chart_fields(spec)
     parts = json.loads(stored["rq1"]["parts"])["rows"]
     assert [p["sign"] for p in parts][0] == "" and parts[-1]["sign"] == "="
@@ -216,7 +217,7 @@ def test_rq2_chart_and_table_show_the_quoted_measure(conn, stored, site):
     assert pct(own["share_shown"]) in stored["rq2"]["answer"]
     kind = {"corrected": "corrected for the classifier's error", "read in full by hand": "read in full"}
     assert kind.get(own["share_shown_is"], "raw") in stored["rq2"]["answer"]
-    spec = chart_fields(findings.canned_queries()["rq2_versioning_by_task"]["chart"])
+    spec = chart_fields(canned_queries()["rq2_versioning_by_task"]["chart"])
     assert "share_shown" in spec and "ci95" not in spec and "1.96" not in spec
     # Every unit's rows draw the same columns; other units carry no corrected share.
     for unit in ("family", "author", "without_checkpoints"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from scripts.publish.findings import count, percent, query_rows
+from scripts.publish.finding_rows import count, percent, query_rows
 
 # A lab needs this many releases in each era for its scheme change to be stated.
 MIN_RELEASES = 10

@@ -21,31 +21,13 @@ import json
 import sqlite3
 from pathlib import Path
 
-from scripts.publish import history_finding, seed_gap, units
-from scripts.publish.metadata import canned_queries
+from scripts.publish import after_2024_finding, history_finding, seed_gap, units
+from scripts.publish.finding_rows import count, percent, query_rows
 from scripts.publish.palette import measure_key
 from scripts.schema import FINDINGS
 
 # RQ3: a company needs this many models with their own version for its consistency to be judged.
 MIN_VERSIONED = 10
-
-
-def percent(share: float | None, digits: int = 1) -> str:
-    return "n/a" if share is None else f"{100 * share:.{digits}f}%"
-
-
-def count(n: int) -> str:
-    return f"{n:,}"
-
-
-def query_rows(conn: sqlite3.Connection, name: str, **params) -> list[dict]:
-    """Rows of canned query `name` with `params` (others at their defaults), as the site runs it."""
-    query = canned_queries()[name]
-    values = {p: "" for p in query.get("params", [])}
-    values.update({k: str(v) for k, v in params.items()})
-    cursor = conn.execute(query["sql"], values)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row)) for row in cursor.fetchall()]
 
 
 def headline_snapshot(conn: sqlite3.Connection) -> str:
@@ -305,10 +287,8 @@ FINDING_FUNCTIONS = {
     "rq3": finding_rq3,
     "time": finding_time,
     "closing_question": finding_closing_question,
+    **after_2024_finding.FINDINGS,
 }
-from scripts.publish import after_2024_finding  # noqa: E402  (it uses the helpers above)
-
-FINDING_FUNCTIONS.update(after_2024_finding.FINDINGS)
 
 
 def compute(conn: sqlite3.Connection) -> dict[str, dict]:
