@@ -147,12 +147,12 @@ def export_table(conn: sqlite3.Connection, table: str, folder: Path, batch: int 
     }
 
 
-def export_tables(sources: list[tuple[str, str]], folder: str) -> list[dict]:
-    """Each (database file, table) of `sources` exported into `folder`, two tables at a time;
+def export_tables(sources: list[tuple[str, str]], folder: str, threads: int = THREADS) -> list[dict]:
+    """Each (database file, table) of `sources` exported into `folder`, `threads` tables at a time;
     their manifest entries in the order given. The build runs this in a process of its own for
     the tables that are final once loaded (scripts/publish/early_downloads.py)."""
     Path(folder).mkdir(parents=True, exist_ok=True)
-    with ThreadPoolExecutor(THREADS) as pool:
+    with ThreadPoolExecutor(threads) as pool:
         return list(
             pool.map(lambda source: _export_in_thread(Path(source[0]), Path(folder), source[1]), sources)
         )

@@ -60,8 +60,11 @@ class EarlyDownloads:
         self.robustness = self.pool.apply_async(
             trimmed_call, (robustness_rows, str(self.staging), str(self.copy))
         )
+        # One table at a time: the export has the derive stage's length to finish in, and alone
+        # a table took less CPU time and 50 MiB less memory than two side by side (measured:
+        # 15.5 CPU-s and 190 MiB against 21.8 CPU-s and 243 MiB for the three tables).
         self.pending = self.pool.apply_async(
-            trimmed_call, (downloads.export_tables, self.sources(), str(self.folder))
+            trimmed_call, (downloads.export_tables, self.sources(), str(self.folder), 1)
         )
         self.tasks = [self.robustness, self.pending]
         return self
