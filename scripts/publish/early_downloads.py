@@ -14,7 +14,6 @@ import ctypes
 import multiprocessing
 import shutil
 import sqlite3
-import time
 from contextlib import closing
 from pathlib import Path
 
@@ -38,7 +37,7 @@ class EarlyDownloads:
         self.initializer, self.initargs = initializer, initargs
         self.pool = None
         self.pending = None
-        self.tasks = []  # every AsyncResult handed out: stop() waits for a pool whose tasks all ended
+        self.tasks = []  # its AsyncResults: stop() closes a pool whose tasks all ended
 
     def sources(self) -> list[tuple[str, str]]:
         """(file, table) of each table of FINAL_AFTER_LOAD that this build has."""
@@ -52,7 +51,7 @@ class EarlyDownloads:
         # "spawn": a fresh interpreter, not a fork of the build's process with its memory and its
         # open SQLite connection.
         context = multiprocessing.get_context("spawn")
-        # One process for the three tasks (robustness, export, figures), each giving the heap it
+        # One process for its two tasks (robustness, export), each giving the heap it
         # freed back as it ends (trimmed_call) rather than keeping it for the next. Not a fresh
         # process per task (maxtasksperchild): its worker replacement made the pool's join hang.
         self.pool = context.Pool(1, self.initializer, self.initargs)
@@ -77,14 +76,6 @@ class EarlyDownloads:
     def result(self) -> tuple[Path, list[dict]]:
         """Wait for the export; its files' folder and manifest entries."""
         return self.folder, self.pending.get()
-
-    def submit(self, fn, *args):
-        """fn(*args) in a process of this pool once the export is done (the figures: their
-        renderer's memory stays out of the build's process); an AsyncResult of (its result, its
-        seconds)."""
-        task = self.pool.apply_async(trimmed_call, (timed_call, fn, *args))
-        self.tasks.append(task)
-        return task
 
     def stop(self) -> None:
         """End the process (at once, if it is still working) and remove the files it read."""
@@ -122,12 +113,6 @@ def trimmed_call(fn, *args):
         return fn(*args)
     finally:
         release_freed_memory()
-
-
-def timed_call(fn, *args):
-    started = time.monotonic()
-    result = fn(*args)
-    return result, round(time.monotonic() - started, 2)
 
 
 def table_names(path: Path) -> set[str]:
