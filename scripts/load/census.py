@@ -23,6 +23,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
 
+import apsw
 import sqlite_utils
 
 from scripts import schema
@@ -293,7 +294,7 @@ def packed_tables(parsed: ParsedChunk) -> list[tuple]:
     ]
 
 
-def pack_model_tags(tag_texts: list, conn: sqlite3.Connection) -> None:
+def pack_model_tags(tag_texts: list, conn: apsw.Connection) -> None:
     """model_tags of a pack, from its models' tags JSON (in SQLite's C code, not one Python pair
     per tag): each (model, tag) pair in file order, the tag as its index in `tag_texts`."""
     conn.execute("create temp table chunk_tags (tag text primary key)")
