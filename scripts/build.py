@@ -330,19 +330,19 @@ def snapshot_stage(snapshots_dir: Path, headline: str | None) -> tuple[list[Snap
     return snapshots, headline
 
 
+@packed_rows.collector_paused()
 def load_and_classify(organizations: dict, task: census.ChunkTask) -> census.PackedChunk:
     """A chunk of census lines -> its load rows and its classification rows, packed (in a worker).
 
     Decoding and classifying in the same process means each record is decoded once and never
     read back from SQLite; the writer copies the packed rows in (scripts/load/packed_rows.py)."""
-    with packed_rows.collector_paused():
-        parsed = census.parse_chunk(task)
-        markers, rows = versioning.classify_parsed(parsed.models, parsed.tag_lists, organizations)
-        packed = packed_rows.pack(
-            [*census.packed_tables(parsed), *versioning.packed_tables(markers, rows)],
-            partial(census.pack_model_tags, parsed.tag_texts),
-        )
-        return census.PackedChunk(len(parsed.models), parsed.tag_texts, packed)
+    parsed = census.parse_chunk(task)
+    markers, rows = versioning.classify_parsed(parsed.models, parsed.tag_lists, organizations)
+    packed = packed_rows.pack(
+        [*census.packed_tables(parsed), *versioning.packed_tables(markers, rows)],
+        partial(census.pack_model_tags, parsed.tag_texts),
+    )
+    return census.PackedChunk(len(parsed.models), parsed.tag_texts, packed)
 
 
 def ordered_map(pool: ProcessPoolExecutor | None, fn, tasks, depth: int):

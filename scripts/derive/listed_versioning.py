@@ -74,12 +74,12 @@ def chunks(rows: Iterable[tuple], size: int = CHUNK_IDS) -> Iterator[list[tuple]
         yield chunk
 
 
+@packed_rows.collector_paused()
 def classify_packed(snapshot: str, items: list[tuple[str, str | None, str | None]]) -> bytes:
     """classify_ids of a chunk, as whole listed_versioning rows packed for the writer (in a
     worker: the rows cross to the writer as one bytes object, scripts/load/packed_rows.py)."""
-    with packed_rows.collector_paused():
-        rows = [(snapshot, *r, None) for r in classify_ids(items)]
-        return packed_rows.pack([(schema.LISTED_VERSIONING, rows)])
+    rows = [(snapshot, *r, None) for r in classify_ids(items)]
+    return packed_rows.pack([(schema.LISTED_VERSIONING, rows)])
 
 
 def classify_snapshot_ids(

@@ -72,12 +72,12 @@ def file_rows(snapshot: Snapshot, entry: dict) -> list[schema.WeeklyModelChange]
     return rows
 
 
+@packed_rows.collector_paused()
 def packed_file_rows(snapshot: Snapshot, entry: dict) -> tuple[int, bytes]:
     """file_rows of one manifest entry, packed for the writer (in a worker: the files are read
     side by side, and their rows cross as one bytes object each, scripts/load/packed_rows.py)."""
-    with packed_rows.collector_paused():
-        rows = file_rows(snapshot, entry)
-        return len(rows), packed_rows.pack([(schema.WEEKLY_MODEL_CHANGES, rows)])
+    rows = file_rows(snapshot, entry)
+    return len(rows), packed_rows.pack([(schema.WEEKLY_MODEL_CHANGES, rows)])
 
 
 def load_weekly_changes(db: sqlite_utils.Database, snapshot: Snapshot, mapper: Callable = map) -> int:
