@@ -39,8 +39,14 @@ def classify_ids(items: list[tuple[str, str | None, str | None]]) -> list[tuple]
     out = []
     for model_id, relation, bases in items:
         c = classify_name(model_id, base_tags(relation, bases))
-        primary = next((m for m in c.markers if m.refers_to == "self"), None)
-        base_marker = next((m for m in c.markers if m.refers_to == "base_model"), None)
+        primary = base_marker = None  # the first own marker, the first of the base model
+        base_markers = 0
+        for m in c.markers:
+            if m.refers_to == "self" and primary is None:
+                primary = m
+            elif m.refers_to == "base_model":
+                base_markers += 1
+                base_marker = base_marker or m
         out.append(
             (
                 model_id,
@@ -49,7 +55,7 @@ def classify_ids(items: list[tuple[str, str | None, str | None]]) -> list[tuple]
                 bases or None,
                 int(c.seed_rule),
                 int(c.own_version),
-                sum(m.refers_to == "base_model" for m in c.markers),
+                base_markers,
                 c.primary_form,
                 primary and primary.text,
                 primary and primary.major,

@@ -62,8 +62,9 @@ def file_rows(snapshot: Snapshot, entry: dict) -> list[schema.WeeklyModelChange]
             f"{snapshot.folder / 'MANIFEST.json'}: {entry['file']}: week_ending {week!r}"
         ) from None
     rows, seen = [], {}
+    source = str(path)  # once: a Path formats itself anew each time
     for line, fields in csv_rows(path, HEADER):
-        model, relation, bases = parse_row(f"{path}:{line}", fields, seen)
+        model, relation, bases = parse_row(f"{source}:{line}", fields, seen)
         seen[model] = line
         rows.append(
             schema.WeeklyModelChange(snapshot.name, week, change, model, relation, bases, entry["file"], line)
