@@ -328,6 +328,7 @@ def snapshot_stage(snapshots_dir: Path, headline: str | None) -> tuple[list[Snap
     return snapshots, headline
 
 
+@packed_rows.collector_paused()
 def load_and_classify(organizations: dict, task: census.ChunkTask) -> census.PackedChunk:
     """A chunk of census lines -> its load rows and its classification rows, packed (in a worker).
 

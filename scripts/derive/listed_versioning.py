@@ -41,8 +41,14 @@ def classify_ids(items: list[tuple[str, str | None, str | None]]) -> list[tuple]
     out = []
     for model_id, relation, bases in items:
         c = classify_name(model_id, base_tags(relation, bases))
-        primary = next((m for m in c.markers if m.refers_to == "self"), None)
-        base_marker = next((m for m in c.markers if m.refers_to == "base_model"), None)
+        primary = base_marker = None  # the first own marker, the first of the base model
+        base_markers = 0
+        for m in c.markers:
+            if m.refers_to == "self" and primary is None:
+                primary = m
+            elif m.refers_to == "base_model":
+                base_markers += 1
+                base_marker = base_marker or m
         out.append(
             (
                 model_id,
@@ -51,7 +57,7 @@ def classify_ids(items: list[tuple[str, str | None, str | None]]) -> list[tuple]
                 bases or None,
                 int(c.seed_rule),
                 int(c.own_version),
-                sum(m.refers_to == "base_model" for m in c.markers),
+                base_markers,
                 c.primary_form,
                 primary and primary.text,
                 primary and primary.major,
@@ -76,6 +82,7 @@ def chunks(rows: Iterable[tuple], size: int = CHUNK_IDS) -> Iterator[list[tuple]
         yield chunk
 
 
+@packed_rows.collector_paused()
 def classify_packed(snapshot: str, items: list[tuple[str, str | None, str | None]]) -> bytes:
     """classify_ids of a chunk, as whole listed_versioning rows packed for the writer (in a
     worker: the rows cross to the writer as one bytes object, scripts/load/packed_rows.py)."""

@@ -21,25 +21,30 @@ from scripts import schema
 from scripts.classify import classify_name
 from scripts.load import packed_rows
 from scripts.load.organizations import ASCII_LOWER
-from scripts.schema import Model, Versioning, VersionMarker
+from scripts.schema import Model
 
 
 def classify_parsed(
     models: list[Model],
     tag_lists: list[list],
     organizations: dict[str, tuple],
-) -> tuple[list[VersionMarker], list[Versioning]]:
+) -> tuple[list[tuple], list[tuple]]:
     """(version_markers rows, model_versioning rows) of a chunk of `models` rows and their tags.
 
     Pure; runs in the worker process that parsed the chunk. The model_versioning row carries the
     model's context (author, organization, task, downloads, creation month) as the queries group
     by it: the organization is the organizations row whose namespace equals the author without
     case, as in SQL `organizations.namespace = models.author` with the table's NOCASE key.
+
+    Rows are plain tuples in their table's column order (scripts/schema.py), as packed_rows.pack
+    binds them: a named row built by keyword cost about as much as the rest of this function
+    (tests/test_versioning_rows.py holds each value to its column's name).
     """
     markers_out, versioning_out = [], []
     no_org = (None, None, None)
     for m, tags in zip(models, tag_lists):
-        c = classify_name(m.id, tags, m.pipeline_tag, m.library_name)
+        key, snapshot, model_id, author = m.key, m.snapshot, m.id, m.author
+        c = classify_name(model_id, tags, m.pipeline_tag, m.library_name)
         counts = dict.fromkeys(REFERS_COUNTS, 0)
         primary = None  # the primary marker: the first that versions the model itself
         for i, marker in enumerate(c.markers):
@@ -47,54 +52,53 @@ def classify_parsed(
             if primary is None and marker.refers_to == "self":
                 primary = marker
             markers_out.append(
-                VersionMarker(
-                    model=m.key,
-                    snapshot=m.snapshot,
-                    model_id=m.id,
-                    marker_index=i,
-                    text=marker.text,
-                    form=marker.form,
-                    refers_to=marker.refers_to,
-                    position=marker.position,
-                    major=marker.major,
-                    minor=marker.minor,
-                    patch=marker.patch,
-                    date=marker.date,
-                    evidence=marker.evidence or None,
+                (
+                    key,  # model
+                    snapshot,
+                    model_id,
+                    i,  # marker_index
+                    marker.text,
+                    marker.form,
+                    marker.refers_to,
+                    marker.position,
+                    marker.major,
+                    marker.minor,
+                    marker.patch,
+                    marker.date,
+                    marker.evidence or None,
                 )
             )
-        author = m.author
         org = organizations.get(author.translate(ASCII_LOWER), no_org) if isinstance(author, str) else no_org
         organization, organization_kind, organization_relation = org
         versioning_out.append(
-            Versioning(
-                model=m.key,
-                snapshot=m.snapshot,
-                model_id=m.id,
-                author=author,
-                organization=organization,
-                organization_kind=organization_kind,
-                organization_relation=organization_relation,
-                pipeline_tag=m.pipeline_tag,
-                library_name=m.library_name,
-                downloads=m.downloads,
-                created_month=created_month(m.created_at),
-                created_at_placeholder=m.created_at_placeholder,
-                seed_rule=int(c.seed_rule),
-                own_version=int(c.own_version),
-                marker_count=len(c.markers),
-                self_markers=counts["self"],
-                environment_markers=counts["environment"],
-                dataset_markers=counts["dataset"],
-                base_model_markers=counts["base_model"],
-                unclear_markers=counts["unclear"],
-                primary_form=c.primary_form,
-                primary_text=primary and primary.text,
-                primary_major=primary and primary.major,
-                primary_minor=primary and primary.minor,
-                primary_patch=primary and primary.patch,
-                primary_date=primary and primary.date,
-                family=c.family,
+            (
+                key,  # model
+                snapshot,
+                model_id,
+                author,
+                organization,
+                organization_kind,
+                organization_relation,
+                m.pipeline_tag,
+                m.library_name,
+                m.downloads,
+                created_month(m.created_at),
+                m.created_at_placeholder,
+                int(c.seed_rule),
+                int(c.own_version),
+                len(c.markers),  # marker_count
+                counts["self"],  # self_markers, then environment_, dataset_, base_model_, unclear_markers
+                counts["environment"],
+                counts["dataset"],
+                counts["base_model"],
+                counts["unclear"],
+                c.primary_form,
+                primary and primary.text,  # primary_text, then primary_major, _minor, _patch, _date
+                primary and primary.major,
+                primary and primary.minor,
+                primary and primary.patch,
+                primary and primary.date,
+                c.family,
             )
         )
     return markers_out, versioning_out
@@ -113,7 +117,7 @@ def created_month(created_at) -> str | None:
     return str(created_at)[:7]
 
 
-def packed_tables(markers: list[VersionMarker], versioning: list[Versioning]) -> list[tuple]:
+def packed_tables(markers: list[tuple], versioning: list[tuple]) -> list[tuple]:
     """A chunk's classification rows, as packed_rows.pack takes them (in the worker)."""
     return [(schema.VERSION_MARKERS, markers), (schema.MODEL_VERSIONING, versioning)]
 

@@ -23,6 +23,7 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import NamedTuple
 
+import apsw
 import sqlite_utils
 
 from scripts import fts_index, schema
@@ -248,23 +249,25 @@ def parse_chunk(task: ChunkTask) -> ParsedChunk:
         placeholder = created in PLACEHOLDER_CREATED_AT
         gated = r.get("gated")
         models.append(
-            Model(
-                key=key,
-                snapshot=name,
-                id=model_id,
-                author=r.get("author", author),
-                name=model_name,
-                pipeline_tag=r.get("pipeline_tag"),
-                library_name=r.get("library_name"),
-                downloads=r.get("downloads"),
-                likes=r.get("likes"),
-                created_at=None if placeholder else created,
-                created_at_placeholder=int(placeholder),
-                last_modified=r.get("lastModified"),
-                sha=r.get("sha"),
-                private=int(bool(r.get("private"))),
-                gated=None if gated in (None, False) else str(gated),
-                tags=tags_json(tags),
+            Model._make(  # by position, a third of the time of a call by keyword
+                (
+                    key,
+                    name,  # snapshot
+                    model_id,
+                    r.get("author", author),
+                    model_name,
+                    r.get("pipeline_tag"),
+                    r.get("library_name"),
+                    r.get("downloads"),
+                    r.get("likes"),
+                    None if placeholder else created,  # created_at
+                    int(placeholder),  # created_at_placeholder
+                    r.get("lastModified"),
+                    r.get("sha"),
+                    int(bool(r.get("private"))),
+                    None if gated in (None, False) else str(gated),
+                    tags_json(tags),
+                )
             )
         )
         tag_lists.append(tags)
@@ -293,7 +296,7 @@ def packed_tables(parsed: ParsedChunk) -> list[tuple]:
     ]
 
 
-def pack_model_tags(tag_texts: list, conn: sqlite3.Connection) -> None:
+def pack_model_tags(tag_texts: list, conn: apsw.Connection) -> None:
     """model_tags of a pack, from its models' tags JSON (in SQLite's C code, not one Python pair
     per tag): each (model, tag) pair in file order, the tag as its index in `tag_texts`."""
     conn.execute("create temp table chunk_tags (tag text primary key)")

@@ -62,8 +62,9 @@ def file_rows(snapshot: Snapshot, entry: dict) -> list[schema.WeeklyModelChange]
             f"{snapshot.folder / 'MANIFEST.json'}: {entry['file']}: week_ending {week!r}"
         ) from None
     rows, seen = [], {}
+    source = str(path)  # once: a Path formats itself anew each time
     for line, fields in csv_rows(path, HEADER):
-        model, relation, bases = parse_row(f"{path}:{line}", fields, seen)
+        model, relation, bases = parse_row(f"{source}:{line}", fields, seen)
         seen[model] = line
         rows.append(
             schema.WeeklyModelChange(snapshot.name, week, change, model, relation, bases, entry["file"], line)
@@ -72,6 +73,7 @@ def file_rows(snapshot: Snapshot, entry: dict) -> list[schema.WeeklyModelChange]
     return rows
 
 
+@packed_rows.collector_paused()
 def packed_file_rows(snapshot: Snapshot, entry: dict) -> tuple[int, bytes]:
     """file_rows of one manifest entry, packed for the writer (in a worker: the files are read
     side by side, and their rows cross as one bytes object each, scripts/load/packed_rows.py)."""

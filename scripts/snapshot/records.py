@@ -32,6 +32,11 @@ MAX_TAG_CHARS = 4096
 SQLITE_INT = (-(1 << 63), (1 << 63) - 1)
 
 ID_PART = re.compile(r"(?!.*(--|\.\.))[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?")
+# A whole id that passes, in one pattern: one or two parts shaped as ID_PART, each at most
+# MAX_PART_CHARS long ("--" and ".." are looked for apart). It decides the common case several
+# times faster than the check part by part (explain_id), which words the reason of a refusal.
+_PART = rf"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]{{0,{MAX_PART_CHARS - 2}}}[A-Za-z0-9_])?"
+VALID_ID = re.compile(rf"{_PART}(?:/{_PART})?")
 
 # The JSON types a Hub field may have (or null) for the models column it fills: the column's
 # type (the first column read from it), but for the fields stored in another form than the record's.
@@ -45,6 +50,13 @@ FIELD_CHECKS = tuple(FIELD_TYPES.items())
 
 def id_problem(model_id: str) -> str | None:
     """Why `model_id` is not a Hub model id, or None."""
+    if VALID_ID.fullmatch(model_id) and "--" not in model_id and ".." not in model_id:
+        return None
+    return explain_id(model_id)
+
+
+def explain_id(model_id: str) -> str | None:
+    """id_problem, part by part: why `model_id` is not a Hub model id, or None."""
     parts = model_id.split("/")
     if len(parts) > 2 or not all(ID_PART.fullmatch(p) for p in parts):
         return (
