@@ -7,6 +7,7 @@ from scripts import schema
 from scripts.classify import classify_name
 from scripts.derive.listed_versioning import base_tags, classify_ids
 from tests.test_after_2024_loaders import VENDORED, data_rows
+from tests.test_versioning_rows import primary_columns
 
 
 def named_row(model_id: str, relation: str | None, bases: str | None) -> schema.ListedVersioning:
@@ -23,12 +24,7 @@ def named_row(model_id: str, relation: str | None, bases: str | None) -> schema.
         seed_rule=int(c.seed_rule),
         own_version=int(c.own_version),
         base_model_markers=len(of_base),
-        primary_form=c.primary_form,
-        primary_text=primary and primary.text,
-        primary_major=primary and primary.major,
-        primary_minor=primary and primary.minor,
-        primary_patch=primary and primary.patch,
-        primary_date=primary and primary.date,
+        **primary_columns(c, primary),
         base_version_text=of_base[0].text if of_base else None,
         family=c.family,
         census_model=None,

@@ -16,6 +16,19 @@ from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import DEFAULT_SNAPSHOTS_DIR, find_snapshots
 
 
+def primary_columns(c, primary) -> dict:
+    """The primary-marker columns of a versioning row, by name, from a classification and its
+    first own-version marker (or None)."""
+    return {
+        "primary_form": c.primary_form,
+        "primary_text": primary and primary.text,
+        "primary_major": primary and primary.major,
+        "primary_minor": primary and primary.minor,
+        "primary_patch": primary and primary.patch,
+        "primary_date": primary and primary.date,
+    }
+
+
 @pytest.fixture(scope="module")
 def organization_map() -> dict[str, tuple]:
     db = sqlite_utils.Database(memory=True)
@@ -81,12 +94,7 @@ def named_rows(parsed: census.ParsedChunk, orgs: dict) -> tuple[list, list]:
                 dataset_markers=sum(x.refers_to == "dataset" for x in c.markers),
                 base_model_markers=sum(x.refers_to == "base_model" for x in c.markers),
                 unclear_markers=sum(x.refers_to == "unclear" for x in c.markers),
-                primary_form=c.primary_form,
-                primary_text=primary and primary.text,
-                primary_major=primary and primary.major,
-                primary_minor=primary and primary.minor,
-                primary_patch=primary and primary.patch,
-                primary_date=primary and primary.date,
+                **primary_columns(c, primary),
                 family=c.family,
             )
         )
