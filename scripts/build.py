@@ -217,7 +217,7 @@ class Output:
     site serves one build's files, never a mix; the next build removes what a dead one left behind.
     """
 
-    # "downloads": scripts.publish.downloads.MOUNT (tests/test_build.py checks that they agree).
+    # "downloads": scripts.publish.downloads.MOUNT (tests/test_build_faults.py checks that they agree).
     FILES = ("inspect.json", "metadata.json", "figures", "downloads", "build.json")
 
     def __init__(self, out: Path):
@@ -602,7 +602,7 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
     build's folder, then all of them put in place by one swap (Output.publish).
 
     The findings are written first (the database's last change); then the figures are drawn in
-    another process while the downloads are written, and the inspect file takes the database's
+    a thread while the downloads are written, and the inspect file takes the database's
     hash from the downloads' manifest, so the 1 GB file is hashed once. The largest downloads and
     the trigram index were made during the derive stage (`prepared`); they are taken as they are."""
     from scripts.publish import croissant, downloads, figures

@@ -25,7 +25,8 @@ import sqlite_utils
 from scipy import stats
 
 from scripts import schema
-from scripts.derive import forms, group_estimates
+from scripts.derive import group_estimates
+from scripts.derive.forms import TRADITIONAL_FORMS
 
 CONFIDENCE = 0.95
 # Fewer labelled ids than this in a group: no interval is stated (the variance of the rectifier
@@ -33,9 +34,6 @@ CONFIDENCE = 0.95
 MIN_LABELLED = 25
 # The stratum that is a simple random sample of the census (data/validation/MANIFEST.json).
 UNIFORM = "uniform"
-
-# Own-version schemes: traditional (major.minor.patch-like) forms and every other form.
-OTHER_FORMS, TRADITIONAL_FORMS = forms.OTHER_FORMS, forms.TRADITIONAL_FORMS
 
 # Popularity bands by 30-day downloads at collection time: (lowest downloads, label).
 BANDS = ((0, "0"), (1, "1-9"), (10, "10+"))
