@@ -601,9 +601,9 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
     """Figures, downloads, inspect file and the site's metadata of the built database, all in the
     build's folder, then all of them put in place by one swap (Output.publish).
 
-    The findings are written first (the database's last change); then the figures are drawn in
-    a thread while the downloads are written, and the inspect file takes the database's
-    hash from the downloads' manifest, so the 1 GB file is hashed once. The largest downloads and
+    The findings are written first (the database's last change); then the downloads, the
+    inspect file (which takes the database's hash from the downloads' manifest, so the 1 GB file
+    is hashed once) and last the figures. The largest downloads and
     the trigram index were made during the derive stage (`prepared`); they are taken as they are."""
     from scripts.publish import croissant, downloads, figures
     from scripts.publish.early_downloads import release_freed_memory
@@ -620,26 +620,23 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
             figures_dir = output.generation / "figures"
             figures_dir.mkdir()  # served even when no finding has a figure
             exported = clock.timed("early_downloads", prepared.downloads.result)
-            # Its work done, the side process ends before the figures' renderer starts, so that
-            # their memory is never counted together; the renderer draws in a thread of this
-            # process (a process of its own would add an interpreter) while the downloads are written.
+            # Its work done, the side process ends before the downloads are written; the figures
+            # are drawn after them, once their batches' memory is given back: the renderer (about
+            # 130 MiB, kept until the process ends) beside the downloads was the build's peak.
             prepared.downloads.stop()
-            with ThreadPoolExecutor(1) as drawing:
-                drawn = drawing.submit(
-                    clock.timed, "figures", figures.draw_all, output.database, charts, figures_dir
-                )
-                manifest = clock.timed(
-                    "downloads",
-                    downloads.write_downloads,
-                    output.database,
-                    output.generation / downloads.MOUNT,
-                    output.out.stem,
-                    exported,
-                )
-                exported[0].rmdir()  # emptied: its files are in the downloads folder now
-                clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
-                clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
-                drawn.result()
+            manifest = clock.timed(
+                "downloads",
+                downloads.write_downloads,
+                output.database,
+                output.generation / downloads.MOUNT,
+                output.out.stem,
+                exported,
+            )
+            exported[0].rmdir()  # emptied: its files are in the downloads folder now
+            clock.timed("croissant", croissant.write_into, metadata, output.generation / downloads.MOUNT)
+            clock.timed("inspect", write_inspect, output.database, output.inspect, output.out, manifest)
+            release_freed_memory()
+            clock.timed("figures", figures.draw_all, output.database, charts, figures_dir)
     finally:
         prepared.downloads.stop()
     with clock.stage("publish"):

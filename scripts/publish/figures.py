@@ -43,8 +43,7 @@ def figure_urls(key: str) -> dict[str, str]:
 
 
 def draw_all(db_path: Path, charts: list[tuple[str, dict]], figures_dir: Path) -> None:
-    """Render each (finding key, canned query) of `charts` from the database at db_path, read
-    only: the build draws them while it writes the downloads from the same file."""
+    """Render each (finding key, canned query) of `charts` from the database at db_path, read only."""
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
         for key, query in charts:
