@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import sqlite3
+from contextlib import closing
 
 import pyarrow.parquet as pq
 import pytest
@@ -92,9 +93,10 @@ def test_integer_columns_stay_integers(fixture_build):
     assert str(schema.field("snapshot").type) == "string"
 
 
-def test_a_table_written_twice_has_the_same_sha256(fixture_db, tmp_path, db):
-    first = downloads.export_table(db, "summary_tasks", _folder(tmp_path / "a"))
-    second = downloads.export_table(db, "summary_tasks", _folder(tmp_path / "b"))
+def test_a_table_written_twice_has_the_same_sha256(fixture_db, tmp_path):
+    with closing(downloads.open_read_only(fixture_db)) as conn:
+        first = downloads.export_table(conn, "summary_tasks", _folder(tmp_path / "a"))
+        second = downloads.export_table(conn, "summary_tasks", _folder(tmp_path / "b"))
     assert [f["sha256"] for f in first["files"]] == [f["sha256"] for f in second["files"]]
 
 
