@@ -6,6 +6,7 @@ import gzip
 import io
 import json
 import sqlite3
+from contextlib import closing
 
 import pyarrow.parquet as pq
 import pytest
@@ -92,9 +93,10 @@ def test_integer_columns_stay_integers(fixture_build):
     assert str(schema.field("snapshot").type) == "string"
 
 
-def test_a_table_written_twice_has_the_same_sha256(fixture_db, tmp_path, db):
-    first = downloads.export_table(db, "summary_tasks", _folder(tmp_path / "a"))
-    second = downloads.export_table(db, "summary_tasks", _folder(tmp_path / "b"))
+def test_a_table_written_twice_has_the_same_sha256(fixture_db, tmp_path):
+    with closing(downloads.open_read_only(fixture_db)) as conn:
+        first = downloads.export_table(conn, "summary_tasks", _folder(tmp_path / "a"))
+        second = downloads.export_table(conn, "summary_tasks", _folder(tmp_path / "b"))
     assert [f["sha256"] for f in first["files"]] == [f["sha256"] for f in second["files"]]
 
 
@@ -158,3 +160,25 @@ def test_a_table_changed_after_its_early_export_is_refused(fixture_db, tmp_path)
     with pytest.raises(downloads.DownloadError, match="table models: .* when it was exported early"):
         downloads.write_downloads(fixture_db, tmp_path / "downloads", exported=(early, [entry]))
     assert [p.name for p in tmp_path.iterdir()] == ["early"]
+
+
+@pytest.mark.parametrize("batch, row_group", [(300, 1000), (997, 1000), (1000, 1000), (5000, 700)])
+def test_the_batches_do_not_change_the_files(fixture_db, tmp_path, monkeypatch, batch, row_group):
+    """Rows are read `batch` at a time and gathered into Parquet row groups of ROW_GROUP rows:
+    the CSV (decompressed: gzip's bytes follow the writes) and the Parquet file are byte for
+    byte those written a row group at a time, whatever the batch."""
+    table = "models"
+    monkeypatch.setattr(downloads, "ROW_GROUP", row_group)
+    with closing(downloads.open_read_only(fixture_db)) as conn:
+        rows = conn.execute(f"select count(*) from [{table}]").fetchone()[0]
+        assert rows > 2 * row_group  # several groups, and a shorter last one
+        batched = downloads.export_table(conn, table, _folder(tmp_path / "batched"), batch=batch)
+        whole = downloads.export_table(conn, table, _folder(tmp_path / "whole"), batch=row_group)
+    csv_gz = f"{table}.csv.gz"
+    assert gzip.decompress((tmp_path / "batched" / csv_gz).read_bytes()) == gzip.decompress(
+        (tmp_path / "whole" / csv_gz).read_bytes()
+    )
+    assert batched["files"][1]["sha256"] == whole["files"][1]["sha256"]  # the Parquet file
+    metadata = pq.read_metadata(tmp_path / "batched" / f"{table}.parquet")
+    sizes = [metadata.row_group(i).num_rows for i in range(metadata.num_row_groups)]
+    assert sizes == [row_group] * (rows // row_group) + ([rows % row_group] if rows % row_group else [])
