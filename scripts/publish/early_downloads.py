@@ -18,7 +18,6 @@ from contextlib import closing
 from pathlib import Path
 
 from scripts.derive import robustness
-from scripts.publish import downloads
 
 # Each table final once the load's rows are in, and the file it is read from then ("database":
 # the copy of the main file; "staging": the staged versioning, see BuildRun.attach_staging).
@@ -63,7 +62,7 @@ class EarlyDownloads:
         # a table took less CPU time and 50 MiB less memory than two side by side (measured:
         # 15.5 CPU-s and 190 MiB against 21.8 CPU-s and 243 MiB for the three tables).
         self.pending = self.pool.apply_async(
-            trimmed_call, (downloads.export_tables, self.sources(), str(self.folder), 1)
+            trimmed_call, (export_tables, self.sources(), str(self.folder), 1)
         )
         self.tasks = [self.robustness, self.pending]
         return self
@@ -97,6 +96,14 @@ def robustness_rows(staging: str, loaded: str) -> list[dict]:
         conn.execute("attach database ? as loaded", [f"file:{loaded}?mode=ro"])
         rows = robustness.column_robustness_rows(robustness.read_columns(conn))
     return rows
+
+
+def export_tables(*args):
+    """downloads.export_tables, imported in the process that runs it: its pyarrow (about 30 MiB)
+    is not needed by the build's process until the outputs stage."""
+    from scripts.publish import downloads
+
+    return downloads.export_tables(*args)
 
 
 def release_freed_memory() -> None:
