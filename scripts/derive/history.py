@@ -57,13 +57,14 @@ def headline_census(db: sqlite_utils.Database) -> str | None:
     return row and row[0]
 
 
-def derive_history(db: sqlite_utils.Database) -> None:
+def derive_history(db: sqlite_utils.Database, fitted: group_estimates.Fit | None = None) -> None:
     """Fill the four tables (created by scripts/schema.py) from models, model_versioning,
-    version_markers and weight_file_changes."""
+    version_markers and weight_file_changes; `fitted`: the labels' group_estimates.fit, if the
+    caller has it."""
     census = headline_census(db)
     link_weight_changes(db, census)
     derive_rewritten(db, census)
-    correct_rewritten(db, census)
+    correct_rewritten(db, census, fitted)
     derive_declared_versions(db)
     derive_succession(db)
 
@@ -139,7 +140,9 @@ def derive_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
         where grouping = 'task'""")
 
 
-def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
+def correct_rewritten(
+    db: sqlite_utils.Database, census: str | None, fitted: group_estimates.Fit | None = None
+) -> None:
     """Corrected shares of history_rewritten, when the census is the labelled one, by the per-group
     method of the tasks and companies (scripts/derive/group_estimates.py): each group of rewritten
     models as a set, and the census comparator as the same mix of (task, library) cells, each cell
@@ -148,7 +151,7 @@ def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
     manifest = validation.read_manifest(validation.VALIDATION_DIR)
     if census != manifest["census"] or census not in estimates.labelled_census(db):
         return
-    fitted = group_estimates.fit(db, manifest)
+    fitted = fitted or group_estimates.fit(db, manifest)
     groups = group_estimates.estimate_sets(
         db,
         manifest,
