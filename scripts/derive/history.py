@@ -207,10 +207,16 @@ def derive_declared_versions(db: sqlite_utils.Database) -> None:
     db.execute(f"create temp table history_declared as {DECLARED}")
     db.execute("create unique index temp.history_declared_model on history_declared(model)")
     db.execute("drop table if exists temp.history_family_sizes")
+    # The sizes of the families that declare a version only, each counted in the family index: the
+    # census holds 715,000 families, most of one model and none declared.
     db.execute(f"""
         create temp table history_family_sizes as
-        select snapshot, author, family, count(*) as models from model_versioning v
-        where {IN_FAMILY} group by snapshot, author, family""")
+        select f.snapshot, f.author, f.family,
+               (select count(*) from model_versioning x
+                where x.snapshot = f.snapshot and x.author = f.author and x.family = f.family) as models
+        from (select distinct v.snapshot, v.author, v.family
+              from temp.history_declared d join model_versioning v on v.model = d.model
+              where {IN_FAMILY}) as f""")
     db.execute(
         "create unique index temp.history_family_sizes_key on history_family_sizes(snapshot, author, family)"
     )
@@ -267,8 +273,10 @@ def derive_succession(db: sqlite_utils.Database) -> None:
         """
         create temp table history_fam as
         select v.snapshot, v.author, v.family, v.model, v.model_id, d.key, d.text
-        from (select author, family from temp.history_family_sizes where snapshot in (:old, :new)
-              group by author, family having count(*) = 2) as b
+        from (select distinct o.author, o.family from model_versioning o
+              where o.snapshot = :old and o.author is not null and o.family is not null and o.family <> ''
+                and exists (select 1 from model_versioning n
+                            where n.snapshot = :new and n.author = o.author and n.family = o.family)) as b
         join model_versioning v on v.snapshot in (:old, :new) and v.author = b.author and v.family = b.family
         left join temp.history_declared d on d.model = v.model""",
         {"old": pair[0], "new": pair[1]},
