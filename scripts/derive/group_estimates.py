@@ -601,7 +601,9 @@ def estimate_sets(
 # -- the derive step ------------------------------------------------------------------------------
 
 
-def derive(db: sqlite_utils.Database, manifest: dict | None, fitted: Fit | None = None) -> dict[str, list[dict]]:
+def derive(
+    db: sqlite_utils.Database, manifest: dict | None, fitted: Fit | None = None
+) -> dict[str, list[dict]]:
     """Rows of estimate_tasks, estimate_companies, estimate_readings, estimate_group_check and its
     summary; without a validation manifest (no labels) raw shares only. `fitted` (fit of the same
     manifest) saves measuring the rates again."""
