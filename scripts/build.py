@@ -515,6 +515,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
         commit_messages,
         estimates,
         frontier_releases,
+        group_estimates,
         history,
         rewrites,
         robustness,
@@ -557,13 +558,15 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
         log.info("validation sample: %d labelled ids", validation.load_validation(db))
         check_labelled_sample(db)
         manifest = validation.read_manifest(validation.VALIDATION_DIR)
-        log.info("estimates: %s", estimates.derive_estimates(db, manifest))
+        # The labels' rates and spread, measured once for the three steps that correct with them.
+        fitted = group_estimates.fit(db, manifest) if estimates.labelled_census(db) else None
+        log.info("estimates: %s", estimates.derive_estimates(db, manifest, fitted))
         log.info("robustness: %d rows", robustness.write_robustness(db, early.robustness_rows()))
     # Where versions live when not in names: weight rewrites, predecessors, succession.
     with db.conn:
-        history.derive_history(db)
+        history.derive_history(db, fitted)
         # The closing question against a control group, commit messages, and the Hub after 2024.
-        rewrites.derive_rewrites(db)
+        rewrites.derive_rewrites(db, fitted)
         commit_messages.derive_commit_messages(db)
         weekly.derive_weekly(db)
         frontier_releases.derive_frontier(db)

@@ -296,11 +296,14 @@ ESTIMATE_TABLES = {
 }
 
 
-def derive_estimates(db: sqlite_utils.Database, manifest: dict | None = None) -> dict[str, int]:
+def derive_estimates(
+    db: sqlite_utils.Database, manifest: dict | None = None, fitted: group_estimates.Fit | None = None
+) -> dict[str, int]:
     """Write the estimate_* tables from model_versioning and validation_labels; rows per table.
 
     manifest: the validation folder's MANIFEST.json (its strata and groups give the design
-    weights of the per-group estimates); None when the build has no labels."""
+    weights of the per-group estimates); None when the build has no labels. fitted: its
+    group_estimates.fit, when the caller has it already."""
     censuses = labelled_census(db)
     counts = census_counts(db)
     labelled: dict[tuple, list[dict]] = defaultdict(list)
@@ -311,7 +314,7 @@ def derive_estimates(db: sqlite_utils.Database, manifest: dict | None = None) ->
     tables = {
         "estimate_rq1": rq1_rows(counts, labelled, censuses),
         "estimate_seed_gap": seed_gap_rows(counts),
-        **group_estimates.derive(db, manifest if censuses else None),
+        **group_estimates.derive(db, manifest if censuses else None, fitted),
     }
     for name, rows in tables.items():
         table = ESTIMATE_TABLES[name]

@@ -552,13 +552,16 @@ def group_check_summary(check: list[dict]) -> list[dict]:
 class Fit(NamedTuple):
     rates: dict[str, ReadingRate]
     spread: float
+    labelled: list[Labelled]  # what they were measured on: every labelled id of the census
 
 
 def fit(db: sqlite_utils.Database, manifest: dict) -> Fit:
-    """The readings' rates and the spread between groups, from every labelled id of the census."""
+    """The readings' rates and the spread between groups, from every labelled id of the census.
+    Neither changes while the derive stage runs: the build fits once and hands the Fit to each
+    step that corrects shares (about a CPU-second a fit, most of it the design weights' scan)."""
     labelled = labelled_readings(db, manifest, manifest["census"])
     rates = reading_rates(labelled)
-    return Fit(rates, group_spread(labelled))
+    return Fit(rates, group_spread(labelled), labelled)
 
 
 def estimate_sets(
@@ -573,7 +576,7 @@ def estimate_sets(
     model_versioning key of that census. Returns grp -> GroupEstimate (point None: not measured).
     `fitted` (from fit) saves measuring the rates again for each call."""
     census = manifest["census"]
-    rates, spread = fitted or fit(db, manifest)
+    rates, spread, _ = fitted or fit(db, manifest)
     cells = db.query(
         f"""select s.grp, {reading_sql()} as reading, coalesce(m.organization_kind = 'company', 0) as company,
                    count(*) as models, count(v.model) as labelled, coalesce(sum(v.own_version), 0) as labelled_own
@@ -598,13 +601,18 @@ def estimate_sets(
 # -- the derive step ------------------------------------------------------------------------------
 
 
-def derive(db: sqlite_utils.Database, manifest: dict | None) -> dict[str, list[dict]]:
+def derive(
+    db: sqlite_utils.Database, manifest: dict | None, fitted: Fit | None = None
+) -> dict[str, list[dict]]:
     """Rows of estimate_tasks, estimate_companies, estimate_readings, estimate_group_check and its
-    summary; without a validation manifest (no labels) raw shares only."""
+    summary; without a validation manifest (no labels) raw shares only. `fitted` (fit of the same
+    manifest) saves measuring the rates again."""
     census = manifest["census"] if manifest else LABELLED_CENSUS
-    labelled = labelled_readings(db, manifest, census) if manifest else []
-    rates = reading_rates(labelled) if labelled else None
-    spread = group_spread(labelled) if labelled else MAX_SPREAD
+    if manifest and fitted is None:
+        fitted = fit(db, manifest)
+    labelled = fitted.labelled if manifest else []
+    rates = fitted.rates if labelled else None
+    spread = fitted.spread if labelled else MAX_SPREAD
     groups = list(manifest.get("group_labels", {}).get("groups", {})) if manifest else []
     counts = reading_counts(db)
     check = group_check_rows(labelled, groups, census) if labelled else []

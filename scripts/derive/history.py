@@ -57,13 +57,14 @@ def headline_census(db: sqlite_utils.Database) -> str | None:
     return row and row[0]
 
 
-def derive_history(db: sqlite_utils.Database) -> None:
+def derive_history(db: sqlite_utils.Database, fitted: group_estimates.Fit | None = None) -> None:
     """Fill the four tables (created by scripts/schema.py) from models, model_versioning,
-    version_markers and weight_file_changes."""
+    version_markers and weight_file_changes; `fitted`: the labels' group_estimates.fit, if the
+    caller has it."""
     census = headline_census(db)
     link_weight_changes(db, census)
     derive_rewritten(db, census)
-    correct_rewritten(db, census)
+    correct_rewritten(db, census, fitted)
     derive_declared_versions(db)
     derive_succession(db)
 
@@ -139,7 +140,9 @@ def derive_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
         where grouping = 'task'""")
 
 
-def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
+def correct_rewritten(
+    db: sqlite_utils.Database, census: str | None, fitted: group_estimates.Fit | None = None
+) -> None:
     """Corrected shares of history_rewritten, when the census is the labelled one, by the per-group
     method of the tasks and companies (scripts/derive/group_estimates.py): each group of rewritten
     models as a set, and the census comparator as the same mix of (task, library) cells, each cell
@@ -148,7 +151,7 @@ def correct_rewritten(db: sqlite_utils.Database, census: str | None) -> None:
     manifest = validation.read_manifest(validation.VALIDATION_DIR)
     if census != manifest["census"] or census not in estimates.labelled_census(db):
         return
-    fitted = group_estimates.fit(db, manifest)
+    fitted = fitted or group_estimates.fit(db, manifest)
     groups = group_estimates.estimate_sets(
         db,
         manifest,
@@ -204,10 +207,16 @@ def derive_declared_versions(db: sqlite_utils.Database) -> None:
     db.execute(f"create temp table history_declared as {DECLARED}")
     db.execute("create unique index temp.history_declared_model on history_declared(model)")
     db.execute("drop table if exists temp.history_family_sizes")
+    # The sizes of the families that declare a version only, each counted in the family index: the
+    # census holds 715,000 families, most of one model and none declared.
     db.execute(f"""
         create temp table history_family_sizes as
-        select snapshot, author, family, count(*) as models from model_versioning v
-        where {IN_FAMILY} group by snapshot, author, family""")
+        select f.snapshot, f.author, f.family,
+               (select count(*) from model_versioning x
+                where x.snapshot = f.snapshot and x.author = f.author and x.family = f.family) as models
+        from (select distinct v.snapshot, v.author, v.family
+              from temp.history_declared d join model_versioning v on v.model = d.model
+              where {IN_FAMILY}) as f""")
     db.execute(
         "create unique index temp.history_family_sizes_key on history_family_sizes(snapshot, author, family)"
     )
@@ -264,8 +273,10 @@ def derive_succession(db: sqlite_utils.Database) -> None:
         """
         create temp table history_fam as
         select v.snapshot, v.author, v.family, v.model, v.model_id, d.key, d.text
-        from (select author, family from temp.history_family_sizes where snapshot in (:old, :new)
-              group by author, family having count(*) = 2) as b
+        from (select distinct o.author, o.family from model_versioning o
+              where o.snapshot = :old and o.author is not null and o.family is not null and o.family <> ''
+                and exists (select 1 from model_versioning n
+                            where n.snapshot = :new and n.author = o.author and n.family = o.family)) as b
         join model_versioning v on v.snapshot in (:old, :new) and v.author = b.author and v.family = b.family
         left join temp.history_declared d on d.model = v.model""",
         {"old": pair[0], "new": pair[1]},

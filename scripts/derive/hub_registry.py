@@ -65,6 +65,7 @@ def derive_hub_registry(db: sqlite_utils.Database) -> None:
     _families_and_sizes(db)
     conn.execute("drop table temp.hr_declared")
     conn.execute("drop table temp.hr_conflicts")
+    conn.execute("drop table temp.hr_families")
 
 
 def _versions(db: sqlite_utils.Database) -> None:
@@ -78,6 +79,14 @@ def _versions(db: sqlite_utils.Database) -> None:
               from version_markers where refers_to = 'self') as d
         where rn = 1""")
     conn.execute("create unique index temp.hr_declared_model on hr_declared(model)")
+    # The families of two or more models with their sizes, grouped once for the versions below
+    # and the table of family sizes (whose singletons are the rest of the models).
+    conn.execute("drop table if exists temp.hr_families")
+    conn.execute("""
+        create temp table hr_families as
+        select snapshot, author, family, count(*) as versions from model_versioning
+        where author is not null and family is not null and family <> ''
+        group by snapshot, author, family having count(*) >= 2""")
 
     conn.execute("""
         insert into hub_registry_versions (model, snapshot, author, family, registered_model,
@@ -102,9 +111,7 @@ def _versions(db: sqlite_utils.Database) -> None:
               -- only families of two or more: they are a seventh of the models, and the windows
               -- over every model took most of this stage's time (mv.snapshot is m.snapshot)
               and (mv.snapshot, mv.author, mv.family) in (
-                  select snapshot, author, family from model_versioning
-                  where author is not null and family is not null and family <> ''
-                  group by 1, 2, 3 having count(*) >= 2)
+                  select snapshot, author, family from temp.hr_families)
             window fam as (partition by m.snapshot, mv.author, mv.family)
         ) as f
         left join hr_declared d on d.model = f.model
@@ -207,8 +214,17 @@ def _families_and_sizes(db: sqlite_utils.Database) -> None:
     # where every model is a version of its family.
     conn.execute("""
         insert into hub_registry_sizes
-        select snapshot, versions, count(*), sum(versions) from (
-            select snapshot, author, family, count(*) as versions from model_versioning
-            where author is not null and family is not null and family <> ''
-            group by snapshot, author, family)
-        group by snapshot, versions""")
+        with multi as (
+            select snapshot, versions, count(*) as families, sum(versions) as models
+            from temp.hr_families group by snapshot, versions),
+        singles as (
+            select f.snapshot, 1 as versions,
+                   f.models - coalesce((select sum(m.models) from multi m where m.snapshot = f.snapshot), 0)
+                       as families
+            from (select snapshot, count(*) as models from model_versioning
+                  where author is not null and family is not null and family <> ''
+                  group by snapshot) as f)
+        select snapshot, versions, families, models from multi
+        union all
+        select snapshot, versions, families, families from singles where families > 0
+        order by 1, 2""")

@@ -27,13 +27,14 @@ CONTROL = "not rewritten (control group)"
 REWRITTEN = "rewritten in place"
 
 
-def derive_rewrites(db: sqlite_utils.Database) -> None:
+def derive_rewrites(db: sqlite_utils.Database, fitted: group_estimates.Fit | None = None) -> None:
+    """`fitted`: the labels' group_estimates.fit, if the caller has it."""
     census = headline_census(db)
     if not db.execute("select exists (select 1 from population_models)").fetchone()[0]:
         return
     link_population(db, census)
     control_rows(db, census)
-    correct_control(db, census)
+    correct_control(db, census, fitted)
     predecessor_definitions(db)
 
 
@@ -79,7 +80,9 @@ def control_rows(db: sqlite_utils.Database, census: str | None) -> None:
     )
 
 
-def correct_control(db: sqlite_utils.Database, census: str | None) -> None:
+def correct_control(
+    db: sqlite_utils.Database, census: str | None, fitted: group_estimates.Fit | None = None
+) -> None:
     """share_corrected of every history_control row by the per-group method of the tasks and
     companies (scripts/derive/group_estimates.py), when the census is the labelled one."""
     manifest = validation.read_manifest(validation.VALIDATION_DIR)
@@ -95,7 +98,7 @@ def correct_control(db: sqlite_utils.Database, census: str | None) -> None:
         select 'all' || char(31) || arm as grp, model from members
         union all select 'rewrites' || char(31) || band, model from members
         union all select 'variant' || char(31) || variant || ', ' || arm, model from members"""
-    found = group_estimates.estimate_sets(db, manifest, members)
+    found = group_estimates.estimate_sets(db, manifest, members, fitted=fitted)
     db.conn.executemany(
         """update history_control set share_corrected = ?, corrected_low = ?, corrected_high = ?,
                labelled = ? where grouping = ? and grp = ?""",

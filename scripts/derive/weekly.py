@@ -60,14 +60,19 @@ def weekly_shares(db: sqlite_utils.Database, weekly: str) -> None:
         with added as (
             select w.week_ending, coalesce(w.relation, 'none declared') as relation, l.own_version,
                    not l.own_version and l.base_model_markers > 0 as base_version_only
-            from weekly_model_changes w
-            join listed_versioning l on l.snapshot = w.snapshot and l.model_id = w.model_id
-            where w.snapshot = :weekly and w.change = 'added')
-        select :weekly, week_ending, relation, count(*), sum(own_version), sum(base_version_only)
-        from added group by week_ending, relation
+            -- the listed ids in order, each change found through its model_id index: a third less
+            -- work than a lookup of the listed row for each of the 436,000 added changes
+            from listed_versioning l
+            cross join weekly_model_changes w on w.snapshot = l.snapshot and w.model_id = l.model_id
+            where l.snapshot = :weekly and w.change = 'added'),
+        counted as (
+            select week_ending, relation, count(*) as n, sum(own_version) as own,
+                   sum(base_version_only) as base_only
+            from added group by week_ending, relation)
+        select :weekly, week_ending, relation, n, own, base_only from counted
         union all
-        select :weekly, week_ending, 'all', count(*), sum(own_version), sum(base_version_only)
-        from added group by week_ending""",
+        -- a week's 'all' row adds up its relations' counts instead of grouping the changes again
+        select :weekly, week_ending, 'all', sum(n), sum(own), sum(base_only) from counted group by week_ending""",
         {"weekly": weekly},
     )
 
@@ -79,8 +84,11 @@ def supersessions(db: sqlite_utils.Database, weekly: str, census: str | None) ->
         f"""create temp table wk_new as
             select l.model_id, l.author, l.family, l.primary_text, {VERSION_KEY.format(p="l.")} as key,
                    min(w.week_ending) as week
+            -- the versioned listed ids first (a sixth of them), then their changes by model_id: the
+            -- other way round looked up a listed row for every added change
             from listed_versioning l
-            join weekly_model_changes w on w.snapshot = l.snapshot and w.model_id = l.model_id and w.change = 'added'
+            cross join weekly_model_changes w
+                on w.snapshot = l.snapshot and w.model_id = l.model_id and w.change = 'added'
             where l.snapshot = :weekly and l.own_version and l.family <> '' and l.census_model is null
             group by l.model_id""",
         {"weekly": weekly},

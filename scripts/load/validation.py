@@ -214,8 +214,10 @@ def _classifications(db: sqlite_utils.Database, census: str, ids: list[str]) -> 
         for r in db.query(
             f"""select m.model, m.model_id, m.own_version, m.marker_count, m.primary_form, m.pipeline_tag,
                        m.organization, m.downloads, {band_sql("m.downloads")} as band
-                from model_versioning m join _labelled_ids l on l.model_id = m.model_id
-                where m.snapshot = ?""",
+                from _labelled_ids l
+                -- each labelled id found through the census's id index, not a scan of every model
+                cross join models i on i.snapshot = ? and i.id = l.model_id
+                join model_versioning m on m.model = i.key""",
             [census],
         )
     }
