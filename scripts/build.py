@@ -94,7 +94,7 @@ def build(
                     counts = load_stage(run, snapshots, headline, organizations_csv)
                 run.close_pool()  # derive uses no worker: their memory is given back now
                 with clock.stage("derive"):
-                    early = derive_stage(run, snapshots)
+                    early = derive_stage(run, snapshots, clock)
             publish_stage(output, clock, early)
     except sqlite3.OperationalError as e:
         if "full" not in str(e) and "disk I/O" not in str(e):
@@ -111,7 +111,8 @@ def build(
 
 # The stage times of a build, written beside its files (and logged): {"seconds", "cpu_seconds",
 # "peak_rss_mib", "stages": [{"stage", "seconds", "cpu_seconds", "peak_rss_mib"}, ...],
-# "parts": [{"part", "seconds"}, ...]}; parts run side by side within a stage (figures, downloads).
+# "parts": [{"part", "seconds"}, ...]}; parts of the outputs stage (figures, downloads), and the
+# derive stage's steps ("derive.<step>", with "thread_cpu_seconds": the build's own thread's CPU).
 STAGES_FILE = "build.json"
 STAGES = ("snapshot", "load", "derive", "outputs", "publish")
 # Set to a stage's name, the build stops itself (SIGSTOP) as that stage begins: the fault tests
@@ -185,6 +186,25 @@ class StageClock:
         self.parts.append(row)
         log.info("  %s done: %.1f s wall", name, row["seconds"])
         return result
+
+    @contextlib.contextmanager
+    def step(self, name: str):
+        """A step of the running stage, in the calling thread: its wall time and that thread's CPU
+        time (the stage's other threads and processes work beside it), logged and kept as a part."""
+        wall, cpu = time.monotonic(), time.thread_time()
+        yield
+        row = {
+            "part": name,
+            "seconds": round(time.monotonic() - wall, 2),
+            "thread_cpu_seconds": round(time.thread_time() - cpu, 2),
+        }
+        self.parts.append(row)
+        log.info(
+            "  %s done: %.1f s wall, %.1f s CPU in this thread",
+            name,
+            row["seconds"],
+            row["thread_cpu_seconds"],
+        )
 
     def summary(self) -> dict:
         return {
@@ -487,7 +507,7 @@ class Prepared(NamedTuple):
     trigrams: Future
 
 
-def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> Prepared:
+def derive_stage(run: BuildRun, snapshots: list[Snapshot], clock: StageClock) -> Prepared:
     """The derived tables (derive_tables), while the downloads of the tables the load made final
     and the trigram index are made beside them; returns those, for publish_stage."""
     from scripts.publish.early_downloads import EarlyDownloads, release_freed_memory
@@ -500,17 +520,18 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot]) -> Prepared:
     )
     side.shutdown(wait=False)  # its thread ends with the trigram index
     try:
-        derive_tables(run, snapshots, prepared.downloads)
+        derive_tables(run, snapshots, prepared.downloads, clock)
     except BaseException:
         prepared.downloads.stop()
         raise
     return prepared
 
 
-def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownloads) -> None:
+def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownloads, clock: StageClock) -> None:
     """Tag counts, git refs, the staged classification copied in, summaries, full-text index,
     the Hub as a registry, where versions live outside names, and statistics for the planner;
-    the robustness rows are computed by the `early` downloads' process."""
+    the robustness rows are computed by the `early` downloads' process. Each step is timed as a
+    part of the stage (`derive.<step>`; a step that waits for a side thread counts the wait)."""
     from scripts.derive import (
         commit_messages,
         estimates,
@@ -538,41 +559,56 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
             summaries.compute_summaries, run.path.with_name("summaries.db"), run.staging
         )
         with db.conn:
-            census.finish_tags(db, run.tag_keys)
-            for s in snapshots:
-                if s.kind == SnapshotKind.CENSUS:
-                    refs.load_refs(db, s)
-            versioning.copy_staged(db, "staging")
+            with clock.step("derive.tags"):
+                census.finish_tags(db, run.tag_keys)
+            with clock.step("derive.refs"):
+                for s in snapshots:
+                    if s.kind == SnapshotKind.CENSUS:
+                        refs.load_refs(db, s)
+            with clock.step("derive.copy_versioning"):
+                versioning.copy_staged(db, "staging")
         db.execute("detach database staging")
         with db.conn:
-            versioning.index_derived(db)
-            summaries.store_summaries(db, summaries_done.result())
-        census.attach_fts(db, fts_done.result())
+            with clock.step("derive.index_versioning"):
+                versioning.index_derived(db)
+            with clock.step("derive.summaries"):
+                summaries.store_summaries(db, summaries_done.result())
+        with clock.step("derive.models_fts"):
+            census.attach_fts(db, fts_done.result())
     run.fts.unlink()  # the staged versioning stays until the early downloads have read it
     summaries_done.result().unlink()
-    with db.conn:
+    with db.conn, clock.step("derive.hub_registry"):
         hub_registry.derive_hub_registry(db)
     # The hand labels beside this build's classification of the same ids, then the estimates
     # that correct the classifier's shares by its error on them.
     with db.conn:
-        log.info("validation sample: %d labelled ids", validation.load_validation(db))
-        check_labelled_sample(db)
-        manifest = validation.read_manifest(validation.VALIDATION_DIR)
-        # The labels' rates and spread, measured once for the three steps that correct with them.
-        fitted = group_estimates.fit(db, manifest) if estimates.labelled_census(db) else None
-        log.info("estimates: %s", estimates.derive_estimates(db, manifest, fitted))
-        log.info("robustness: %d rows", robustness.write_robustness(db, early.robustness_rows()))
+        with clock.step("derive.validation"):
+            log.info("validation sample: %d labelled ids", validation.load_validation(db))
+            check_labelled_sample(db)
+        with clock.step("derive.estimates"):
+            manifest = validation.read_manifest(validation.VALIDATION_DIR)
+            # The labels' rates and spread, measured once for the three steps that correct with them.
+            fitted = group_estimates.fit(db, manifest) if estimates.labelled_census(db) else None
+            log.info("estimates: %s", estimates.derive_estimates(db, manifest, fitted))
+        with clock.step("derive.robustness"):
+            log.info("robustness: %d rows", robustness.write_robustness(db, early.robustness_rows()))
     # Where versions live when not in names: weight rewrites, predecessors, succession.
     with db.conn:
-        history.derive_history(db, fitted)
+        with clock.step("derive.history"):
+            history.derive_history(db, fitted)
         # The closing question against a control group, commit messages, and the Hub after 2024.
-        rewrites.derive_rewrites(db, fitted)
-        commit_messages.derive_commit_messages(db)
-        weekly.derive_weekly(db)
-        frontier_releases.derive_frontier(db)
+        with clock.step("derive.rewrites"):
+            rewrites.derive_rewrites(db, fitted)
+        with clock.step("derive.commit_messages"):
+            commit_messages.derive_commit_messages(db)
+        with clock.step("derive.weekly"):
+            weekly.derive_weekly(db)
+        with clock.step("derive.frontier"):
+            frontier_releases.derive_frontier(db)
     # Full statistics (not a sample: with sampled ones the planner passed over the covering index
     # of the RQ1 rows and that page took 0.5 s instead of 0.09 s).
-    db.execute("analyze")
+    with clock.step("derive.analyze"):
+        db.execute("analyze")
 
 
 def check_labelled_sample(db: sqlite_utils.Database) -> None:

@@ -211,6 +211,10 @@ def test_stage_figures_come_from_the_build_stage_file(fixture_build):
     # build.json is written during the publish stage: every stage before it
     assert {f"build_stage_s.{s}" for s in build.STAGES if s != "publish"} <= set(figures)
     assert {f"build_part_s.{p}" for p in ("findings", "figures", "downloads")} <= set(figures)
+    # the derive stage's steps, each with the CPU time of the build's thread in it
+    steps = [r["part"] for r in stages["parts"] if r["part"].startswith("derive.")]
+    assert {"derive.tags", "derive.estimates", "derive.history", "derive.analyze"} <= set(steps)
+    assert all(0 <= figures[f"build_part_thread_cpu_s.{p}"] for p in steps)
     load = next(r for r in stages["stages"] if r["stage"] == "load")
     assert figures["build_stage_peak_mib.load"] == round(load["peak_rss_mib"])
     assert bench.met("build_s", 44.0) == "yes" and bench.met("build_peak_rss_mb", 401) == "no"

@@ -15,7 +15,8 @@ how each is measured):
   memory; build_over_floor; and from that run's build.json (the run of median wall time):
   build_cpu_s, build_stage_s.<stage>, build_stage_cpu_s.<stage>, build_stage_peak_mib.<stage> (the
   largest single process so far, as build.json counts it) and build_part_s.<part> (the parts of
-  the outputs stage); with --repo, the build of another checkout (its code and its snapshots);
+  the outputs stage, and the derive stage's steps, derive.<step>, with
+  build_part_thread_cpu_s.<part>: the CPU time of the build's own thread in the step); with --repo, the build of another checkout (its code and its snapshots);
 - classify_names_per_s: the classifier alone, one process, on every 2024-07-11 record;
 - build_3m_s, build_3m_peak_rss_mb: the build on a synthetic 3,000,000-record census made here
   from the real records (ids made distinct with a -s<k> suffix), in a temporary folder that is
@@ -146,6 +147,8 @@ def stage_figures(build_json: dict) -> dict[str, float]:
         figures[f"build_stage_peak_mib.{row['stage']}"] = round(row["peak_rss_mib"])
     for row in build_json.get("parts", []):
         figures[f"build_part_s.{row['part']}"] = row["seconds"]
+        if "thread_cpu_seconds" in row:  # a derive step: the CPU time of the build's thread in it
+            figures[f"build_part_thread_cpu_s.{row['part']}"] = row["thread_cpu_seconds"]
     return figures
 
 
