@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from itertools import accumulate
 
 from scripts.classify.envs import _env_lookup
 from scripts.classify.families import _NOT_SEPARATE_FAMILY, _PAIR_FAMILIES, _PUBLISHERS
@@ -30,6 +31,7 @@ from scripts.classify.vocab import (
 )
 
 _STRONG, _WEAK = 2, 1
+_WORD_ASCII_SPLIT = re.compile(f"({_WORD_ASCII.pattern})")
 
 
 # Names share most of their words (bert, base, v2, 7b, gguf): each distinct word is classed once.
@@ -91,11 +93,21 @@ class _Scan(_NumberScan, _WordScan, _VScan):
 
     def __init__(self, name: str, maybe: bool | None = None):
         self.name = name
-        ms = list((_WORD_ASCII if name.isascii() else _WORD).finditer(name))
-        self.n = n = len(ms)
-        self.words = words = [m.group() for m in ms]
-        self.starts = [m.start() for m in ms]
-        self.ends = [m.end() for m in ms]
+        if name.isascii():
+            # One split gives separators and words in turn; their lengths summed give the
+            # offsets (separator k spans offs[2k]:offs[2k+1], word k offs[2k+1]:offs[2k+2]).
+            parts = _WORD_ASCII_SPLIT.split(name)
+            self.words = words = parts[1::2]
+            self.n = n = len(words)
+            offs = list(accumulate(map(len, parts), initial=0))
+            self.starts = offs[1:-1:2]
+            self.ends = offs[2::2]
+        else:
+            ms = list(_WORD.finditer(name))
+            self.n = n = len(ms)
+            self.words = words = [m.group() for m in ms]
+            self.starts = [m.start() for m in ms]
+            self.ends = [m.end() for m in ms]
         self.used = [False] * n  # word is consumed (by a marker or as a setting value)
         self.owner: list[_Mk | None] = [None] * n
         self.markers: list[_Mk] = []
