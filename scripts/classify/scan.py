@@ -13,6 +13,7 @@ from scripts.classify.scan_numbers import _NumberScan
 from scripts.classify.scan_v import _VScan
 from scripts.classify.scan_words import _WordScan
 from scripts.classify.vocab import (
+    _CKPT_WORDS,
     _DATASET_IDENTITY,
     _FORMAT_ALPHA,
     _FORMAT_MIXED,
@@ -31,6 +32,8 @@ from scripts.classify.vocab import (
 )
 
 _STRONG, _WEAK = 2, 1
+# The letter words _WordScan._alpha reads (it returns at once on any other).
+_ALPHA_READ = frozenset(("alpha", "beta", "preview", "ver", "version", "v", "rev", "revision"))
 _WORD_ASCII_SPLIT = re.compile(f"({_WORD_ASCII.pattern})")
 
 
@@ -113,7 +116,9 @@ class _Scan(_NumberScan, _WordScan, _VScan):
         self.markers: list[_Mk] = []
         self.format_at = -1  # index of the first format/quantisation word, or -1
         if n:
-            self.lows, self.cls, self.fmt, strength = map(list, zip(*map(_word_class, words)))
+            # lows and fmt are only read: the tuples zip gives serve; cls is changed (_number)
+            self.lows, cls, self.fmt, strength = zip(*map(_word_class, words))
+            self.cls = list(cls)
             if True in self.fmt:
                 self.format_at = _format_at(self.cls, strength)
         else:
@@ -197,7 +202,7 @@ class _Scan(_NumberScan, _WordScan, _VScan):
     def _scan(self) -> None:
         if _may_name_month(self.name) and _HAS_MONTH_DIGIT.search(self.name):
             self._month_dates()
-        cls, used = self.cls, self.used
+        cls, used, lows = self.cls, self.used, self.lows
         i, n = 0, self.n
         while i < n:
             if used[i]:
@@ -207,12 +212,16 @@ class _Scan(_NumberScan, _WordScan, _VScan):
             if c == "n":
                 i = self._number(i)
                 continue
+            # _alpha reads only edition and version words, _size_word only a size after a
+            # checkpoint word: other words are passed without a call.
             if c == "a":
-                self._alpha(i)
+                if lows[i] in _ALPHA_READ:
+                    self._alpha(i)
             elif c == "m":
                 self._mixed(i)
             elif c == "s":
-                self._size_word(i)
+                if i and lows[i - 1] in _CKPT_WORDS:
+                    self._size_word(i)
             i += 1
         if len(self.markers) > 1:
             self.markers.sort(key=lambda m: m.pos)
