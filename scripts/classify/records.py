@@ -84,12 +84,12 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
     if not _may_have_marker(name):
         return Classification(model_id, name, author, seed, False, (), None, _plain_family(name))
     sc = _Scan(name, True)
+    lower = name.lower()
     # Whether the name is a run of settings matters only to a checkpoint, scanned or saved.
-    saved = decisions.saved_states(name)
+    saved = decisions.saved_states(name, lower)
     checkpoint = saved or any(mk.form == "checkpoint" for mk in sc.markers)
     in_run = checkpoint and decisions.hyperparameter_run(name)
-    taken = [(mk.pos, mk.pos + len(mk.text)) for mk in sc.markers]
-    added = decisions.added_markers(name, taken, in_run, saved)
+    added = decisions.added_markers(name, sc.markers, in_run, saved, lower)
     if not sc.markers and not added:
         return Classification(model_id, name, author, seed, False, (), None, _family_from_scan(sc))
     ctx = _Context(model_id, author, tags or (), pipeline_tag, library_name)
@@ -103,7 +103,8 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
         if ref == "self" and mk.form == "generation" and _run_counter(name, mk):
             ref, ev = "unclear", "a run counter ending the name"
         out.append(Marker(mk.text, mk.form, ref, mk.pos, mk.major, mk.minor, mk.patch, mk.date, ev))
-    out.sort(key=lambda m: m.position)
+    if len(out) > 1:
+        out.sort(key=lambda m: m.position)
     primary = next((m.form for m in out if m.refers_to == "self"), None)
     return Classification(
         model_id, name, author, seed, primary is not None, tuple(out), primary, _family_from_scan(sc)
