@@ -266,7 +266,8 @@ def _rule2_dataset_in_name(sc: _Scan, mk: _Mk) -> tuple[str, str] | None:
             return "dataset", f"versioned dataset {anchor}"
     if anchor == "raw" and any(x.startswith("wikitext") for x in sc.lows[: mk.lo]):
         return "dataset", "dataset wikitext raw-vN config"
-    if anchor and (anchor.lower() in _DATA_WORDS or _WIKI_DUMP.fullmatch(anchor.lower())):
+    low = anchor.lower()
+    if low and (low in _DATA_WORDS or (low.endswith("wiki") and _WIKI_DUMP.fullmatch(low))):
         return "dataset", f"version of the data the name calls {anchor}"
     return None
 
