@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from scripts.classify import scan
 from scripts.classify.families import _GLUED_FAMILY, _GLUED_FAMILY_V
 from scripts.classify.scan import _ALPHA_READ, _Scan
 from scripts.classify.scan_v import _glued_v_groups
@@ -119,3 +120,13 @@ def test_mixed_word_readings_equal_the_ungated_patterns(names):
         assert groups == _glued_v_groups(w), w
         assert spans(dot) == spans(_GLUED_DOT.fullmatch(w)), w
     assert read > 500
+
+
+@pytest.mark.parametrize("limit", [2, 1 << 15])
+def test_word_classes_equal_word_class_however_often_the_dict_is_emptied(names, limit, monkeypatch):
+    monkeypatch.setattr(scan, "_CLASSES", {})
+    monkeypatch.setattr(scan, "_CLASSES_MAX", limit)
+    for name in names[:5_000]:
+        words = _Scan(name, False).words
+        assert scan._word_classes(words) == [scan._word_class(w) for w in words], name
+        assert len(scan._CLASSES) <= limit

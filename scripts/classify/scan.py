@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from itertools import accumulate
 
@@ -37,8 +36,6 @@ _ALPHA_READ = frozenset(("alpha", "beta", "preview", "ver", "version", "v", "rev
 _WORD_ASCII_SPLIT = re.compile(f"({_WORD_ASCII.pattern})")
 
 
-# Names share most of their words (bert, base, v2, 7b, gguf): each distinct word is classed once.
-@functools.lru_cache(maxsize=1 << 15)
 def _word_class(w: str) -> tuple[str, str, bool, int]:
     """(lower-cased, class, format token, strength) of a word. Classes: "n" number, "a" letters,
     "s" size/shape, "m" mixed. Strength: 0 none; for letters, any non-zero value means a format
@@ -55,6 +52,25 @@ def _word_class(w: str) -> tuple[str, str, bool, int]:
     if _FORMAT_MIXED.fullmatch(lo):
         return lo, "m", True, _WEAK if _FORMAT_MIXED_WEAK.fullmatch(lo) else _STRONG
     return lo, "m", False, 0
+
+
+# Names share most of their words (bert, base, v2, 7b, gguf): each distinct word is classed once,
+# kept in a plain dict (a hit is one lookup in C; an LRU cache also relinks its entry on each hit),
+# emptied when full so that it stays bounded.
+_CLASSES: dict[str, tuple[str, str, bool, int]] = {}
+_CLASSES_MAX = 1 << 15
+
+
+def _word_classes(words: list[str]) -> list[tuple[str, str, bool, int]]:
+    """_word_class of each word."""
+    got = list(map(_CLASSES.get, words))
+    if None in got:
+        for k, w in enumerate(words):
+            if got[k] is None:
+                if len(_CLASSES) >= _CLASSES_MAX:
+                    _CLASSES.clear()
+                got[k] = _CLASSES[w] = _word_class(w)
+    return got
 
 
 _MONTH_STEM = re.compile("jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
@@ -117,7 +133,7 @@ class _Scan(_NumberScan, _WordScan, _VScan):
         self.format_at = -1  # index of the first format/quantisation word, or -1
         if n:
             # lows and fmt are only read: the tuples zip gives serve; cls is changed (_number)
-            self.lows, cls, self.fmt, strength = zip(*map(_word_class, words))
+            self.lows, cls, self.fmt, strength = zip(*_word_classes(words))
             self.cls = list(cls)
             if True in self.fmt:
                 self.format_at = _format_at(self.cls, strength)
