@@ -101,18 +101,20 @@ def word_before(name: str, position: int) -> str:
     return words[-1].lower() if words and words[-1].isalpha() else ""
 
 
-def saved_states(name: str) -> list[re.Match]:
-    """Unit-then-number saved states in the name (rule 2), before the rule reads them."""
-    if name.isascii() and not _SAVED_STATE_UNIT.search(name.lower()):
+def saved_states(name: str, lower: str | None = None) -> list[re.Match]:
+    """Unit-then-number saved states in the name (rule 2), before the rule reads them.
+    lower: name.lower(), when the caller has it already."""
+    if name.isascii() and not _SAVED_STATE_UNIT.search(name.lower() if lower is None else lower):
         return []
     return [m for m in _SAVED_STATE.finditer(name) if m.group(1).lower() != "e" or len(m.group(2)) >= 3]
 
 
 def added_markers(
-    name: str, taken: list[tuple[int, int]], in_run: bool, saved: list[re.Match] | None = None
+    name: str, markers, in_run: bool, saved: list[re.Match] | None = None, lower: str | None = None
 ) -> list[Found]:
-    """Rules 2 and 3: saved states and Unix upload stamps that no scanned marker covers.
-    saved: saved_states(name), when the caller has it already."""
+    """Rules 2 and 3: saved states and Unix upload stamps that no scanned marker (markers: each
+    with .pos and .text) covers. saved: saved_states(name), lower: name.lower(), when the caller
+    has them already."""
     found = []
     if _EIGHT_DIGITS.search(name):
         for m in _UNIX_STAMP.finditer(name):
@@ -120,7 +122,7 @@ def added_markers(
             found.append(Found(m.group(1), m.start(1), "date", stamp))
         for m in _DATE_TIME.finditer(name):
             found.append(Found(m.group(), m.start(), "date", f"{m.group(1)}-{m.group(2)}-{m.group(3)}"))
-    if not name.isascii() or _COUNTER_WORD.search(name.lower()):
+    if not name.isascii() or _COUNTER_WORD.search(name.lower() if lower is None else lower):
         for m in _GLUED_COUNTER.finditer(name):
             found.append(Found(m.group(), m.start(), "generation", None, counter=True))
     if not in_run:
@@ -129,6 +131,7 @@ def added_markers(
             found.append(Found(m.group(), m.start(), "checkpoint", None))
     if not found:
         return found
+    taken = [(mk.pos, mk.pos + len(mk.text)) for mk in markers]
     return [
         f for f in found if not any(lo < f.position + len(f.text) and f.position < hi for lo, hi in taken)
     ]

@@ -10,7 +10,7 @@ from scripts.classify.markers import _Mk
 from scripts.classify.model import SEED_RULE, Classification, Marker
 from scripts.classify.refers import _author_brand, _Context, _refers
 from scripts.classify.scan import _Scan
-from scripts.classify.vocab import _FORMAT_ALPHA, _VERSIONED_DATASETS, _may_have_marker
+from scripts.classify.vocab import _FORMAT_ALPHA, _MAYBE, _MAYBE_LOWER, _VERSIONED_DATASETS, _may_have_marker
 
 _SEP_RUN = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
@@ -21,8 +21,9 @@ _PLAIN_FORMAT = re.compile(
 )
 
 
-def _family_from_scan(sc: _Scan, keep_env_data: bool = True) -> str:
-    """The name without marker, size and format tokens, lower-cased, separators as '-'."""
+def _family_from_scan(sc: _Scan, keep_env_data: bool = True, lower: str | None = None) -> str:
+    """The name without marker, size and format tokens, lower-cased, separators as '-'.
+    lower: sc.name.lower(), when the caller has it already."""
     name = sc.name
     cut = []
     for mk in sc.markers:
@@ -41,15 +42,15 @@ def _family_from_scan(sc: _Scan, keep_env_data: bool = True) -> str:
                 out.append(name[last:s])
             last = max(last, e)
         out.append(name[last:])
-        rest = "-".join(out)
+        rest = "-".join(out).lower()
     else:
-        rest = name
-    key = _SEP_RUN.sub("-", rest.lower()).strip("-")
+        rest = name.lower() if lower is None else lower
+    key = _SEP_RUN.sub("-", rest).strip("-")
     return key or name.lower()
 
 
-def _plain_family(name: str) -> str:
-    lo = name.lower()
+def _plain_family(name: str, lower: str | None = None) -> str:
+    lo = name.lower() if lower is None else lower
     key = _SEP_RUN.sub("-", _PLAIN_FORMAT.sub("", lo)).strip("-")
     return key or lo
 
@@ -81,20 +82,24 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
     else:
         author, name = None, model_id
     seed = ("v" in name or "V" in name) and SEED_RULE.search(name) is not None
-    if not _may_have_marker(name):
-        return Classification(model_id, name, author, seed, False, (), None, _plain_family(name))
+    lower = name.lower()
+    # _may_have_marker(name), with the lower-cased name made once for every test below
+    if not (_MAYBE_LOWER.search(lower) if name.isascii() else _MAYBE.search(name)):
+        return Classification(model_id, name, author, seed, False, (), None, _plain_family(name, lower))
     sc = _Scan(name, True)
+    markers = sc.markers
     # Whether the name is a run of settings matters only to a checkpoint, scanned or saved.
-    saved = decisions.saved_states(name)
-    checkpoint = saved or any(mk.form == "checkpoint" for mk in sc.markers)
+    saved = decisions.saved_states(name, lower)
+    checkpoint = saved or (any(mk.form == "checkpoint" for mk in markers) if markers else False)
     in_run = checkpoint and decisions.hyperparameter_run(name)
-    taken = [(mk.pos, mk.pos + len(mk.text)) for mk in sc.markers]
-    added = decisions.added_markers(name, taken, in_run, saved)
-    if not sc.markers and not added:
-        return Classification(model_id, name, author, seed, False, (), None, _family_from_scan(sc))
+    added = decisions.added_markers(name, markers, in_run, saved, lower)
+    if not markers and not added:
+        return Classification(
+            model_id, name, author, seed, False, (), None, _family_from_scan(sc, lower=lower)
+        )
     ctx = _Context(model_id, author, tags or (), pipeline_tag, library_name)
     out = [_added_marker(sc, f, ctx) for f in added]
-    for mk in sc.markers:
+    for mk in markers:
         if mk.hint == "cv" and not ctx.common_voice:
             continue  # cv13 outside an audio model: cross-validation as likely as Common Voice
         if mk.form == "checkpoint" and decisions.training_length(name, mk.pos, mk.text, in_run):
@@ -103,10 +108,18 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
         if ref == "self" and mk.form == "generation" and _run_counter(name, mk):
             ref, ev = "unclear", "a run counter ending the name"
         out.append(Marker(mk.text, mk.form, ref, mk.pos, mk.major, mk.minor, mk.patch, mk.date, ev))
-    out.sort(key=lambda m: m.position)
+    if len(out) > 1:
+        out.sort(key=lambda m: m.position)
     primary = next((m.form for m in out if m.refers_to == "self"), None)
     return Classification(
-        model_id, name, author, seed, primary is not None, tuple(out), primary, _family_from_scan(sc)
+        model_id,
+        name,
+        author,
+        seed,
+        primary is not None,
+        tuple(out),
+        primary,
+        _family_from_scan(sc, lower=lower),
     )
 
 

@@ -35,6 +35,7 @@ from scripts.classify.vocab import (
 )
 
 _SEP_RUN = re.compile(r"[^a-z0-9]+")
+_FIRST_RUN = re.compile(r"[a-z0-9]*")  # what _SEP_RUN.split gives first, without the rest
 
 
 # Base models and datasets repeat across many records (Llama-2-7b-hf, squad): each is scanned once.
@@ -130,7 +131,7 @@ class _Context:
         self.base_tags = tuple(b for b in base if b != model_id) if model_id in base else base
         self.dataset_tags = data
         # a namespace that names a format (mlx-community), or a name that opens with one (ct2fast-...)
-        first = _SEP_RUN.split(model_id.rpartition("/")[2].lower())[0]
+        first = _FIRST_RUN.match(model_id.rpartition("/")[2].lower()).group()
         self.converter = first in _CONVERSION_PREFIXES or _format_namespace(self.author)
         self.common_voice = self.audio or voice
 
@@ -265,7 +266,8 @@ def _rule2_dataset_in_name(sc: _Scan, mk: _Mk) -> tuple[str, str] | None:
             return "dataset", f"versioned dataset {anchor}"
     if anchor == "raw" and any(x.startswith("wikitext") for x in sc.lows[: mk.lo]):
         return "dataset", "dataset wikitext raw-vN config"
-    if anchor and (anchor.lower() in _DATA_WORDS or _WIKI_DUMP.fullmatch(anchor.lower())):
+    low = anchor.lower()
+    if low and (low in _DATA_WORDS or (low.endswith("wiki") and _WIKI_DUMP.fullmatch(low))):
         return "dataset", f"version of the data the name calls {anchor}"
     return None
 

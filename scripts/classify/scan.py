@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import re
+from itertools import accumulate
 
 from scripts.classify.envs import _env_lookup
 from scripts.classify.families import _NOT_SEPARATE_FAMILY, _PAIR_FAMILIES, _PUBLISHERS
@@ -12,6 +12,7 @@ from scripts.classify.scan_numbers import _NumberScan
 from scripts.classify.scan_v import _VScan
 from scripts.classify.scan_words import _WordScan
 from scripts.classify.vocab import (
+    _CKPT_WORDS,
     _DATASET_IDENTITY,
     _FORMAT_ALPHA,
     _FORMAT_MIXED,
@@ -30,10 +31,11 @@ from scripts.classify.vocab import (
 )
 
 _STRONG, _WEAK = 2, 1
+# The letter words _WordScan._alpha reads (it returns at once on any other).
+_ALPHA_READ = frozenset(("alpha", "beta", "preview", "ver", "version", "v", "rev", "revision"))
+_WORD_ASCII_SPLIT = re.compile(f"({_WORD_ASCII.pattern})")
 
 
-# Names share most of their words (bert, base, v2, 7b, gguf): each distinct word is classed once.
-@functools.lru_cache(maxsize=1 << 15)
 def _word_class(w: str) -> tuple[str, str, bool, int]:
     """(lower-cased, class, format token, strength) of a word. Classes: "n" number, "a" letters,
     "s" size/shape, "m" mixed. Strength: 0 none; for letters, any non-zero value means a format
@@ -50,6 +52,25 @@ def _word_class(w: str) -> tuple[str, str, bool, int]:
     if _FORMAT_MIXED.fullmatch(lo):
         return lo, "m", True, _WEAK if _FORMAT_MIXED_WEAK.fullmatch(lo) else _STRONG
     return lo, "m", False, 0
+
+
+# Names share most of their words (bert, base, v2, 7b, gguf): each distinct word is classed once,
+# kept in a plain dict (a hit is one lookup in C; an LRU cache also relinks its entry on each hit),
+# emptied when full so that it stays bounded.
+_CLASSES: dict[str, tuple[str, str, bool, int]] = {}
+_CLASSES_MAX = 1 << 15
+
+
+def _word_classes(words: list[str]) -> list[tuple[str, str, bool, int]]:
+    """_word_class of each word."""
+    got = list(map(_CLASSES.get, words))
+    if None in got:
+        for k, w in enumerate(words):
+            if got[k] is None:
+                if len(_CLASSES) >= _CLASSES_MAX:
+                    _CLASSES.clear()
+                got[k] = _CLASSES[w] = _word_class(w)
+    return got
 
 
 _MONTH_STEM = re.compile("jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec")
@@ -91,17 +112,29 @@ class _Scan(_NumberScan, _WordScan, _VScan):
 
     def __init__(self, name: str, maybe: bool | None = None):
         self.name = name
-        ms = list((_WORD_ASCII if name.isascii() else _WORD).finditer(name))
-        self.n = n = len(ms)
-        self.words = words = [m.group() for m in ms]
-        self.starts = [m.start() for m in ms]
-        self.ends = [m.end() for m in ms]
+        if name.isascii():
+            # One split gives separators and words in turn; their lengths summed give the
+            # offsets (separator k spans offs[2k]:offs[2k+1], word k offs[2k+1]:offs[2k+2]).
+            parts = _WORD_ASCII_SPLIT.split(name)
+            self.words = words = parts[1::2]
+            self.n = n = len(words)
+            offs = list(accumulate(map(len, parts), initial=0))
+            self.starts = offs[1:-1:2]
+            self.ends = offs[2::2]
+        else:
+            ms = list(_WORD.finditer(name))
+            self.n = n = len(ms)
+            self.words = words = [m.group() for m in ms]
+            self.starts = [m.start() for m in ms]
+            self.ends = [m.end() for m in ms]
         self.used = [False] * n  # word is consumed (by a marker or as a setting value)
         self.owner: list[_Mk | None] = [None] * n
         self.markers: list[_Mk] = []
         self.format_at = -1  # index of the first format/quantisation word, or -1
         if n:
-            self.lows, self.cls, self.fmt, strength = map(list, zip(*map(_word_class, words)))
+            # lows and fmt are only read: the tuples zip gives serve; cls is changed (_number)
+            self.lows, cls, self.fmt, strength = zip(*_word_classes(words))
+            self.cls = list(cls)
             if True in self.fmt:
                 self.format_at = _format_at(self.cls, strength)
         else:
@@ -185,7 +218,7 @@ class _Scan(_NumberScan, _WordScan, _VScan):
     def _scan(self) -> None:
         if _may_name_month(self.name) and _HAS_MONTH_DIGIT.search(self.name):
             self._month_dates()
-        cls, used = self.cls, self.used
+        cls, used, lows = self.cls, self.used, self.lows
         i, n = 0, self.n
         while i < n:
             if used[i]:
@@ -195,12 +228,16 @@ class _Scan(_NumberScan, _WordScan, _VScan):
             if c == "n":
                 i = self._number(i)
                 continue
+            # _alpha reads only edition and version words, _size_word only a size after a
+            # checkpoint word: other words are passed without a call.
             if c == "a":
-                self._alpha(i)
+                if lows[i] in _ALPHA_READ:
+                    self._alpha(i)
             elif c == "m":
                 self._mixed(i)
             elif c == "s":
-                self._size_word(i)
+                if i and lows[i - 1] in _CKPT_WORDS:
+                    self._size_word(i)
             i += 1
         if len(self.markers) > 1:
             self.markers.sort(key=lambda m: m.pos)

@@ -36,13 +36,15 @@ def _letter_led_reading(w: str) -> tuple:
         m = pattern.fullmatch(w)
         if m:
             return pattern, m, None, None, None, None
+    # A word is ASCII letters, digits and dots: the v-readings need a v, the glued dot a dot.
+    v = "v" in w or "V" in w
     return (
         None,
         None,
         _GLUED_FAMILY.fullmatch(w),
-        _GLUED_FAMILY_V.fullmatch(w),
-        _glued_v_groups(w),
-        _GLUED_DOT.fullmatch(w),
+        _GLUED_FAMILY_V.fullmatch(w) if v else None,
+        _glued_v_groups(w) if v else None,
+        _GLUED_DOT.fullmatch(w) if "." in w else None,
     )
 
 
