@@ -22,6 +22,7 @@ import shutil
 import signal
 import sqlite3
 import sys
+import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
@@ -507,6 +508,25 @@ class Prepared(NamedTuple):
     trigrams: Future
 
 
+# The nice value of the derive stage's work that nothing waits for until the outputs (the early
+# downloads' process, the trigram index's thread): the build's thread, whose steps are the
+# stage's length, gets a core first, and they the time it leaves.
+SIDE_NICE = 10
+
+
+def at_lower_priority(fn, *args):
+    """fn(*args) in this thread at SIDE_NICE (Linux gives each thread its own nice value); for a
+    thread that ends with it, since a raised nice value cannot be lowered without privileges."""
+    os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), SIDE_NICE)
+    return fn(*args)
+
+
+def side_process_init(parent: int) -> None:
+    """The early downloads' process: at SIDE_NICE, and killed with the build (die_with_parent)."""
+    os.nice(SIDE_NICE)
+    die_with_parent(parent)
+
+
 def derive_stage(run: BuildRun, snapshots: list[Snapshot], clock: StageClock) -> Prepared:
     """The derived tables (derive_tables), while the downloads of the tables the load made final
     and the trigram index are made beside them; returns those, for publish_stage."""
@@ -515,8 +535,10 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot], clock: StageClock) ->
     release_freed_memory()  # what the load freed, before the derive stage adds its own
     side = ThreadPoolExecutor(1)
     prepared = Prepared(
-        EarlyDownloads(run.path, run.staging, die_with_parent, (os.getpid(),)).start(),
-        side.submit(search_index.build_trigrams, run.path.with_name("trigrams.db"), run.staging),
+        EarlyDownloads(run.path, run.staging, side_process_init, (os.getpid(),)).start(),
+        side.submit(
+            at_lower_priority, search_index.build_trigrams, run.path.with_name("trigrams.db"), run.staging
+        ),
     )
     side.shutdown(wait=False)  # its thread ends with the trigram index
     try:
