@@ -10,7 +10,7 @@ from scripts.classify.markers import _Mk
 from scripts.classify.model import SEED_RULE, Classification, Marker
 from scripts.classify.refers import _author_brand, _Context, _refers
 from scripts.classify.scan import _Scan
-from scripts.classify.vocab import _FORMAT_ALPHA, _MAYBE, _MAYBE_LOWER, _VERSIONED_DATASETS, _may_have_marker
+from scripts.classify.vocab import _FORMAT_ALPHA, _VERSIONED_DATASETS, _may_have_marker
 
 _SEP_RUN = re.compile(r"[^a-z0-9]+")
 _DIGITS = re.compile(r"\d+")
@@ -82,15 +82,14 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
     else:
         author, name = None, model_id
     seed = ("v" in name or "V" in name) and SEED_RULE.search(name) is not None
-    lower = name.lower()
-    # _may_have_marker(name), with the lower-cased name made once for every test below
-    if not (_MAYBE_LOWER.search(lower) if name.isascii() else _MAYBE.search(name)):
+    lower = name.lower()  # made once for every test below
+    if not _may_have_marker(name, lower):
         return Classification(model_id, name, author, seed, False, (), None, _plain_family(name, lower))
     sc = _Scan(name, True)
     markers = sc.markers
     # Whether the name is a run of settings matters only to a checkpoint, scanned or saved.
     saved = decisions.saved_states(name, lower)
-    checkpoint = saved or (any(mk.form == "checkpoint" for mk in markers) if markers else False)
+    checkpoint = saved or any(mk.form == "checkpoint" for mk in markers)
     in_run = checkpoint and decisions.hyperparameter_run(name)
     added = decisions.added_markers(name, markers, in_run, saved, lower)
     if not markers and not added:
@@ -108,8 +107,7 @@ def classify_name(model_id: str, tags=(), pipeline_tag=None, library_name=None) 
         if ref == "self" and mk.form == "generation" and _run_counter(name, mk):
             ref, ev = "unclear", "a run counter ending the name"
         out.append(Marker(mk.text, mk.form, ref, mk.pos, mk.major, mk.minor, mk.patch, mk.date, ev))
-    if len(out) > 1:
-        out.sort(key=lambda m: m.position)
+    out.sort(key=lambda m: m.position)
     primary = next((m.form for m in out if m.refers_to == "self"), None)
     return Classification(
         model_id,

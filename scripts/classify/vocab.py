@@ -15,10 +15,11 @@ _MAYBE = re.compile(r"\d|alpha|beta|preview", re.I)
 _MAYBE_LOWER = re.compile(r"[0-9]|alpha|beta|preview")
 
 
-def _may_have_marker(name: str) -> bool:
-    """_MAYBE.search(name), without case folding for an ASCII name (lower-cased first)."""
+def _may_have_marker(name: str, lower: str | None = None) -> bool:
+    """_MAYBE.search(name), without case folding for an ASCII name (lower-cased first).
+    lower: name.lower(), when the caller has it already."""
     if name.isascii():
-        return _MAYBE_LOWER.search(name.lower()) is not None
+        return _MAYBE_LOWER.search(name.lower() if lower is None else lower) is not None
     return _MAYBE.search(name) is not None
 
 
