@@ -664,8 +664,8 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
 
     The findings are written first (the database's last change); then the downloads, the
     inspect file (which takes the database's hash from the downloads' manifest, so the 1 GB file
-    is hashed once) and last the figures. The largest downloads and
-    the trigram index were made during the derive stage (`prepared`); they are taken as they are."""
+    is hashed once) and last the figures. The largest downloads and the trigram index were made
+    during the derive stage (`prepared`); they are taken as they are."""
     from scripts.publish import croissant, downloads, figures
     from scripts.publish.early_downloads import release_freed_memory
 
@@ -756,8 +756,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     # Arrow's own allocator keeps the export batches' memory for reuse; the system's gives it back
-    # (release_freed_memory): about 22 MiB less per large table, measured. Read when pyarrow is first imported, here
-    # and in the side process, which inherits it.
+    # (release_freed_memory): about 22 MiB less per large table, measured. Read when pyarrow is
+    # first imported, here and in the side process, which inherits it.
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     try:
         build(args.out, args.snapshots, args.headline, workers=args.workers)
