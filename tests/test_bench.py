@@ -214,7 +214,8 @@ def test_stage_figures_come_from_the_build_stage_file(fixture_build):
     # the derive stage's steps, each with the CPU time of the build's thread in it
     steps = [r["part"] for r in stages["parts"] if r["part"].startswith("derive.")]
     assert {"derive.tags", "derive.estimates", "derive.history", "derive.analyze"} <= set(steps)
-    assert all(0 <= figures[f"build_part_thread_cpu_s.{p}"] for p in steps)
+    # one thread's CPU time within a step is at most the step's wall time (rounding aside)
+    assert all(figures[f"build_part_thread_cpu_s.{p}"] <= figures[f"build_part_s.{p}"] + 0.02 for p in steps)
     load = next(r for r in stages["stages"] if r["stage"] == "load")
     assert figures["build_stage_peak_mib.load"] == round(load["peak_rss_mib"])
     assert bench.met("build_s", 44.0) == "yes" and bench.met("build_peak_rss_mb", 401) == "no"
