@@ -570,13 +570,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
     # Two threads read the staged rows while this one writes: SQLite releases the GIL while it
     # computes, so they use the core that the classifier workers have just left.
     with ThreadPoolExecutor(2) as side:
-        # In (snapshot, id) order, as enable_fts read them before (through the unique index).
-        fts_done = side.submit(
-            census.build_fts,
-            run.fts,
-            run.staging,
-            "select model, model_id from source.model_versioning order by snapshot, model_id",
-        )
+        fts_done = side.submit(census.build_fts, run.fts, run.staging, census.FTS_SOURCE)
         summaries_done = side.submit(
             summaries.compute_summaries, run.path.with_name("summaries.db"), run.staging
         )

@@ -42,3 +42,33 @@ def test_changed_rows_order_and_files_are_reported(fixture_build, tmp_path):
         f"figures {figure.name}",
     ]
     assert compare_builds.main([str(fixture_build), str(copy)]) == 1
+
+
+def test_a_full_text_index_is_compared_by_its_entries(fixture_build, tmp_path):
+    """Rebuilt with its rows inserted in another order, the models' index has other segments and
+    the same entries: equal; one id indexed under another text is a difference."""
+    copy = tmp_path / "copy"
+    shutil.copytree(fixture_build, copy, symlinks=False)
+    refill = "insert into models_fts (rowid, id) select key, {id} from models order by {order}"
+    with sqlite3.connect(copy / "hub.db") as conn:
+        conn.execute("insert into models_fts (models_fts) values ('delete-all')")
+        conn.execute(refill.format(id="id", order="id desc"))
+        for shadow in ("data", "idx"):  # statistics of the new segments
+            conn.execute(f"analyze models_fts_{shadow}")
+        stats = conn.execute(
+            "select * from sqlite_stat1 where tbl like 'models_fts_%' order by 1, 2"
+        ).fetchall()
+    with sqlite3.connect(fixture_build / "hub.db") as conn:
+        assert (
+            stats
+            != conn.execute(
+                "select * from sqlite_stat1 where tbl like 'models_fts_%' order by 1, 2"
+            ).fetchall()
+        )
+    found, _ = compare_builds.compare(fixture_build, copy)
+    assert found == []
+    with sqlite3.connect(copy / "hub.db") as conn:
+        conn.execute("insert into models_fts (models_fts) values ('delete-all')")
+        conn.execute(refill.format(id="replace(id, 'bert', 'bart')", order="key"))
+    found, _ = compare_builds.compare(fixture_build, copy)
+    assert [line.split(":")[0] for line in found] == ["table models_fts index entries"]

@@ -1,6 +1,7 @@
 """Full-text indexes made apart and copied in (scripts/fts_index.py): the model ids' index of the
 fixture build made again in a file of its own and copied into a copy of the build holds the
-same rows; a copy that does not index every row of its content table is refused, naming the file."""
+same rows; a copy that does not index every row of its content table is refused, naming the file;
+indexes of the same rows inserted in another order hold the same entries (index_entries_digest)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from scripts import fts_index
 from scripts.load import census
 
 SHADOWS = [f"{census.FTS_TABLE}_{s}" for s in fts_index.SHADOW_TABLES]
-BUILD_SELECT = "select model, model_id from source.model_versioning order by snapshot, model_id"
+BUILD_SELECT = census.FTS_SOURCE
+ID_ORDER = "select model, model_id from source.model_versioning order by snapshot, model_id"
 
 
 def shadow_rows(path) -> dict[str, list]:
@@ -55,3 +57,35 @@ def test_an_index_of_other_rows_is_refused(fixture_db, tmp_path):
     ):
         census.attach_fts(db, built)
     db.close()
+
+
+def entries(path) -> tuple[int, str]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        return fts_index.index_entries_digest(conn, census.FTS_TABLE)
+
+
+def test_the_same_rows_in_another_order_make_the_same_entries(fixture_db, tmp_path):
+    by_rowid = census.build_fts(tmp_path / "by_rowid.db", fixture_db, BUILD_SELECT)
+    by_id = census.build_fts(tmp_path / "by_id.db", fixture_db, ID_ORDER)
+    layout = [f"{census.FTS_TABLE}_{s}" for s in fts_index.LAYOUT_TABLES]
+    rows_by_rowid, rows_by_id = shadow_rows(by_rowid), shadow_rows(by_id)
+    assert [rows_by_rowid[t] for t in layout] != [rows_by_id[t] for t in layout]  # segments differ
+    count, digest = entries(by_rowid)
+    assert (count, digest) == entries(by_id) and count > 5000
+    # index_entries_digest reads the vocabulary table unsorted: it must come in sorted order.
+    with sqlite3.connect(by_id) as conn:
+        conn.execute(f"create virtual table temp.v using fts5vocab(main, [{census.FTS_TABLE}], 'instance')")
+        got = conn.execute("select term, doc, col, offset from temp.v").fetchall()
+    assert got == sorted(got) and len(got) == count
+
+
+def test_an_index_of_one_changed_id_has_other_entries(fixture_db, tmp_path):
+    built = census.build_fts(tmp_path / "fts.db", fixture_db, BUILD_SELECT)
+    changed = census.build_fts(
+        tmp_path / "changed.db",
+        fixture_db,
+        "select model, case when model = (select min(model) from source.model_versioning)"
+        " then model_id || '-v2' else model_id end from source.model_versioning order by model",
+    )
+    (count, digest), (changed_count, changed_digest) = entries(built), entries(changed)
+    assert changed_count == count + 1 and changed_digest != digest

@@ -5,7 +5,9 @@
 Each argument is a build's folder (`build/`: hub.db, downloads/, figures/). Compared:
 
 - every table of hub.db: its row count and a sha256 of its rows in rowid order (the order the
-  site's table pages and the downloads read them in);
+  site's table pages and the downloads read them in); a full-text index by what it indexes (its
+  terms, rows, columns and positions), not by its segments, whose layout depends on the order the
+  rows were inserted in;
 - every file of downloads/: a CSV.gz by its decompressed bytes, a Parquet file by its schema and
   rows (pyarrow), MANIFEST.json and croissant.json without the sizes and sha256 of the files they
   list (the compressed files' and the database file's bytes may differ for the same content);
@@ -26,19 +28,35 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from scripts import fts_index
+
 
 def table_digests(db_path: Path) -> dict[str, tuple[int, str]]:
-    """table name -> (row count, sha256 of repr of each row, in rowid order where there is one)."""
+    """table name -> (row count, sha256 of repr of each row, in rowid order where there is one);
+    an FTS5 table's layout tables (fts_index.LAYOUT_TABLES) and their statistics are left out and
+    its index entries compared instead, under "<table> index entries"."""
     conn = sqlite3.connect(f"file:{Path(db_path).resolve()}?mode=ro", uri=True)
     try:
         out = {}
-        tables = conn.execute("select name, sql from sqlite_master where type = 'table' order by name")
-        for name, sql in tables.fetchall():
+        tables = conn.execute(
+            "select name, sql from sqlite_master where type = 'table' order by name"
+        ).fetchall()
+        fts5 = [name for name, sql in tables if "USING FTS5" in (sql or "").upper()]
+        layout = {f"{name}_{shadow}" for name in fts5 for shadow in fts_index.LAYOUT_TABLES}
+        for name in fts5:
+            out[f"{name} index entries"] = fts_index.index_entries_digest(conn, name)
+        for name, sql in tables:
+            if name in layout:
+                continue
             virtual = (sql or "").upper().startswith("CREATE VIRTUAL TABLE")
             without_rowid = "WITHOUT ROWID" in (sql or "").upper()
             order = "" if virtual or without_rowid else " order by rowid"
+            # The planner's statistics of the layout tables count their segments: left out too.
+            where = ""
+            if name in ("sqlite_stat1", "sqlite_stat4") and layout:
+                where = f" where tbl not in ({', '.join(repr(t) for t in sorted(layout))})"
             digest, rows = hashlib.sha256(), 0
-            for row in conn.execute(f"select * from [{name}]{order}"):
+            for row in conn.execute(f"select * from [{name}]{where}{order}"):
                 digest.update(repr(row).encode())
                 rows += 1
             out[name] = (rows, digest.hexdigest())
