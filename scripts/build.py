@@ -49,6 +49,7 @@ from scripts.load import (
     weight_changes,
     weight_commits,
 )
+from scripts.memory import collector_paused, release_freed_memory
 from scripts.publish import search_index
 from scripts.publish.metadata import METADATA_YML, site_metadata
 from scripts.snapshot.kinds import SnapshotKind
@@ -349,7 +350,7 @@ def snapshot_stage(snapshots_dir: Path, headline: str | None) -> tuple[list[Snap
     return snapshots, headline
 
 
-@packed_rows.collector_paused()
+@collector_paused()
 def load_and_classify(organizations: dict, task: census.ChunkTask) -> census.PackedChunk:
     """A chunk of census lines -> its load rows and its classification rows, packed (in a worker).
 
@@ -530,7 +531,7 @@ def side_process_init(parent: int) -> None:
 def derive_stage(run: BuildRun, snapshots: list[Snapshot], clock: StageClock) -> Prepared:
     """The derived tables (derive_tables), while the downloads of the tables the load made final
     and the trigram index are made beside them; returns those, for publish_stage."""
-    from scripts.publish.early_downloads import EarlyDownloads, release_freed_memory
+    from scripts.publish.early_downloads import EarlyDownloads
 
     release_freed_memory()  # what the load freed, before the derive stage adds its own
     side = ThreadPoolExecutor(1)
@@ -661,7 +662,6 @@ def publish_stage(output: Output, clock: StageClock, prepared: Prepared) -> None
     is hashed once) and last the figures. The largest downloads and the trigram index were made
     during the derive stage (`prepared`); they are taken as they are."""
     from scripts.publish import croissant, downloads, figures
-    from scripts.publish.early_downloads import release_freed_memory
 
     try:
         # before site_metadata checks the canned queries, one of which reads the trigram index

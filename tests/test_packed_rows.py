@@ -8,7 +8,6 @@ import json
 import sqlite3
 from functools import partial
 
-import pytest
 import sqlite_utils
 
 from scripts import build, schema
@@ -81,23 +80,6 @@ def test_packed_values_keep_their_types():
         (*rows[0], "text", "blob"),
         (*rows[1], "text", "text"),
     ]
-
-
-def test_the_collector_is_paused_for_a_chunk_and_restored_after_it():
-    assert gc.isenabled()
-    with packed_rows.collector_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(ValueError), packed_rows.collector_paused():
-        raise ValueError("a chunk that fails")
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with packed_rows.collector_paused():
-            pass
-        assert not gc.isenabled()  # left as it was found
-    finally:
-        gc.enable()
 
 
 def test_a_chunk_leaves_no_garbage_in_cycles_behind():

@@ -18,6 +18,7 @@ import sqlite_utils
 from scripts import schema
 from scripts.classify import classify_name
 from scripts.load import packed_rows
+from scripts.memory import collector_paused
 
 # Ids per chunk sent to a worker: enough that the trip is cheap, few enough that chunks in flight
 # hold little memory.
@@ -82,7 +83,7 @@ def chunks(rows: Iterable[tuple], size: int = CHUNK_IDS) -> Iterator[list[tuple]
         yield chunk
 
 
-@packed_rows.collector_paused()
+@collector_paused()
 def classify_packed(snapshot: str, items: list[tuple[str, str | None, str | None]]) -> bytes:
     """classify_ids of a chunk, as whole listed_versioning rows packed for the writer (in a
     worker: the rows cross to the writer as one bytes object, scripts/load/packed_rows.py)."""

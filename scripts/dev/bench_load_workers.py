@@ -133,7 +133,10 @@ def weekly_work(snapshots, ids_db: Path) -> dict:
 
 def as_the_worker_runs() -> contextlib.AbstractContextManager:
     """The cyclic collector paused for a chunk where this checkout's workers pause it."""
-    paused = getattr(packed_rows, "collector_paused", None)
+    try:  # scripts.memory since 2026-12-07; packed_rows's own before
+        from scripts.memory import collector_paused as paused
+    except ImportError:
+        paused = getattr(packed_rows, "collector_paused", None)
     return paused() if paused else contextlib.nullcontext()
 
 

@@ -15,10 +15,8 @@ image is an ordinary SQLite file, read by the writer's sqlite3 (docs/benchmarks.
 
 from __future__ import annotations
 
-import gc
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 
 import apsw
 
@@ -47,26 +45,6 @@ def pack(tables: Iterable[tuple[Table, Iterable]], fill: Callable | None = None)
         return conn.serialize("main")
     finally:
         conn.close()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a worker turns a chunk into packed rows.
-
-    A chunk of 5,000 records allocates about a million objects that reference counting frees, and
-    hardly a cycle (153 objects in cycles over 200,000 census records, measured); the collector's
-    passes over them and over the classifier's caches took about a tenth of a worker's CPU time.
-    Whatever a chunk leaves in cycles is freed by the first collection after it, so memory stays
-    bounded by one chunk's garbage. Used as a decorator of a worker's function, so that its
-    locals (the chunk's rows) are freed before the collector resumes: resumed while they live,
-    its first pass went over all of them."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def attach(conn: sqlite3.Connection) -> None:

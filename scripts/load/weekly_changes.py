@@ -22,6 +22,7 @@ from scripts import schema
 from scripts.derive import listed_versioning
 from scripts.load import packed_rows
 from scripts.load.csv_rows import check_rows, csv_rows, model_id
+from scripts.memory import collector_paused
 from scripts.snapshot.read import Snapshot, SnapshotError, listed_files, verify
 
 HEADER = ("Model ID", "Type", "Base Model")
@@ -73,7 +74,7 @@ def file_rows(snapshot: Snapshot, entry: dict) -> list[schema.WeeklyModelChange]
     return rows
 
 
-@packed_rows.collector_paused()
+@collector_paused()
 def packed_file_rows(snapshot: Snapshot, entry: dict) -> tuple[int, bytes]:
     """file_rows of one manifest entry, packed for the writer (in a worker: the files are read
     side by side, and their rows cross as one bytes object each, scripts/load/packed_rows.py)."""

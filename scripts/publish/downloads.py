@@ -13,18 +13,15 @@ folder beside `out` and swapped in whole, so the site never serves a half-writte
 from __future__ import annotations
 
 import argparse
-import gc
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import closing
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -34,6 +31,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from isal import igzip
+
+from scripts.memory import collector_paused
 
 # Tables a reader may want whole: by name, and every table whose name starts with a prefix.
 TABLES = ("models", "model_versioning", "version_markers", "snapshots", "organizations")
@@ -180,33 +179,6 @@ def _write_groups(
         writer.write_table(table.slice(0, whole), row_group_size=ROW_GROUP)
     group[:] = table.slice(whole).to_batches()
     return table.num_rows - whole
-
-
-_collector = {"pauses": 0, "was_enabled": False}
-_collector_lock = threading.Lock()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while tables are exported, for the whole process
-    (gc is process-wide), until the last export running in any thread ends.
-
-    Every row read is a new tuple, and the collector's passes over them took about a sixth of an
-    export's CPU time (its full passes also go over every other object of the process); the rows
-    hold no cycles, and what other threads leave in cycles meanwhile is freed by the first
-    collection after."""
-    with _collector_lock:
-        if _collector["pauses"] == 0:
-            _collector["was_enabled"] = gc.isenabled()
-            gc.disable()
-        _collector["pauses"] += 1
-    try:
-        yield
-    finally:
-        with _collector_lock:
-            _collector["pauses"] -= 1
-            if _collector["pauses"] == 0 and _collector["was_enabled"]:
-                gc.enable()
 
 
 def export_tables(sources: list[tuple[str, str]], folder: str, threads: int = THREADS) -> list[dict]:

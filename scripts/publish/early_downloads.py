@@ -10,7 +10,6 @@ the rows it had (scripts/publish/downloads.py).
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing
 import shutil
 import sqlite3
@@ -18,6 +17,7 @@ from contextlib import closing
 from pathlib import Path
 
 from scripts.derive import robustness
+from scripts.memory import release_freed_memory
 
 # Each table final once the load's rows are in, and the file it is read from then ("database":
 # the copy of the main file; "staging": the staged versioning, see BuildRun.attach_staging).
@@ -104,14 +104,6 @@ def export_tables(*args):
     from scripts.publish import downloads
 
     return downloads.export_tables(*args)
-
-
-def release_freed_memory() -> None:
-    """Give the heap's free pages back to the system (glibc's malloc keeps them), so that a part's
-    memory adds to what is in use, not to the most the parts before it ever used."""
-    libc = ctypes.CDLL(None)
-    if hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
 
 
 def trimmed_call(fn, *args):
