@@ -4,7 +4,10 @@ is counted in the stage it was spent in."""
 
 from __future__ import annotations
 
+import json
 import sys
+
+import pytest
 
 from scripts.dev import cpu_timeline
 
@@ -43,3 +46,15 @@ def test_each_threads_time_is_counted_in_its_stage(tmp_path):
 def test_a_failing_command_is_reported(tmp_path):
     result = cpu_timeline.timeline([sys.executable, "-c", "raise SystemExit(3)"], tmp_path / "log", 0.05)
     assert result["exit_code"] == 3 and [s["stage"] for s in result["stages"]] == ["(start)"]
+
+
+def test_the_command_line_prints_the_stages_as_json(tmp_path, capsys):
+    log = tmp_path / "logs" / "run.log"
+    code = cpu_timeline.main(
+        ["--log", str(log), "--poll", "0.05", "--", sys.executable, "-c", "print('stage x')"]
+    )
+    assert code == 0 and log.read_text() == "stage x\n"
+    assert [s["stage"] for s in json.loads(capsys.readouterr().out)["stages"]] == ["(start)", "x"]
+    with pytest.raises(SystemExit) as refused:
+        cpu_timeline.main(["--log", str(log)])
+    assert refused.value.code == 2 and "give the command to measure after --" in capsys.readouterr().err

@@ -11,14 +11,14 @@ two samples loses at most one poll interval of its time.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import re
 import time
 from pathlib import Path
 
 import psutil
+
+from scripts.dev import measured_command
 
 STAGE_LINE = re.compile(r"\bstage (\w+)$")
 
@@ -91,22 +91,8 @@ def timeline(command: list[str], log: Path, poll_s: float) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--log", type=Path, default=Path("build/cpu-timeline.log"), help="the command's output"
-    )
-    parser.add_argument("--poll", type=float, default=0.5, help="seconds between samples")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        parser.error("give the command to measure after --")
-    args.log.parent.mkdir(parents=True, exist_ok=True)
-    result = timeline(command, args.log, args.poll)
-    print(json.dumps(result, indent=1))
-    return 0 if result["exit_code"] == 0 else 1
+    args = measured_command.arguments(__doc__, "build/cpu-timeline.log", 0.5, argv)
+    return measured_command.report(timeline(args.command, args.log, args.poll))
 
 
 if __name__ == "__main__":

@@ -9,13 +9,13 @@ Prints one JSON object; the command's own output goes to --log.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import json
 import time
 from pathlib import Path
 
 import psutil
+
+from scripts.dev import measured_command
 
 MIB = 1 << 20
 
@@ -70,23 +70,11 @@ def timeline(command: list[str], log: Path, poll_s: float, every_s: float) -> di
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--log", type=Path, default=Path("build/memory-timeline.log"), help="the command's output"
-    )
-    parser.add_argument("--poll", type=float, default=0.25, help="seconds between samples")
-    parser.add_argument("--every", type=float, default=10.0, help="seconds between the samples printed")
-    parser.add_argument("command", nargs=argparse.REMAINDER, help="the command, after --")
-    args = parser.parse_args(argv)
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        parser.error("give the command to measure after --")
-    args.log.parent.mkdir(parents=True, exist_ok=True)
-    result = timeline(command, args.log, args.poll, args.every)
-    print(json.dumps(result, indent=1))
-    return 0 if result["exit_code"] == 0 else 1
+    def every(parser):
+        parser.add_argument("--every", type=float, default=10.0, help="seconds between the samples printed")
+
+    args = measured_command.arguments(__doc__, "build/memory-timeline.log", 0.25, argv, every)
+    return measured_command.report(timeline(args.command, args.log, args.poll, args.every))
 
 
 if __name__ == "__main__":
