@@ -9,7 +9,6 @@ Two kinds of check:
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections import defaultdict
 
@@ -23,7 +22,7 @@ from scripts.derive.hub_registry import derive_hub_registry
 
 def marker_fields(m) -> dict:
     """A classifier Marker as version_markers columns (its evidence is not needed here)."""
-    return {k: v for k, v in dataclasses.asdict(m).items() if k != "evidence"}
+    return {k: v for k, v in m._asdict().items() if k != "evidence"}
 
 
 # (snapshot, id, created_at, placeholder)
