@@ -571,7 +571,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
     # Two threads read the staged rows while this one writes: SQLite releases the GIL while it
     # computes, so they use the core that the classifier workers have just left.
     with ThreadPoolExecutor(2) as side:
-        fts_done = side.submit(census.build_fts, run.fts, run.staging, census.FTS_SOURCE)
+        fts_done = side.submit(census.build_fts, run.fts, run.staging)
         summaries_done = side.submit(
             summaries.compute_summaries, run.path.with_name("summaries.db"), run.staging
         )

@@ -15,7 +15,6 @@ from scripts import fts_index
 from scripts.load import census
 
 SHADOWS = [f"{census.FTS_TABLE}_{s}" for s in fts_index.SHADOW_TABLES]
-BUILD_SELECT = census.FTS_SOURCE
 ID_ORDER = "select model, model_id from source.model_versioning order by snapshot, model_id"
 
 
@@ -27,7 +26,7 @@ def shadow_rows(path) -> dict[str, list]:
 def test_the_index_made_apart_and_copied_in_is_the_builds(fixture_db, tmp_path):
     db_path = tmp_path / "hub.db"
     shutil.copyfile(fixture_db, db_path)
-    built = census.build_fts(tmp_path / "fts.db", fixture_db, BUILD_SELECT)
+    built = census.build_fts(tmp_path / "fts.db", fixture_db)
     db = sqlite_utils.Database(db_path)
     db.execute(f"drop table [{census.FTS_TABLE}]")
     census.attach_fts(db, built)
@@ -65,7 +64,7 @@ def entries(path) -> tuple[int, str]:
 
 
 def test_the_same_rows_in_another_order_make_the_same_entries(fixture_db, tmp_path):
-    by_rowid = census.build_fts(tmp_path / "by_rowid.db", fixture_db, BUILD_SELECT)
+    by_rowid = census.build_fts(tmp_path / "by_rowid.db", fixture_db)
     by_id = census.build_fts(tmp_path / "by_id.db", fixture_db, ID_ORDER)
     layout = [f"{census.FTS_TABLE}_{s}" for s in fts_index.LAYOUT_TABLES]
     rows_by_rowid, rows_by_id = shadow_rows(by_rowid), shadow_rows(by_id)
@@ -80,7 +79,7 @@ def test_the_same_rows_in_another_order_make_the_same_entries(fixture_db, tmp_pa
 
 
 def test_an_index_of_one_changed_id_has_other_entries(fixture_db, tmp_path):
-    built = census.build_fts(tmp_path / "fts.db", fixture_db, BUILD_SELECT)
+    built = census.build_fts(tmp_path / "fts.db", fixture_db)
     changed = census.build_fts(
         tmp_path / "changed.db",
         fixture_db,

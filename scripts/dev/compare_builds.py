@@ -52,11 +52,12 @@ def table_digests(db_path: Path) -> dict[str, tuple[int, str]]:
             without_rowid = "WITHOUT ROWID" in (sql or "").upper()
             order = "" if virtual or without_rowid else " order by rowid"
             # The planner's statistics of the layout tables count their segments: left out too.
-            where = ""
+            where, params = "", []
             if name in ("sqlite_stat1", "sqlite_stat4") and layout:
-                where = f" where tbl not in ({', '.join(repr(t) for t in sorted(layout))})"
+                params = sorted(layout)
+                where = f" where tbl not in ({', '.join('?' * len(params))})"
             digest, rows = hashlib.sha256(), 0
-            for row in conn.execute(f"select * from [{name}]{where}{order}"):
+            for row in conn.execute(f"select * from [{name}]{where}{order}", params):
                 digest.update(repr(row).encode())
                 rows += 1
             out[name] = (rows, digest.hexdigest())

@@ -395,16 +395,14 @@ def finish_tags(db: sqlite_utils.Database, tag_keys: dict[str, int]) -> None:
 # The full-text index on model ids, exactly as sqlite-utils' enable_fts(["id"], fts_version="FTS5")
 # makes it: an external-content FTS5 table over `models`, filled in one INSERT ... SELECT.
 FTS_TABLE = "models_fts"
-# The build's (rowid, id) pairs for it, from the staged classification: in rowid order, because
+# The (rowid, id) pairs build_fts indexes by default, from the staged classification: in rowid order, because
 # FTS5 writes out its pending terms as a new segment whenever a rowid is lower than the last one;
 # in id order that was nearly every row, and merging those segments made the index cost 16.2
 # CPU-s instead of 3.1 (the same terms, documents and positions: tests/test_fts_index.py).
 FTS_SOURCE = "select model, model_id from source.model_versioning order by model"
 
 
-def build_fts(
-    fts_path: Path, source_path: Path, source_select: str = "select rowid, [id] from source.models"
-) -> Path:
+def build_fts(fts_path: Path, source_path: Path, source_select: str = FTS_SOURCE) -> Path:
     """Build the models_fts index into a database of its own at fts_path, from the (rowid, id)
     pairs that source_select reads in the database at source_path, attached read-only as `source`.
 

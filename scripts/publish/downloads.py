@@ -6,8 +6,9 @@ want entire, and MANIFEST.json with their row counts, sizes and sha256 (the data
 Each table is read once, in row order, BATCH rows at a time (by apsw); each batch goes to
 pyarrow's CSV writer (into a gzip stream) and, gathered ROW_GROUP rows at a time, to its Parquet
 writer, so memory stays at one row group whatever the table's size. The files are written into a
-folder beside `out` and swapped in whole, so the site never serves a half-written set. The site serves the folder as static files
-(scripts/publish/site.py) and links the files from the table pages and the About page.
+folder beside `out` and swapped in whole, so the site never serves a half-written set. The site
+serves the folder as static files (scripts/publish/site.py) and links the files from the table
+pages and the About page.
 """
 
 from __future__ import annotations
