@@ -392,3 +392,35 @@ def test_the_same_models_get_the_same_figures_under_any_name(fixture_db):
         (CENSUS,),
     )
     assert got["one name"].point == pytest.approx(row["share_corrected"], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("alpha", "beta", "tail"),
+    [(0.5, 0.5, 0.025), (3.2, 41.7, 0.025), (120.0, 9.5, 0.05), (7000.0, 3.0, 0.005), (1.0, 1.0, 0.0)],
+)
+def test_the_beta_interval_is_scipy_stats_beta_quantiles(alpha, beta, tail):
+    from scipy import stats
+
+    expected = (float(stats.beta.ppf(tail, alpha, beta)), float(stats.beta.ppf(1 - tail, alpha, beta)))
+    assert g._beta_interval(alpha, beta, tail) == expected
+
+
+def test_the_normal_quantile_is_scipy_stats_norm_ppf():
+    from scipy import stats
+
+    from scripts.derive import estimates
+
+    for confidence in (0.9, 0.95, 0.99):
+        assert estimates._z(confidence) == float(stats.norm.ppf(0.5 + confidence / 2))
+
+
+def test_the_estimates_do_not_import_scipy_stats():
+    """scipy.stats is 23 MiB more in the build's process, which has its peak in the derive stage."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, scripts.derive.estimates, scripts.derive.group_estimates; print('scipy.stats' in sys.modules)"
+    root = Path(g.__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "False"

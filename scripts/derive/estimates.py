@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 import numpy as np
 import sqlite_utils
-from scipy import stats
+from scipy import special
 
 from scripts import schema
 from scripts.derive import group_estimates
@@ -69,7 +69,7 @@ def _clip(x: float) -> float:
 
 
 def _z(confidence: float) -> float:
-    return float(stats.norm.ppf(0.5 + confidence / 2))
+    return float(special.ndtri(0.5 + confidence / 2))  # scipy.stats.norm.ppf, without scipy.stats
 
 
 def ppi_share(

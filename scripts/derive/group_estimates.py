@@ -41,7 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 import sqlite_utils
-from scipy import optimize, special, stats
+from scipy import optimize, special
 
 CONFIDENCE = 0.95
 DRAWS = 4000
@@ -474,7 +474,9 @@ def reading_rows(rates: dict[str, ReadingRate], spread: float, census: str) -> l
 
 
 def _beta_interval(alpha: float, beta: float, tail: float) -> tuple[float, float]:
-    return float(stats.beta.ppf(tail, alpha, beta)), float(stats.beta.ppf(1 - tail, alpha, beta))
+    # The Beta quantiles, as scipy.stats.beta.ppf computes them (the same function), without
+    # importing scipy.stats: 23 MiB more in the build's process at its peak.
+    return float(special.betaincinv(alpha, beta, tail)), float(special.betaincinv(alpha, beta, 1 - tail))
 
 
 # -- the check: each labelled group estimated without its own labels ------------------------------
