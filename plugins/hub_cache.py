@@ -18,9 +18,10 @@ public, max-age=...`, so a CDN in front of a deployed copy revalidates cheaply (
 `If-None-Match` is answered 304 without a body), and `X-Hub-Cache: hit|miss` says where it came from.
 Concurrent misses of one page wait for the first one's answer instead of all computing it. The
 first visit of the home page (per build and host) also computes, in the background, one at a time
-and only once no visitor's request has been answered for WARM_IDLE_S, the other landing pages (the database page, About, each table, each canned query with its
-defaults), so that the visitors after the first find them ready (`plugins.hub-cache.warm: false`
-in the metadata turns this off). `/-/hub-cache.json` says how full the cache is.
+and only once no visitor's request has been answered for WARM_IDLE_S, the other landing pages
+(the database page, About, each table, each canned query with its defaults), so that the
+visitors after the first find them ready (`plugins.hub-cache.warm: false` in the metadata turns
+this off). `/-/hub-cache.json` says how full the cache is.
 """
 
 from __future__ import annotations

@@ -22,25 +22,27 @@ def metadata_from_plugins() -> bool:
     return bool(pm.hook.get_metadata.get_hookimpls())
 
 
-def remember_table_rules(datasette) -> None:
-    """Wrap this instance's `_table_permission_allows` so that each answer is worked out once."""
-    if metadata_from_plugins() or getattr(datasette, "_hub_table_rules", None) is not None:
-        return
+def remember_table_rules(datasette) -> bool:
+    """Wrap this instance's `_table_permission_allows` so that each answer is worked out once;
+    False (nothing wrapped) when a plugin supplies metadata."""
+    if metadata_from_plugins():
+        return False
     work_out = datasette._table_permission_allows
     kept: dict[tuple[str, str], tuple] = {}
-    source = [datasette._metadata_local]
+    kept_for = datasette._metadata_local
 
     def table_permission_allows(database, table):
-        if datasette._metadata_local is not source[0]:
+        nonlocal kept_for
+        if datasette._metadata_local is not kept_for:
             kept.clear()
-            source[0] = datasette._metadata_local
+            kept_for = datasette._metadata_local
         key = (database, table)
         if key not in kept:
             kept[key] = tuple(work_out(database, table))
         return list(kept[key])
 
-    datasette._hub_table_rules = kept
     datasette._table_permission_allows = table_permission_allows
+    return True
 
 
 async def work_out_every_table(datasette) -> None:
@@ -51,7 +53,6 @@ async def work_out_every_table(datasette) -> None:
 
 @hookimpl
 def startup(datasette):
-    remember_table_rules(datasette)
-    if getattr(datasette, "_hub_table_rules", None) is not None:
+    if remember_table_rules(datasette):
         return work_out_every_table(datasette)
     return None

@@ -529,10 +529,6 @@ def at_nice(increment: int, fn, *args):
     return fn(*args)
 
 
-def at_lower_priority(fn, *args):
-    return at_nice(SIDE_NICE, fn, *args)
-
-
 def side_process_init(parent: int) -> None:
     """The early downloads' process: at SIDE_NICE, and killed with the build (die_with_parent)."""
     os.nice(SIDE_NICE)
@@ -549,7 +545,7 @@ def derive_stage(run: BuildRun, snapshots: list[Snapshot], clock: StageClock) ->
     prepared = Prepared(
         EarlyDownloads(run.path, run.staging, side_process_init, (os.getpid(),)).start(),
         side.submit(
-            at_lower_priority, search_index.build_trigrams, run.path.with_name("trigrams.db"), run.staging
+            at_nice, SIDE_NICE, search_index.build_trigrams, run.path.with_name("trigrams.db"), run.staging
         ),
     )
     side.shutdown(wait=False)  # its thread ends with the trigram index
@@ -606,8 +602,9 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
         with db.conn, clock.step("derive.hub_registry"):
             hub_registry.derive_hub_registry(db)
         with db.conn, clock.step("derive.summaries"):
-            summaries.store_summaries(db, summaries_done.result())
-        summaries_done.result().unlink()
+            summaries_path = summaries_done.result()
+            summaries.store_summaries(db, summaries_path)
+        summaries_path.unlink()
     finally:
         side.shutdown()
     # The hand labels beside this build's classification of the same ids, then the estimates

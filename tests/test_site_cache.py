@@ -268,3 +268,20 @@ def test_the_first_visit_of_the_home_page_warms_the_landing_pages(fixture_build,
             warmed = same_parts(get(server, path).text, server.base)
             assert warmed == same_parts(get(other, path).text, other.base), path
         assert state["entries"] > 20 and state["bytes"] <= state["max_bytes"]
+
+
+def test_the_warming_waits_while_visitors_keep_coming(fixture_build):
+    """Under steady load the landing pages are left to their own first visitors (each computed
+    page holds the event loop); once the visitors pause, the warming goes on."""
+    with served(fixture_build) as server, httpx.Client(base_url=server.base, timeout=30) as client:
+        assert client.get("/").headers["x-hub-cache"] == "miss"
+        started = client.get("/-/hub-cache.json").json()["entries"]
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:  # a visitor every few milliseconds
+            assert client.get("/").status_code == 200
+        during = client.get("/-/hub-cache.json").json()
+        assert during["warming"] == 1 and during["entries"] <= started + 2, (started, during)
+        deadline = time.monotonic() + 120
+        while (state := client.get("/-/hub-cache.json").json())["warming"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert state["warming"] == 0 and state["entries"] > started + 20
