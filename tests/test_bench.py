@@ -4,7 +4,10 @@ benchmark reports, not what a test can promise on a shared machine)."""
 import csv
 import gzip
 import json
+import shutil
+import sqlite3
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -221,20 +224,36 @@ def test_stage_figures_come_from_the_build_stage_file(fixture_build):
     assert bench.met("build_s", 44.0) == "yes" and bench.met("build_peak_rss_mb", 401) == "no"
 
 
-def test_build_only_measures_another_checkout(fixture_snapshots, tmp_path, monkeypatch):
-    # A checkout of this repository whose data/snapshots holds the fixture: its build's figures.
+def checkout_of_fixture(fixture_snapshots, tmp_path) -> Path:
+    """A checkout of this repository whose data/snapshots is the fixture. Its scripts are copied,
+    not linked: the build finds its data/ from where its code is (a link would resolve to this
+    repository's, and build every vendored snapshot)."""
     repo = tmp_path / "checkout"
     (repo / "data").mkdir(parents=True)
     (repo / "data" / "snapshots").symlink_to(fixture_snapshots)
-    for name in ("scripts", "plugins", "templates", "canned_queries", "metadata.yml"):
-        (repo / name).symlink_to(bench.ROOT / name)
+    shutil.copytree(bench.ROOT / "scripts", repo / "scripts", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in bench.ROOT.iterdir():
+        if name.name not in ("scripts", "data", "build", ".git", ".venv"):
+            (repo / name.name).symlink_to(name)
     for name in bench.ROOT.glob("data/*"):
         if name.name != "snapshots":
             (repo / "data" / name.name).symlink_to(name)
+    return repo
+
+
+def test_build_only_measures_another_checkout(fixture_snapshots, tmp_path, monkeypatch):
+    # A checkout of this repository whose data/snapshots holds the fixture: its build's figures.
+    repo = checkout_of_fixture(fixture_snapshots, tmp_path)
     figures = bench.default_build_figures(1, tmp_path / "work", repo)
     assert figures["build_s"] > 0 and figures["floor_s"] > 0 and figures["build_peak_rss_mb"] > 20
     assert {"build_stage_s.load", "build_stage_s.derive", "build_part_s.downloads"} <= set(figures)
-    assert (tmp_path / "work" / "build" / "hub.db").exists()
+    built = tmp_path / "work" / "build" / "hub.db"
+    with sqlite3.connect(built) as conn:  # the fixture's census, not the vendored one
+        census = dict(conn.execute("select snapshot, records from snapshots where kind = 'census'"))
+    assert census == {
+        s.name: s.manifest["records"] for s in find_snapshots(fixture_snapshots) if s.name in census
+    }
+    assert census["2024-07-11"] < 760_000
 
 
 def test_targets_read_both_ways():
@@ -257,3 +276,27 @@ def test_home_page_under_heavy_requests(fixture_build, fixture_db):
     assert result["page_rps"] > 0 and result["page_errors"] == 0
     assert result["heavy_sent"] == result["heavy_answered"] + result["heavy_busy_503"] + result["heavy_other"]
     assert result["heavy_answered"] > 0
+
+
+def test_reference_builds_the_same_inputs_in_turns(fixture_snapshots, tmp_path, monkeypatch):
+    # Another checkout (this code, the fixture as its snapshots): both builds read the fixture.
+    repo = checkout_of_fixture(fixture_snapshots, tmp_path)
+    said = []
+    monkeypatch.setattr(bench, "say", said.append)
+    figures = bench.reference_figures(1, tmp_path / "work", repo)
+    assert [line.split(" build run")[0] for line in said] == ["reference", "same_inputs"]
+    for name in ("reference", "same_inputs"):
+        # counted from outside the build (getrusage of its waited-for process tree): the build is
+        # busy for most of its wall time
+        assert figures[f"{name}_build_cpu_s"] > 0.5 * figures[f"{name}_build_s"] > 0
+        assert figures[f"{name}_build_peak_rss_mb"] > 20
+    assert figures["build_vs_reference"] == round(
+        figures["same_inputs_build_s"] / figures["reference_build_s"], 3
+    )
+    assert not list((tmp_path / "work").iterdir())  # the builds are removed
+
+
+def test_reference_refuses_a_folder_without_snapshots(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--reference", str(tmp_path), "--out", str(tmp_path / "b.json")])
+    assert "no data/snapshots folder there" in capsys.readouterr().err

@@ -3,6 +3,7 @@
     python -m scripts.dev.bench [--runs 3] [--requests 50] [--out build/bench.json] [--skip-3m]
     python -m scripts.dev.bench --site build [--load-seconds 30]   # the served site's figures only
     python -m scripts.dev.bench --build-only [--repo PATH]         # floor and build figures only
+    python -m scripts.dev.bench --reference PATH [--runs 2]        # this code against another's build
 
 Every figure in one invocation, so that ratios compare like with like (docs/benchmarks.md says
 how each is measured):
@@ -17,6 +18,11 @@ how each is measured):
   largest single process so far, as build.json counts it) and build_part_s.<part> (the parts of
   the outputs stage, and the derive stage's steps, derive.<step>, with
   build_part_thread_cpu_s.<part>: the CPU time of the build's own thread in the step); with --repo, the build of another checkout (its code and its snapshots);
+- reference_*, same_inputs_*, build_vs_reference (with --reference, alone): the build of another
+  checkout (its code, its data/snapshots) and this checkout's build of the same snapshot folders,
+  in turns: the wall and CPU seconds (user and system, of the build's whole process tree) and peak
+  memory of each, and the ratio of their median wall times. A target set in seconds on a machine
+  whose speed has changed since is read again through this ratio, on the inputs it was set on;
 - classify_names_per_s: the classifier alone, one process, on every 2024-07-11 record;
 - build_3m_s, build_3m_peak_rss_mb: the build on a synthetic 3,000,000-record census made here
   from the real records (ids made distinct with a -s<k> suffix), in a temporary folder that is
@@ -47,6 +53,7 @@ import contextlib
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -313,6 +320,36 @@ def default_build_figures(runs: int, work: Path, repo: Path = ROOT) -> dict:
     return figures
 
 
+def children_cpu_s() -> float:
+    """User and system CPU seconds of this process's waited-for children and their descendants."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def reference_figures(runs: int, work: Path, reference: Path) -> dict:
+    """The build of `reference` (another checkout: its code and every folder of its data/snapshots)
+    and this checkout's build of those same folders, in turns, `runs` times each; medians. The CPU
+    time is measured from outside (getrusage), since an older checkout writes no build.json."""
+    snapshots_dir = reference / "data" / "snapshots"
+    runs_of: dict[str, list[tuple[float, float, float]]] = {"reference": [], "same_inputs": []}
+    for i in range(runs):
+        for name, cwd, extra in (("reference", reference, None), ("same_inputs", ROOT, snapshots_dir)):
+            out_dir = work / f"{name}-{i}"
+            cpu_before = children_cpu_s()
+            seconds, peak, _ = run_measured(build_cmd(out_dir / "hub.db", extra), cwd=cwd)
+            cpu = children_cpu_s() - cpu_before
+            shutil.rmtree(out_dir, ignore_errors=True)
+            runs_of[name].append((seconds, cpu, peak))
+            say(f"{name} build run {i + 1}/{runs}: {seconds:.2f} s, {cpu:.1f} CPU-s, peak {peak:.0f} MB")
+    figures: dict[str, float] = {}
+    for name, measured in runs_of.items():
+        figures[f"{name}_build_s"] = round(statistics.median(m[0] for m in measured), 2)
+        figures[f"{name}_build_cpu_s"] = round(statistics.median(m[1] for m in measured), 1)
+        figures[f"{name}_build_peak_rss_mb"] = round(statistics.median(m[2] for m in measured))
+    figures["build_vs_reference"] = round(figures["same_inputs_build_s"] / figures["reference_build_s"], 3)
+    return figures
+
+
 def build_figures(runs: int, work: Path, skip_3m: bool) -> dict:
     """Floor, build, classifier and 3M-build figures; the build stays in work/build for the site
     figures."""
@@ -453,6 +490,12 @@ def main(argv=None) -> int:
         help="with --build-only: the checkout whose build is measured (its code and data/snapshots)",
     )
     parser.add_argument(
+        "--reference",
+        type=Path,
+        metavar="CHECKOUT",
+        help="only this code's build against another checkout's, on that checkout's snapshot folders",
+    )
+    parser.add_argument(
         "--site",
         type=Path,
         metavar="BUILD_DIR",
@@ -476,9 +519,13 @@ def main(argv=None) -> int:
         return 0
     if args.repo != ROOT and not args.build_only:
         parser.error("--repo goes with --build-only")
-    if shutil.which("wrk") is None and not args.build_only:
+    if shutil.which("wrk") is None and not (args.build_only or args.reference):
         print("bench: wrk is not installed (`make bench` installs it with apt-get)", file=sys.stderr)
         return 1
+    if args.reference and (args.site or args.build_only):
+        parser.error("--reference goes alone (with --runs, --out and --results)")
+    if args.reference and not (args.reference / "data" / "snapshots").is_dir():
+        parser.error(f"--reference {args.reference}: no data/snapshots folder there")
     settings = [tuple(pair) for pair in args.setting]
     if args.site:
         figures = {"loadavg_1m_before": round(os.getloadavg()[0], 2)}
@@ -488,7 +535,11 @@ def main(argv=None) -> int:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=".bench-", dir=args.out.parent))
         try:
-            if args.build_only:
+            if args.reference:  # its own load averages: the build's rows stay those of its run
+                figures = {"reference_loadavg_1m_before": round(os.getloadavg()[0], 2)}
+                figures.update(reference_figures(args.runs, work, args.reference.resolve()))
+                figures["reference_loadavg_1m_after"] = round(os.getloadavg()[0], 2)
+            elif args.build_only:
                 figures = {"loadavg_1m_before": round(os.getloadavg()[0], 2)}
                 figures.update(default_build_figures(args.runs, work, args.repo.resolve()))
                 figures["loadavg_1m_after"] = round(os.getloadavg()[0], 2)
@@ -540,7 +591,8 @@ def write_results(figures: dict, args, argv) -> None:
         command = "python -m scripts.dev.bench " + " ".join(argv if argv is not None else sys.argv[1:])
         args.results.parent.mkdir(parents=True, exist_ok=True)
         text = results_markdown(figures, machine(), command.strip())
-        if (args.site or args.build_only) and args.results.exists():  # keep what this run does not measure
+        partial = args.site or args.build_only or args.reference
+        if partial and args.results.exists():  # keep what this run does not measure
             text = merge_results(args.results.read_text(encoding="utf-8"), text)
         args.results.write_text(text, encoding="utf-8")
         print(f"and to {args.results}")
