@@ -578,8 +578,7 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
     # Two threads read the staged rows while this one writes: SQLite releases the GIL while it
     # computes, so they use the core that the classifier workers have just left. The summaries are
     # taken last, after the Hub registry: at HELPER_NICE their thread needs that long.
-    side = ThreadPoolExecutor(2)
-    try:
+    with ThreadPoolExecutor(2) as side:
         fts_done = side.submit(at_nice, HELPER_NICE, census.build_fts, run.fts, run.staging)
         summaries_done = side.submit(
             at_nice, HELPER_NICE, summaries.compute_summaries, run.path.with_name("summaries.db"), run.staging
@@ -605,8 +604,6 @@ def derive_tables(run: BuildRun, snapshots: list[Snapshot], early: EarlyDownload
             summaries_path = summaries_done.result()
             summaries.store_summaries(db, summaries_path)
         summaries_path.unlink()
-    finally:
-        side.shutdown()
     # The hand labels beside this build's classification of the same ids, then the estimates
     # that correct the classifier's shares by its error on them.
     with db.conn:
