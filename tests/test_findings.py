@@ -322,6 +322,24 @@ def test_each_finding_has_its_figures_as_files(fixture_build, stored):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", key
 
 
+def test_each_png_figure_is_its_chart_rendered_directly(fixture_build, conn, stored):
+    """The build rasterises each figure's SVG; the PNG is the one the chart itself renders to."""
+    import vl_convert
+
+    from scripts.publish import figures
+
+    # the queries as the site serves them (their charts with the site's palette), as the build drew them
+    metadata = json.loads((fixture_build / "metadata.json").read_text(encoding="utf-8"))
+    queries = metadata["databases"]["hub"]["queries"]
+    drawn = [(key, f) for key, f in stored.items() if f["figures"] and f["chart_query"] in queries]
+    assert drawn
+    for key, f in drawn:
+        query = queries[f["chart_query"]]
+        spec = figures.with_data(query["chart"], figures.rows_of(conn, query), query.get("title"))
+        direct = vl_convert.vegalite_to_png(spec, vl_version=figures.VL_VERSION, scale=figures.PNG_SCALE)
+        assert (fixture_build / "figures" / f"{key}.png").read_bytes() == direct, key
+
+
 def test_figures_are_served(site, stored):
     for f in stored.values():
         for url in json.loads(f["figures"]).values():
