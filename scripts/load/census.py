@@ -357,11 +357,16 @@ def check_unique_ids(db: sqlite_utils.Database) -> None:
 def case_duplicates(db: sqlite_utils.Database, limit: int = 20) -> list[str]:
     """'<file>: model ids ... differ only in case (lines ...)', for each such group (none in the
     vendored censuses)."""
+    # The groups first, then the lines of those alone: the ids and lines of every one of the
+    # 790,000 groups, concatenated to keep the few repeated ones, took 4.4 CPU-s against 1.6.
     rows = db.execute(
-        """select s.file, group_concat(m.id, ', '), group_concat(m.key - f.first + 1, ', ')
+        """with repeated as (select snapshot, lower(id) as id from models
+                             group by 1, 2 having count(*) > 1 limit ?)
+           select s.file, group_concat(m.id, ', '), group_concat(m.key - f.first + 1, ', ')
            from models m join snapshots s using (snapshot)
            join (select snapshot, min(key) as first from models group by snapshot) f using (snapshot)
-           group by m.snapshot, lower(m.id) having count(*) > 1 limit ?""",
+           where (m.snapshot, lower(m.id)) in (select snapshot, id from repeated)
+           group by m.snapshot, lower(m.id)""",
         [limit],
     ).fetchall()
     return [f"{file}: model ids {ids} differ only in case (lines {lines})" for file, ids, lines in rows]
