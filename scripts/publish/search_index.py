@@ -21,6 +21,7 @@ DATABASE = "hub"
 # per visit in a few milliseconds.
 MIN_ROWS = 100_000
 TRIGRAM_TABLE = "model_id_trigrams"
+SORT_THREADS = 2  # helper threads of SQLite's sorter while the indexes are made (PRAGMA threads)
 
 
 def configured_facets(metadata: dict) -> dict[str, list[str]]:
@@ -115,6 +116,9 @@ def write(
     metadata = read_yaml(metadata_path)
     seconds = {}
     with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        # The build runs this alone once the derive stage's helpers are done: SQLite's sorter
+        # may take the idle core (the page indexes: 4.4 s instead of 5.7 on the census).
+        conn.execute(f"pragma threads = {SORT_THREADS}")
         for name, step in (
             ("facet_counts", lambda: write_facet_counts(conn, configured_facets(metadata))),
             ("page_indexes", lambda: write_page_indexes(conn)),
