@@ -14,7 +14,9 @@ import pytest
 from scripts import build
 from scripts.dev import bench, measure, mixed_load, site_load, synthetic
 from scripts.publish import metadata
+from scripts.snapshot.kinds import SnapshotKind
 from scripts.snapshot.read import find_snapshots, iter_records, read_manifest, verify
+from scripts.snapshot.write import write_snapshot
 
 
 def records_of(folder):
@@ -40,7 +42,7 @@ def test_synthetic_census_cycles_real_records_with_distinct_ids(fixture_snapshot
     made = records_of(folder)
     assert len(made) == wanted
     assert len({r["id"] for r in made}) == wanted
-    for i, record in enumerate(made):
+    for i, record in enumerate(made):  # the fixture's ids have no "-s1" or "-s2" pairs: none left out
         original = real[i % len(real)]
         cycle = i // len(real)
         suffix = f"-s{cycle}" if cycle else ""
@@ -49,6 +51,30 @@ def test_synthetic_census_cycles_real_records_with_distinct_ids(fixture_snapshot
         assert {k: v for k, v in record.items() if k not in ("id", "modelId")} == {
             k: v for k, v in original.items() if k not in ("id", "modelId")
         }
+
+
+def test_a_suffixed_id_that_is_a_real_one_is_left_out_of_its_pass(tmp_path):
+    # The 2024-07-11 census holds such pairs ('BoyaWu10/bunny-pretrain-phi-3-siglip' and
+    # '...-siglip-s2'): with every record of pass 2 kept, the 3,000,000-record build refused
+    # the repeated ids.
+    ids = ["org/model", "org/model-s1", "Org/Other-S2", "org/other", "solo"]
+    source = tmp_path / "src"
+    write_snapshot(
+        source,
+        SnapshotKind.CENSUS,
+        [{"id": i, "likes": n} for n, i in enumerate(ids)],
+        {"snapshot": "2024-07-11", "collected": "2024-07-11"},
+        data_file="models.jsonl.gz",
+    )
+    folder = synthetic.synthesize_census(source, tmp_path / "synthetic", records=13)
+    made = [r["id"] for r in records_of(folder)]
+    assert made == [
+        *ids,
+        *["org/model-s1-s1", "Org/Other-S2-s1", "org/other-s1", "solo-s1"],  # org/model-s1 is real
+        *["org/model-s2", "org/model-s1-s2", "Org/Other-S2-s2", "solo-s2"],  # org/other-s2 is, in case
+    ]
+    assert len({i.lower() for i in made}) == len(made)
+    assert build.build(tmp_path / "out" / "hub.db", folder.parent, workers=1)["models"] == {folder.name: 13}
 
 
 def test_suffix_edit_handles_nested_records():

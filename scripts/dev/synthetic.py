@@ -5,6 +5,8 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from collections.abc import Iterator
+from itertools import chain, count, islice
 from pathlib import Path
 
 from scripts.snapshot.kinds import SnapshotKind
@@ -40,32 +42,45 @@ def _with_suffix(line: bytes, suffix: bytes) -> bytes:
     return _ID_FIELD.sub(edit, line)
 
 
+def pass_lines(
+    source_lines: list[bytes], source_ids: list[str], real: set[str], cycle: int
+) -> Iterator[bytes]:
+    """The source records of pass `cycle`: as they are in pass 0; in pass k, each id suffixed
+    "-s<k>", leaving out a record whose suffixed id is in `real` (the source's ids, lower-cased: a
+    real id may end in "-s2", and the census holds such pairs). Distinct source ids then give
+    distinct ids in every pass: a pass's ids end in its own number after "-s"."""
+    if cycle == 0:
+        yield from source_lines
+        return
+    suffix = f"-s{cycle}"
+    for line, model_id in zip(source_lines, source_ids):
+        if (model_id + suffix).lower() not in real:
+            yield _with_suffix(line, suffix.encode())
+
+
 def synthesize_census(source: Path, dest_root: Path, records: int = SYNTHETIC_RECORDS) -> Path:
     """Write a census of `records` records to dest_root/<name>-synthetic/ (gzip JSONL + MANIFEST).
 
-    The source records are cycled in order; pass 0 keeps their ids, pass k appends "-s<k>" to
-    every id. Hub ids cannot hold "~" (a real id may well end in "-s2"), so all ids are distinct;
-    every other field is real. Returns the folder.
+    The source records are cycled in order (pass_lines); every other field is real. Returns the
+    folder.
     """
     manifest = read_manifest(source)
     folder = dest_root / f"{manifest.get('snapshot', source.name)}-synthetic"
     source_lines = gzip.open(source / manifest["file"], "rb").read().splitlines(keepends=True)
     if not source_lines:
         raise SnapshotError(f"{source}: no records to cycle")
+    source_ids = [json.loads(line)["id"] for line in source_lines]
+    real = {i.lower() for i in source_ids}
 
     def lines():
-        written, cycle = 0, 0
-        while written < records:
-            take = source_lines[: records - written]
-            suffix = f"-s{cycle}".encode()
-            yield from take if cycle == 0 else (_with_suffix(line, suffix) for line in take)
-            written += len(take)
-            cycle += 1
+        passes = (pass_lines(source_lines, source_ids, real, cycle) for cycle in count())
+        return islice(chain.from_iterable(passes), records)
 
     def described(written: int) -> dict:
         note = (
             f"synthetic benchmark census: {manifest.get('snapshot', source.name)} cycled to "
-            f"{written} records, ids of pass k suffixed -s<k>"
+            f"{written} records, ids of pass k suffixed -s<k> (a record whose suffixed id is a "
+            "real one left out of that pass)"
         )
         return {**manifest, "snapshot": folder.name, "caveats": list(manifest.get("caveats", [])) + [note]}
 
