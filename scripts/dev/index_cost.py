@@ -20,9 +20,9 @@ import time
 from pathlib import Path
 
 
-def index_costs(db: Path, copy: Path) -> list[dict]:
+def index_costs(db: Path, copy: Path, keep: bool = False) -> list[dict]:
     """[{"index", "table", "cpu_s", "wall_s"}, ...] of every index with SQL of its own, in the
-    order the database lists them; measured on `copy`, which is removed afterwards."""
+    order the database lists them; measured on `copy`, which is removed afterwards unless `keep`."""
     shutil.copyfile(db, copy)
     try:
         conn = sqlite3.connect(copy, isolation_level=None)
@@ -50,7 +50,8 @@ def index_costs(db: Path, copy: Path) -> list[dict]:
         finally:
             conn.close()
     finally:
-        copy.unlink(missing_ok=True)
+        if not keep:
+            copy.unlink(missing_ok=True)
 
 
 def report(costs: list[dict], top: int) -> str:
@@ -73,7 +74,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if not args.db.is_file():
         parser.error(f"{args.db}: no such database file")
-    copy = args.copy or args.db.resolve().with_name("index-cost.db")
+    # Beside the path given, not the file it links to (build/hub.db links into the served folder).
+    copy = args.copy or args.db.with_name("index-cost.db")
     if copy.resolve() == args.db.resolve():
         parser.error(f"--copy {copy}: is the database itself, which is only read")
     costs = index_costs(args.db, copy)
